@@ -311,14 +311,10 @@ def flatten_build(args: dict, i: Shape, o: Shape):
 
 def linear_build(args: dict, i: Shape, o: Shape):
     """A Linear that flattens its input first, so that `linear.weight` keeps the layer's own name."""
-    import torch.nn as nn
-
     from .graph.model import FlatLinear
 
-    layer = FlatLinear(math.prod(i), o[0], bias=args["bias"])
-    if args["activation"] != "none":
-        return nn.Sequential(layer, _activation(args["activation"]))  # aux fc: linear then ReLU
-    return layer
+    act = None if args["activation"] == "none" else _activation(args["activation"])
+    return FlatLinear(math.prod(i), o[0], bias=args["bias"], act=act)
 
 
 # ---- the table ----
