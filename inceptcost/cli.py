@@ -66,6 +66,16 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     path = Path(path)
     if path.parent and not path.parent.is_dir():
         raise InceptcostError("folder does not exist", file=str(path.parent), hint="create it first")
+    if path.is_dir():
+        raise InceptcostError("is a folder, not a file", file=str(path), hint="name a file inside it")
+    data = text.encode() if isinstance(text, str) else text
+    if path.exists() and not path.is_file():  # /dev/null, a pipe: write through; a rename would replace it
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise InceptcostError(f"cannot write here ({exc.strerror})", file=str(path)) from None
+        return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     except OSError as exc:
@@ -74,8 +84,13 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         ) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode() if isinstance(text, str) else text)
+            f.write(data)
         os.replace(tmp, path)
+    except OSError as exc:  # disk full, a read-only target
+        Path(tmp).unlink(missing_ok=True)
+        raise InceptcostError(
+            f"cannot write here ({exc.strerror})", file=str(path), hint="choose a writable file"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _SUFFIX = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
@@ -13,11 +14,15 @@ def parse_count(value: object, base: int = 1000) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a number like 34M, got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
-    match = _COUNT.match(str(value))
-    if not match:
-        raise ValueError(f"expected a number like 2.7K, 34M or 1.5G, got {value!r}")
-    return float(match.group(1)) * base ** _SUFFIX[match.group(2).upper()]
+        number = float(value) if -1e300 < value < 1e300 else math.inf  # a 400-digit int is not a float
+    else:
+        match = _COUNT.match(str(value))
+        if not match:
+            raise ValueError(f"expected a number like 2.7K, 34M or 1.5G, got {value!r}")
+        number = float(match.group(1)) * base ** _SUFFIX[match.group(2).upper()]
+    if not (0 <= number < math.inf):
+        raise ValueError(f"expected a finite number >= 0 like 2.7K, 34M or 1.5G, got {value!r}")
+    return number
 
 
 def parse_dims(value: object, count: int) -> tuple[int, ...]:

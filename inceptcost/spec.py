@@ -94,6 +94,11 @@ _TOP_KEYS = ("name", "title", "reference", "notes", "input", "classes", "budget"
 _COMMON_KEYS = ("name", "type", "paper", "label")
 
 
+def _patch(value: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    kernel, stride = parse_patch(value)
+    return layers.dims2(kernel), layers.dims2(stride)  # range checks: a 0 stride or kernel is refused here
+
+
 class _Reader:
     """Walks the YAML tree of one file, raising SpecErrors that name the file, line and layer."""
 
@@ -176,7 +181,7 @@ class _Reader:
         if "patch" in m:
             if "kernel" in m or "stride" in m:
                 raise self.error("give either 'patch' (7x7/2) or 'kernel'/'stride'", m.line_of("patch"), where)
-            args["kernel"], args["stride"] = self.value(m, "patch", parse_patch, where)
+            args["kernel"], args["stride"] = self.value(m, "patch", _patch, where)
         for key, (parse, default) in spec.keys.items():
             if key in args:
                 continue
@@ -351,6 +356,7 @@ class _Reader:
         for item in raw:
             item_line = getattr(item, "line", line)
             kind = str(item.get("type", "layer")).lower() if isinstance(item, dict) else "layer"
+            kind = kind if NAME.match(kind) and len(kind) <= 40 else "layer"  # a default name must be a valid one
             counts[kind] = counts.get(kind, 0) + 1
             node = self.node(item, item_line, f"{kind}{counts[kind]}", prefix)
             if node.name in seen:
@@ -456,6 +462,9 @@ def parse_spec(data: Any, file: str = "<spec>") -> Spec:
         if key in data and not isinstance(data[key], str):
             raise reader.error(f"'{key}' must be text", data.line_of(key), "spec")
     rows = reader.sequence(data["layers"], data.line_of("layers"), "")
+    for row in rows:
+        if row.name == "input":  # the IR's input node has that name
+            raise reader.error("the name 'input' is reserved for the network's input", row.line, "input", "rename it")
     body = Node("body", "sequence", children=rows, line=data.line_of("layers"))
     aux = _aux_heads(reader, data, {r.name for r in rows})
     return Spec(
@@ -499,7 +508,7 @@ def _aux_heads(reader: _Reader, data: LineMap, rows: set[str]) -> tuple[AuxHead,
         if "at" not in m:
             raise reader.error("missing 'at'", m.line, where, "name the layer whose output feeds the head")
         at = m["at"]
-        if at not in rows:
+        if not isinstance(at, str) or at not in rows:
             raise reader.error(f"'at' names no layer: '{at}'", m.line_of("at"), where, did_you_mean(str(at), rows))
         weight = reader.value(m, "weight", layers.pos_float, where) if "weight" in m else 0.3
         body = Node(

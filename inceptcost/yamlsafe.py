@@ -31,7 +31,12 @@ class LineList(list):
     line: int | None = None
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser is about 5x faster than PyYAML's pure-Python one; its composer recurses in C (a very deep
+# document would crash the interpreter), so `_precheck` bounds depth and size on the flat event stream first.
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
     pass
 
 
@@ -57,8 +62,59 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _scalar(construct):
+    """Wrap a scalar constructor so that a value Python refuses (a 5000-digit int, month 13) is a SpecError."""
+
+    def wrapped(loader: _Loader, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError) as exc:
+            text = str(node.value)
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            reason = "too many digits" if "digits" in str(exc) else str(exc)
+            raise SpecError(
+                f"cannot read the value {shown!r} ({reason})",
+                line=node.start_mark.line + 1,
+                hint="write a plain number (sizes are at most 10^12), or quote it to make it text",
+            ) from None
+
+    return wrapped
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+for _tag in ("int", "float", "timestamp"):
+    _Loader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}", _scalar(getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{_tag}"))
+    )
+
+
+def _precheck(text: str) -> None:
+    """One pass over the parser's events, no tree built: refuse deep nesting and huge documents early."""
+    loader = _Loader(text)
+    depth = count = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            count += 1
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise SpecError(
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        line=event.start_mark.line + 1,
+                        hint="a spec needs only a few levels; flatten it",
+                    )
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+            if count > MAX_NODES:
+                raise SpecError(
+                    f"the document has more than {MAX_NODES:,} nodes",
+                    line=event.start_mark.line + 1,
+                    hint="a spec is a few hundred layers at most",
+                )
+    finally:
+        loader.dispose()
 
 
 def _check_size(root: yaml.Node) -> None:
@@ -99,15 +155,18 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
     try:
         if p.is_dir():
             raise SpecError("is a directory, not a spec file", file=shown, hint="pass a .yaml file")
-        if p.stat().st_size > MAX_BYTES:
+        with open(p, "rb") as f:  # bounded read: /dev/zero or a pipe must not fill the memory
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
             raise SpecError(f"file is larger than {MAX_BYTES >> 20} MiB", file=shown, hint="a spec is a few KB")
-        raw = p.read_bytes()
     except FileNotFoundError:
         raise SpecError("no such file", file=shown, hint="check the path; shipped specs are in specs/") from None
     except PermissionError:
         raise SpecError("permission denied", file=shown, hint="make the file readable") from None
     except OSError as exc:
-        raise SpecError(f"cannot read file ({exc.strerror})", file=shown) from None
+        raise SpecError(f"cannot read file ({exc.strerror})", file=shown, hint="pass a readable .yaml file") from None
+    except ValueError:  # a path with a NUL byte
+        raise SpecError("not a valid file name", file=repr(shown), hint="pass a .yaml file") from None
     if b"\0" in raw:
         raise SpecError("binary file, not YAML text", file=shown, hint="pass a .yaml spec")
     try:
@@ -117,6 +176,7 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
         raise SpecError("not UTF-8 text", file=shown, line=line, hint="save the file as UTF-8") from None
     loader = _Loader(text)
     try:
+        _precheck(text)
         node = loader.get_single_node()
         if node is None:
             raise SpecError("empty file", file=shown, hint="a spec needs at least 'input' and 'layers'")
@@ -129,7 +189,11 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        hint = "quote keys that start with '#' (YAML comments), e.g. \"#3x3 reduce\"" if "#" in text else None
+        hint = (
+            "quote keys that start with '#' (YAML comments), e.g. \"#3x3 reduce\""
+            if "#" in text
+            else "check the indentation, colons, quotes and brackets on that line or just before it"
+        )
         raise SpecError(f"YAML syntax error: {problem}", file=shown, line=line, hint=hint) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", file=shown) from None

@@ -45,6 +45,7 @@ class _Compiler:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.g = nx.DiGraph(spec=spec, name=spec.name)
+        self.added: list[str] = []  # node names in the order added; a row's nodes are a slice (linear time)
 
     def fail(self, message: str, node: Node, full: str, hint: str | None = None) -> ShapeError:
         return ShapeError(message, file=self.spec.file, line=node.line, where=full, hint=hint)
@@ -84,6 +85,7 @@ class _Compiler:
             )
         concat = f"{full}.concat"
         out_shape = (sum(o[2][0] for o in outs), *outs[0][2][1:])
+        self.added.append(concat)
         self.g.add_node(
             concat,
             name=concat,
@@ -127,6 +129,7 @@ class _Compiler:
         if "padding" in args and "kernel" in args:
             args["pad"] = layers._pads(args, args["kernel"])
         cost = kind.cost(args, shape, out_shape)
+        self.added.append(full)
         self.g.add_node(
             full,
             name=full,
@@ -147,7 +150,7 @@ class _Compiler:
         return full, tuple(out_shape), ("op", full)
 
     def row(self, node: Node, src: str, shape: tuple, aux: str | None = None, prefix: str = "") -> tuple[Row, tuple]:
-        before = set(self.g.nodes)
+        start = len(self.added)
         ctx = {"row": node.name, "module": None, "branch": None, "aux": aux}
         out, out_shape, entry = self.emit(node, prefix, src, shape, ctx)
         row = Row(
@@ -155,7 +158,7 @@ class _Compiler:
             kind=node.kind,
             label=node.label,
             line=node.line,
-            nodes=[n for n in self.g.nodes if n not in before],
+            nodes=self.added[start:],
             in_shape=tuple(shape),
             out_shape=out_shape,
             output=out,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import networkx as nx
@@ -9,7 +10,7 @@ import torch
 from torch import nn
 
 from .. import layers
-from ..errors import InceptcostError
+from ..errors import InceptcostError, SpecError
 from .compile import compile_graph
 
 # Refuse up front rather than let the allocator fail (or the machine swap) on absurd specs.
@@ -82,16 +83,61 @@ def _build(graph: nx.DiGraph, entry: tuple) -> nn.Module:
     return par
 
 
+def _first_line(graph: nx.DiGraph, entry: tuple) -> int | None:
+    if entry[0] == "op":
+        return graph.nodes[entry[1]]["line"]
+    return next((line for child in entry[2] if (line := _first_line(graph, child))), None)
+
+
+def _check_names(graph: nx.DiGraph) -> None:
+    """Refuse names that torch cannot take as submodule names because they shadow an attribute (`forward`,
+    `keys`, `training`): add_module would raise a bare KeyError halfway through building."""
+    taken = {
+        "root": set(dir(InceptionNet([], []))),
+        "sequence": set(dir(nn.Sequential())),
+        "parallel": set(dir(Parallel())),
+    }
+
+    def walk(entries: list[tuple], container: str) -> None:
+        for entry in entries:
+            local = entry[1].rsplit(".", 1)[-1]
+            if local in taken[container]:
+                raise SpecError(
+                    f"the name '{local}' cannot be used: torch's modules have an attribute of that name",
+                    file=graph.graph["spec"].file,
+                    line=_first_line(graph, entry),
+                    where=entry[1],
+                    hint="rename the layer or branch",
+                )
+            if entry[0] in ("sequence", "parallel"):
+                walk(entry[2], entry[0])
+
+    walk([*graph.graph["tree"], *graph.graph["aux_tree"]], "root")
+
+
+def _memory_limit() -> int:
+    """Half the machine's memory, at most MAX_MODEL_BYTES: training needs weights, grads and optimizer state."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return MAX_MODEL_BYTES
+    return min(MAX_MODEL_BYTES, physical // 2)
+
+
 def build_model(spec_or_graph: Any) -> InceptionNet:
     """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults)."""
     graph = spec_or_graph if isinstance(spec_or_graph, nx.DiGraph) else compile_graph(spec_or_graph)
     params = sum(graph.nodes[n]["params"] for n in graph)
-    if params * 4 > MAX_MODEL_BYTES:
+    buffers = sum(graph.nodes[n]["norm_params"] for n in graph)  # BN running mean and variance
+    needed, limit = 4 * (params + buffers), _memory_limit()
+    if needed > limit:
         raise InceptcostError(
-            f"the model would need {params * 4 / 2**30:,.1f} GiB for its float32 weights alone",
+            f"the model would need {needed / 2**30:,.1f} GiB for its float32 weights alone"
+            f" ({params:,} parameters); the limit here is {limit / 2**30:,.1f} GiB",
             file=graph.graph["spec"].file,
             hint="analyze works on any size; shrink the widths to build it",
         )
+    _check_names(graph)
     rows = [(entry[1], _build(graph, entry)) for entry in graph.graph["tree"]]
     aux = [
         (row.name, row.at, row.weight, _build(graph, entry))
