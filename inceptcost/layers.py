@@ -124,7 +124,9 @@ class ShapeProblem(ValueError):
 
 def _need_map(shape: Shape) -> None:
     if len(shape) != 3:
-        raise ShapeProblem(f"needs a C x H x W feature map but gets a flat vector of {shape[0]}")
+        raise ShapeProblem(
+            f"needs a C x H x W feature map but gets a flat vector of {shape[0]}; move it before the flattening layer"
+        )
 
 
 def conv_shape(args: dict, shape: Shape) -> Shape:
@@ -134,7 +136,9 @@ def conv_shape(args: dict, shape: Shape) -> Shape:
     c = shape[0]
     g = args["groups"]
     if c % g or args["out"] % g:
-        raise ShapeProblem(f"groups={g} must divide both the input channels ({c}) and out ({args['out']})")
+        raise ShapeProblem(
+            f"groups={g} must divide both the input channels ({c}) and out ({args['out']}); pick a common divisor"
+        )
     return (args["out"], *_spatial(args, shape))
 
 
@@ -142,7 +146,7 @@ def pool_shape(args: dict, shape: Shape) -> Shape:
     _need_map(shape)
     ph, pw = _pads(args, args["kernel"])
     if ph > args["kernel"][0] // 2 or pw > args["kernel"][1] // 2:
-        raise ShapeProblem("pool padding must be at most half the kernel")
+        raise ShapeProblem("pool padding must be at most half the kernel; use a smaller padding or a larger kernel")
     return (shape[0], *_spatial(args, shape, args.get("ceil", False)))
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from . import layers
 from .errors import SpecError, did_you_mean
 from .quantities import parse_count, parse_dims, parse_patch
-from .yamlsafe import LineMap, load_yaml
+from .yamlsafe import LineList, LineMap, load_yaml
 
 STRUCTURAL = ("sequence", "parallel", "inception")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -111,8 +111,12 @@ class _Reader:
 
     def mapping(self, value: Any, line: int | None, where: str, what: str) -> LineMap:
         if not isinstance(value, LineMap):
-            got = "nothing" if value is None else type(value).__name__
-            raise self.error(f"{what} must be a mapping (key: value), got {got}", line, where)
+            got = {LineList: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}.get(
+                type(value), "nothing" if value is None else type(value).__name__
+            )
+            raise self.error(
+                f"{what} must be a mapping (key: value), got {got}", line, where, "write it as {key: value, ...}"
+            )
         return value
 
     def check_keys(self, m: LineMap, allowed: tuple[str, ...] | list[str], where: str) -> None:
@@ -143,12 +147,12 @@ class _Reader:
             raise self.error("missing 'type'", m.line, where, self._kind_hint())
         kind = m["type"]
         if not isinstance(kind, str):
-            raise self.error(f"'type' must be a word, got {kind!r}", m.line_of("type"), where)
+            raise self.error(f"'type' must be a word, got {kind!r}", m.line_of("type"), where, self._kind_hint())
         kind = kind.lower()
         paper = self.paper(m, where) if "paper" in m else None
         label = m.get("label")
         if label is not None and not isinstance(label, str):
-            raise self.error("'label' must be text", m.line_of("label"), where)
+            raise self.error("'label' must be text", m.line_of("label"), where, "quote it")
         if kind == "sequence":
             self.check_keys(m, (*_COMMON_KEYS, "layers"), where)
             children = self.sequence(m.get("layers"), m.line_of("layers"), f"{where}.")
@@ -180,7 +184,12 @@ class _Reader:
         args: dict[str, Any] = dict(fixed or {})
         if "patch" in m:
             if "kernel" in m or "stride" in m:
-                raise self.error("give either 'patch' (7x7/2) or 'kernel'/'stride'", m.line_of("patch"), where)
+                raise self.error(
+                    "both 'patch' and 'kernel'/'stride'",
+                    m.line_of("patch"),
+                    where,
+                    "give either patch: 7x7/2 or kernel/stride",
+                )
             args["kernel"], args["stride"] = self.value(m, "patch", _patch, where)
         for key, (parse, default) in spec.keys.items():
             if key in args:
@@ -256,7 +265,9 @@ class _Reader:
             col = normalize_column(key)
             if col in TABLE_COLUMNS:
                 if col in columns:
-                    raise self.error(f"column '{col}' given twice", m.line_of(key), where)
+                    raise self.error(
+                        f"column '{col}' given twice", m.line_of(key), where, "remove one of the spellings"
+                    )
                 columns[col] = self.value(m, key, layers.nonneg_int, where)
                 rest.lines[col] = m.line_of(key)
             elif key not in (*_COMMON_KEYS, *options):
@@ -295,7 +306,7 @@ class _Reader:
         conv.update({k: layers._LRN[k][1] for k in layers._LRN})
         pool = m.get("pool", "max")
         if pool not in ("max", "avg"):
-            raise self.error(f"'pool' must be max or avg, got {pool!r}", m.line_of("pool"), where)
+            raise self.error(f"'pool' must be max or avg, got {pool!r}", m.line_of("pool"), where, "write pool: max")
         k3 = self.value(m, "kernel_3x3", layers.dims2, where) if "kernel_3x3" in m else (3, 3)
         k5 = self.value(m, "kernel_5x5", layers.dims2, where) if "kernel_5x5" in m else (5, 5)
 
@@ -324,7 +335,9 @@ class _Reader:
                     "give the 1x1 reduction's width, or write the branch out in the 'parallel' form",
                 )
             if red and not width:
-                raise self.error(f"'{col} reduce' is {red} but '{col}' is 0", ln(f"{col}reduce"), where)
+                raise self.error(
+                    f"'{col} reduce' is {red} but '{col}' is 0", ln(f"{col}reduce"), where, "set both, or both to 0"
+                )
             if width:
                 branches.append(
                     seq(f"b{col}", c(red, (1, 1), ln(f"{col}reduce"), "reduce"), c(width, kernel, ln(col), "conv"))
@@ -338,7 +351,7 @@ class _Reader:
         elif columns["poolproj"]:
             branches.append(seq("bpool", pool_node, c(columns["poolproj"], (1, 1), ln("poolproj"), "proj")))
         if not branches:
-            raise self.error("every column is 0: the module has no branch", m.line, where)
+            raise self.error("every column is 0: the module has no branch", m.line, where, "give a column a width")
         label = label or f"inception ({name.split('_')[-1]})"
         return Node(name, "parallel", children=tuple(branches), line=m.line, paper=paper, label=label, columns=columns)
 
@@ -444,7 +457,10 @@ def parse_spec(data: Any, file: str = "<spec>") -> Spec:
             layers.pos_int(d)
     except ValueError:
         raise reader.error(
-            f"'input' must be HxWxC like 224x224x3, got {data['input']!r}", data.line_of("input"), "spec"
+            f"'input' must be HxWxC, got {data['input']!r}",
+            data.line_of("input"),
+            "spec",
+            "e.g. input: 224x224x3 (height x width x channels, each at least 1)",
         ) from None
     classes = reader.value(data, "classes", layers.pos_int, "spec") if "classes" in data else 1000
     budget = None
@@ -454,13 +470,13 @@ def parse_spec(data: Any, file: str = "<spec>") -> Spec:
         if "macs" in b:
             budget = reader.value(b, "macs", parse_count, "budget")
             if budget <= 0:
-                raise reader.error("'macs' must be positive", b.line_of("macs"), "budget")
+                raise reader.error("'macs' must be positive", b.line_of("macs"), "budget", "e.g. macs: 1.5G")
     name = data.get("name", Path(file).stem)
     if not isinstance(name, str) or not name:
-        raise reader.error("'name' must be text", data.line_of("name"), "spec")
+        raise reader.error("'name' must be text", data.line_of("name"), "spec", "quote it")
     for key in ("title", "reference", "notes"):
         if key in data and not isinstance(data[key], str):
-            raise reader.error(f"'{key}' must be text", data.line_of(key), "spec")
+            raise reader.error(f"'{key}' must be text", data.line_of(key), "spec", "quote it")
     rows = reader.sequence(data["layers"], data.line_of("layers"), "")
     for row in rows:
         if row.name == "input":  # the IR's input node has that name
@@ -501,7 +517,7 @@ def _aux_heads(reader: _Reader, data: LineMap, rows: set[str]) -> tuple[AuxHead,
         where = f"aux {name}"
         reader.check_keys(m, ("name", "at", "weight", "layers"), where)
         if not isinstance(name, str) or not NAME.match(name):
-            raise reader.error(f"bad aux head name {name!r}", m.line_of("name"), where)
+            raise reader.error(f"bad aux head name {name!r}", m.line_of("name"), where, "use letters, digits, '_'")
         if name in names:
             raise reader.error(f"name '{name}' is already used", m.line_of("name"), where, "give the head its own name")
         names.add(name)

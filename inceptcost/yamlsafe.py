@@ -48,7 +48,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise SpecError(f"a mapping key must be a plain word, got {key!r}", line=line)
+            raise SpecError(f"a mapping key must be a plain word, got {key!r}", line=line, hint="e.g. 'out' or 'type'")
         if key in result:
             raise SpecError(f"duplicate key '{key}'", line=line, hint="each key may appear once; remove one")
         result[key] = loader.construct_object(value_node, deep=True)
@@ -196,7 +196,7 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
         )
         raise SpecError(f"YAML syntax error: {problem}", file=shown, line=line, hint=hint) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", file=shown) from None
+        raise SpecError(f"YAML error: {exc}", file=shown, hint="check the YAML syntax") from None
     except RecursionError:
         raise SpecError("nesting too deep", file=shown, hint="flatten the document") from None
     finally:

@@ -73,7 +73,7 @@ class _Compiler:
             entries.append(entry)
         flat = [o for o in outs if len(o[2]) != 3]
         if flat:
-            raise self.fail(f"branch '{flat[0][0]}' ends flat; branches must end in feature maps", node, full)
+            raise self.fail(f"branch '{flat[0][0]}' ends flat", node, full, "branches must end in feature maps")
         sizes = {o[2][1:] for o in outs}
         if len(sizes) > 1:
             shown = ", ".join(f"{b} {s[1]}x{s[2]}" for b, _, s in outs)
@@ -110,7 +110,7 @@ class _Compiler:
         args = dict(node.args)
         if node.kind == "conv" and args.get("multiplier"):
             if len(shape) != 3:
-                raise self.fail("needs a C x H x W feature map", node, full)
+                raise self.fail("needs a C x H x W feature map", node, full, "move it before the flattening layer")
             args["out"], args["groups"] = shape[0] * args.pop("multiplier"), shape[0]
             args["depthwise"] = True  # one layer with its pointwise partner in the paper's depth count
         if node.kind == "linear" and args["out"] is None:
