@@ -23,6 +23,7 @@ settings.register_profile("long", **_COMMON)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE if PROFILE in ("ci", "dev", "long") else "ci")
 
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fuzz: generated and mutated specs (bounded by the hypothesis profile)")
 

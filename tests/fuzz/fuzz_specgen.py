@@ -489,7 +489,11 @@ def mutations(draw, gen: Generated) -> Mutation:
             if t == "inception":
                 from inceptcost.spec import normalize_column
 
-                needed = ("1x1", "3x3", "5x5") if m.get("naive") else ("1x1", "3x3reduce", "3x3", "5x5reduce", "5x5", "poolproj")
+                needed = (
+                    ("1x1", "3x3", "5x5")
+                    if m.get("naive")
+                    else ("1x1", "3x3reduce", "3x3", "5x5reduce", "5x5", "poolproj")
+                )
                 choices += [(m, k) for k in m if normalize_column(k) in needed]
         for head_ in data.get("aux", []):
             choices.append((head_, "at"))
@@ -528,7 +532,7 @@ def mutations(draw, gen: Generated) -> Mutation:
         return Mutation(f"{key} = {value!r}", data, True)
     if kind == "duplicate_name":
         lists = []  # lists of two or more mappings: layers, branches, aux heads
-        for p, m in _mappings(data):
+        for _p, m in _mappings(data):
             for v in m.values():
                 if isinstance(v, list) and len(v) >= 2 and all(isinstance(x, dict) for x in v):
                     lists.append(v)
@@ -542,7 +546,11 @@ def mutations(draw, gen: Generated) -> Mutation:
         return Mutation("duplicate layer name", data, True)
     if kind == "aux_unknown":
         data.setdefault("aux", []).append(
-            {"name": "auxz", "at": draw(st.sampled_from(["nowhere", "input", ["a"], 3, None])), "layers": [{"type": "linear"}]}
+            {
+                "name": "auxz",
+                "at": draw(st.sampled_from(["nowhere", "input", ["a"], 3, None])),
+                "layers": [{"type": "linear"}],
+            }
         )
         return Mutation("aux head at an unknown layer", data, True)
     if kind == "collapse":
@@ -576,11 +584,15 @@ def mutations(draw, gen: Generated) -> Mutation:
             data[target] = draw(st.sampled_from(["text", 3, [1], {"zz": 1}]))
         return Mutation(f"bad {target}", data, True)
     if kind == "bad_input":
-        data["input"] = draw(st.sampled_from(["224x224", "0x10x3", "axbxc", [0, 1, 1], "", None, -3, "1e3x2x2", [1.5, 2, 3]]))
+        data["input"] = draw(
+            st.sampled_from(["224x224", "0x10x3", "axbxc", [0, 1, 1], "", None, -3, "1e3x2x2", [1.5, 2, 3]])
+        )
         return Mutation(f"input = {data['input']!r}", data, True)
     # may still be valid
     if kind == "maybe_number":
-        spots = [(m, k) for _, m in _mappings(data) for k, v in m.items() if isinstance(v, int) and not isinstance(v, bool)]
+        spots = [
+            (m, k) for _, m in _mappings(data) for k, v in m.items() if isinstance(v, int) and not isinstance(v, bool)
+        ]
         if spots:
             m, key = draw(st.sampled_from(spots))
             m[key] = draw(st.sampled_from([0, 1, 2, 3, 7, 64, 10**12, m[key] + 1]))

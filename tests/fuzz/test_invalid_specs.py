@@ -8,7 +8,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from fuzz_specgen import COUNTS, Generated, assert_clean_error, examples, mutations, run_cli, text_mutations, valid_specs
+from fuzz_specgen import (
+    COUNTS,
+    Generated,
+    assert_clean_error,
+    examples,
+    mutations,
+    run_cli,
+    text_mutations,
+    valid_specs,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -143,7 +152,11 @@ CASES = {
     "layer named input": (_edit("name: conv1", "name: input"), 5, "reserved"),
     # shapes
     "spatial collapse": (_edit("patch: 3x3/1", "kernel: 64, padding: valid"), 5, "collapses"),
-    "ends in a feature map": (OK.replace("  - {name: fc, type: linear}\n", "").replace("type: gap", "type: lrn"), 7, "gap"),
+    "ends in a feature map": (
+        OK.replace("  - {name: fc, type: linear}\n", "").replace("type: gap", "type: lrn"),
+        7,
+        "gap",
+    ),
     "conv after linear": (OK + "  - {type: conv, kernel: 1, out: 2}\n", 9, "feature map"),
     "even kernel same": (_edit("patch: 3x3/1", "kernel: 2"), 5, "odd kernel"),
     "groups do not divide": (_edit("out: 8}", "out: 8, groups: 5}"), 5, "groups=5"),
@@ -167,7 +180,11 @@ CASES = {
     ),
     "deep flow nesting": ("input: 32x32x3\nlayers: " + "[" * 200000 + "\n", 2, "nesting deeper"),
     "deep block nesting": ("input: 32x32x3\nlayers:\n" + "- " * 100000 + "1\n", 3, "nesting deeper"),
-    "deep mappings": ("input: 32x32x3\nlayers:\n" + "".join(" " * i + "a:\n" for i in range(100)), None, "nesting deeper"),
+    "deep mappings": (
+        "input: 32x32x3\nlayers:\n" + "".join(" " * i + "a:\n" for i in range(100)),
+        None,
+        "nesting deeper",
+    ),
     "a million commas": ("input: 32x32x3\nlayers: [" + "1," * 400000 + "1]\n", 2, "nodes"),
     "empty file": ("", None, "empty file"),
     "only comments": ("# a spec\n   \n", None, "empty file"),
