@@ -27,7 +27,7 @@ def pos_int(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise ValueError(f"expected a positive whole number, got {v!r}")
     if not 1 <= v <= MAX_INT:
-        raise ValueError(f"expected a whole number from 1 to 10^12, got {v}")
+        raise ValueError(f"expected a positive whole number (at most 10^12), got {v}")
     return v
 
 
