@@ -290,9 +290,15 @@ def _row_params(graph: nx.DiGraph, row: Any) -> int:
     return sum(graph.nodes[n]["params"] for n in row.nodes)
 
 
-def row_title(graph: nx.DiGraph, row: Any) -> str:
-    name = row.label if row.kind == "parallel" and row.label else row.name
-    return f"{name} {shape_text(row.out_shape)} · {human(_row_macs(graph, row))} MACs"
+def row_title(row: Any) -> str:
+    """A row's display name: its Table 1 label for a module ("inception (4e)"), else its name."""
+    if row.kind != "parallel" or not row.label:
+        return row.name
+    # The spec's default label for a row named `inception4e` is "inception (inception4e)": show "(4e)".
+    tail = re.search(r"(\d+[a-z]?)$", row.name)
+    if row.label == f"inception ({row.name})" and tail:
+        return f"inception ({tail.group(1)})"
+    return row.label
 
 
 @dataclass
@@ -465,8 +471,8 @@ class _NetDrawer(_Drawer):
     def row_node(self, row: Any, src: str, first: dict) -> str:
         """A whole row as one node: its name, output shape and MACs."""
         macs, params = _row_macs(self.g, row), _row_params(self.g, row)
-        if row.kind == "parallel" and row.label:
-            title = row.label
+        if row.kind == "parallel":
+            title = row_title(row)
         else:
             title = op_title(self.a(row.nodes[0])) if len(row.nodes) == 1 else row.name
         sub = shape_text(row.out_shape) + (f" · {human(macs)} MACs" if macs else "")
@@ -482,7 +488,7 @@ class _NetDrawer(_Drawer):
         return row.name
 
     def cluster_title(self, row: Any) -> str:
-        name = row.label if row.kind == "parallel" and row.label else row.name
+        name = row_title(row)
         rest = f"{shape_text(row.out_shape)} · {human(_row_macs(self.g, row))} MACs"
         return f"<b>{esc(name)}</b> {esc(rest)}"
 
@@ -490,7 +496,7 @@ class _NetDrawer(_Drawer):
         """Off-page connectors between columns ("to inception (4a)" / "from pool3"), not a long edge back up."""
         shape = self.out_shape(src)
         source = self.g.nodes[src]["row"] if src in self.g else src
-        target = row.label if row.kind == "parallel" and row.label else row.name
+        target = row_title(row)
         style = {"shape": "cds", "style": "filled", "fillcolor": "#e8e8e8", "color": "#9a9a9a", "fontsize": 9}
         self.dot.node(f"{src}.to", label=f"to {target}", id=f"{src}.to", **style)
         self.dot.edge(src, f"{src}.to", weight=4)
@@ -731,7 +737,7 @@ def module_source(graph: nx.DiGraph, query: str, naive: bool = False) -> str:
             f"the 1x1 reductions save {human(macs['naive:'] - macs[''])} MACs: {human(macs['naive:'])} without them, "
             f"{macs['naive:'] / max(1, macs['']):.1f}x as many"
         )
-    title = (row.label or row.name) + (" vs. its naive version" if naive else "")
+    title = row_title(row) + (" vs. its naive version" if naive else "")
     label = title_label(title, lines, top, "MACs per layer")
     return dot.text(row.name, _graph_attrs(label, nodesep=0.25, ranksep=0.3))
 
