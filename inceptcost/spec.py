@@ -343,7 +343,8 @@ class _Reader:
             branches.append(seq("bpool", pool_node, c(columns["poolproj"], (1, 1), ln("poolproj"), "proj")))
         if not branches:
             raise self.error("every column is 0: the module has no branch", m.line, where)
-        label = label or f"inception ({name.split('_')[-1]})"
+        stage = re.search(r"(\d+[a-z]?)$", name)  # inception_4e / inception4e -> "4e"
+        label = label or f"inception ({stage.group(1) if stage else name})"
         return Node(name, "parallel", children=tuple(branches), line=m.line, paper=paper, label=label, columns=columns)
 
     def sequence(self, raw: Any, line: int | None, prefix: str) -> tuple[Node, ...]:
