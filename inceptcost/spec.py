@@ -215,9 +215,14 @@ class _Reader:
                 args[key] = default
         if "stride" in args and args["stride"] is None:  # pools: stride defaults to the window, as in torch
             args["stride"] = args["kernel"]
+        if "padding" in args:
+            try:
+                args["padding"] = layers.resolve_padding(args["padding"], args["kernel"])
+            except ValueError as exc:
+                raise self.error(str(exc), m.line_of("padding") if "padding" in m else m.line, where) from None
         for key in ("bias", "activation", "norm", "eps", "size", "alpha", "beta", "k"):
             if key in args and args[key] is None:
-                args[key] = self.defaults[key] if key in self.defaults else layers._LRN[key][1]
+                args[key] = self.defaults[key] if key in self.defaults else layers.LRN_DEFAULTS[key][1]
         if kind == "linear" and args["bias"] is None:
             args["bias"] = self.defaults["bias"]
         return args
@@ -330,7 +335,7 @@ class _Reader:
         conv = {
             k: (self.defaults[k] if conv.get(k) is None else conv[k]) for k in ("bias", "norm", "activation", "eps")
         }
-        conv.update({k: layers._LRN[k][1] for k in layers._LRN})
+        conv.update({k: layers.LRN_DEFAULTS[k][1] for k in layers.LRN_DEFAULTS})
         pool = m.get("pool", pool_kind or "max")
         if pool not in ("max", "avg"):
             raise self.error(f"'pool' must be max or avg, got {pool!r}", m.line_of("pool"), where)
@@ -340,11 +345,15 @@ class _Reader:
             )
         k3 = self.value(m, "kernel_3x3", layers.dims2, where) if "kernel_3x3" in m else (3, 3)
         k5 = self.value(m, "kernel_5x5", layers.dims2, where) if "kernel_5x5" in m else (5, 5)
+        for key, kernel in (("kernel_3x3", k3), ("kernel_5x5", k5)):
+            if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+                raise self.error(f"'{key}' must be odd to keep the module's size, got {kernel}", m.line_of(key), where)
         # A grid-reduction module (BN-Inception's 3c, 4e): every branch ends in a stride-2 conv or pool.
         stride = self.value(m, "stride", layers.dims2, where) if "stride" in m else (1, 1)
 
         def c(out: int, kernel: tuple[int, int], line: int | None, local: str, s=(1, 1)) -> Node:
-            args = {**conv, "out": out, "kernel": kernel, "stride": s, "padding": "same", "groups": 1}
+            padding = layers.resolve_padding("same", kernel)
+            args = {**conv, "out": out, "kernel": kernel, "stride": s, "padding": padding, "groups": 1}
             return Node(local, "conv", args, line=line)
 
         def seq(branch: str, *items: Node) -> Node:

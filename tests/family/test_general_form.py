@@ -99,8 +99,8 @@ def test_17x17_module_hand_computation(spec_from_yaml, analytic):
     spec = spec_from_yaml(MODULE_17X17)
     g = compile_graph(spec)
     assert g.nodes["mixed_6b.concat"]["out_shape"] == (768, 17, 17)
-    assert g.nodes["mixed_6b.b7x7.conv1x7"]["args"]["pad"] == (0, 3)  # 'same' padding of a 1x7 kernel
-    assert g.nodes["mixed_6b.b7x7.conv7x1"]["args"]["pad"] == (3, 0)
+    assert g.nodes["mixed_6b.b7x7.conv1x7"]["args"]["padding"] == (0, 3)  # 'same' padding of a 1x7 kernel
+    assert g.nodes["mixed_6b.b7x7.conv7x1"]["args"]["padding"] == (3, 0)
     assert W_17 == 1_294_336
     t = analytic(spec)
     assert t["weights"] == W_17 + 768 * 10
