@@ -210,5 +210,46 @@ def diagram(
         typer.echo(f"wrote {out}", err=True)
 
 
+# ---- specs index (issue 8) ----
+
+
+class IndexFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+@app.command("specs")
+def specs_index(
+    folder: Annotated[Path, typer.Argument(help="folder of YAML specs")] = Path("specs"),
+    format: Annotated[IndexFormat, typer.Option("--format", "-f", help="output format")] = IndexFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
+) -> None:
+    """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the README block)."""
+    from .analyze.index import index_markdown, spec_index
+    from .quantities import human
+
+    with user_errors():
+        if not folder.is_dir():
+            raise InceptcostError("not a folder", file=str(folder), hint="give the folder that holds the specs")
+        rows = spec_index(folder)
+        if format is IndexFormat.md:
+            emit(index_markdown(rows), out)
+            return
+        if format is IndexFormat.json:
+            records = [{**r.__dict__, "verdict": r.verdict} for r in rows]
+            emit(json.dumps(records, indent=2), out)
+            return
+        from rich.table import Table
+
+        table = Table(title=f"specs in {folder}", title_justify="left", header_style="bold")
+        for head in ("spec", "what it is", "input", "params", "MACs", "budget"):
+            table.add_column(head, justify="right" if head in ("params", "MACs") else "left")
+        for r in rows:
+            shape = f"{r.input[1]}x{r.input[2]}x{r.input[0]}"
+            table.add_row(Path(r.file).name, r.title, shape, f"{r.params:,}", human(r.macs, digits=4), r.verdict)
+        _console().print(table)
+
+
 def main() -> None:
     app()
