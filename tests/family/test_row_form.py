@@ -83,7 +83,7 @@ def test_row_keeps_the_papers_columns(spec_from_yaml):
         "poolproj": "avg + 32",
     }
     assert by_name["m3c"].columns["poolproj"] == "max + pass through"
-    assert by_name["m3c"].label == "inception (m3c)"
+    assert by_name["m3c"].label == "inception (3c)"
 
 
 @pytest.mark.parametrize(
