@@ -74,7 +74,9 @@ def write_atomic(path: Path, text: str | bytes) -> None:
             with open(path, "wb") as f:
                 f.write(data)
         except OSError as exc:
-            raise InceptcostError(f"cannot write here ({exc.strerror})", file=str(path)) from None
+            raise InceptcostError(
+                f"cannot write here ({exc.strerror})", file=str(path), hint="choose a writable file"
+            ) from None
         return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
@@ -85,6 +87,9 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode a plain open() would
         os.replace(tmp, path)
     except OSError as exc:  # disk full, a read-only target
         Path(tmp).unlink(missing_ok=True)
@@ -174,6 +179,93 @@ def analyze(
         )
         if totals["params_aux"]:
             console.print(f"aux heads (training only): params {totals['params_aux']:,} · MACs {totals['macs_aux']:,}")
+
+
+# ---- diagram (issue 4) ----
+
+
+@app.command()
+def diagram(
+    spec: SpecArg = DEFAULT_SPEC,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="file to write: .svg, .png, .pdf, or .dot/.gv for the source (default: source to stdout)",
+        ),
+    ] = None,
+    module: Annotated[
+        str | None, typer.Option("--module", "-m", help="draw one module alone: 4e, inception_4e or the row's name")
+    ] = None,
+    naive: Annotated[
+        bool, typer.Option("--naive", help="with --module: beside its Figure 2(a) version without 1x1 reductions")
+    ] = False,
+    collapse: Annotated[
+        bool, typer.Option("--collapse", help="each module as one node: the whole net on one page")
+    ] = False,
+) -> None:
+    """Graphviz drawing of the network or of one module, every layer filled by its multiply-adds."""
+    from . import compile_graph, load_spec
+    from .errors import ToolMissing
+    from .graph.diagram import diagram_source, output_format, render
+
+    with user_errors():
+        fmt = output_format(out) if out is not None else "dot"
+        source = diagram_source(compile_graph(load_spec(spec)), module=module, naive=naive, collapse=collapse)
+        if out is None or fmt == "dot":
+            emit(source, out)
+            return
+        try:
+            data = render(source, fmt)
+        except ToolMissing as exc:
+            fallback = out.with_suffix(".dot")
+            write_atomic(fallback, source)  # the source is still useful: render it elsewhere
+            exc.hint = f"{exc.hint}; the DOT source is in {fallback}"
+            raise
+        write_atomic(out, data)
+        typer.echo(f"wrote {out}", err=True)
+
+
+# ---- specs index (issue 8) ----
+
+
+class IndexFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+@app.command("specs")
+def specs_index(
+    folder: Annotated[Path, typer.Argument(help="folder of YAML specs")] = Path("specs"),
+    format: Annotated[IndexFormat, typer.Option("--format", "-f", help="output format")] = IndexFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
+) -> None:
+    """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the README block)."""
+    from .analyze.index import index_markdown, spec_index
+    from .quantities import human
+
+    with user_errors():
+        if not folder.is_dir():
+            raise InceptcostError("not a folder", file=str(folder), hint="give the folder that holds the specs")
+        rows = spec_index(folder)
+        if format is IndexFormat.md:
+            emit(index_markdown(rows), out)
+            return
+        if format is IndexFormat.json:
+            records = [{**r.__dict__, "verdict": r.verdict} for r in rows]
+            emit(json.dumps(records, indent=2), out)
+            return
+        from rich.table import Table
+
+        table = Table(title=f"specs in {folder}", title_justify="left", header_style="bold")
+        for head in ("spec", "what it is", "input", "params", "MACs", "budget"):
+            table.add_column(head, justify="right" if head in ("params", "MACs") else "left")
+        for r in rows:
+            shape = f"{r.input[1]}x{r.input[2]}x{r.input[0]}"
+            table.add_row(Path(r.file).name, r.title, shape, f"{r.params:,}", human(r.macs, digits=4), r.verdict)
+        _console().print(table)
 
 
 def main() -> None:

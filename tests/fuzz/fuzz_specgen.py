@@ -563,8 +563,8 @@ def mutations(draw, gen: Generated) -> Mutation:
         return Mutation("conv after the classifier", data, True)
     if kind == "drop_head":
         data["layers"].pop()
-        last = data["layers"][-1] if data["layers"] else None
-        still_flat = last is not None and last.get("type") in ("linear", "fc")
+        # once flat (flatten, linear), the net stays flat and ends in a vector: still a valid spec
+        still_flat = any(r.get("type") in ("linear", "fc", "flatten") for r in data["layers"])
         return Mutation("no classifier", data, not still_flat)
     if kind == "even_same":
         data["layers"].insert(0, {"type": "conv", "kernel": draw(st.sampled_from([2, 4, "2x3"])), "out": 2})

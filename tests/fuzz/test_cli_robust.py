@@ -19,8 +19,14 @@ pytestmark = pytest.mark.fuzz
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = str(ROOT / "specs" / "variant.yaml")
 COMMANDS = get_command(app).commands  # name -> click command
-# Commands whose output path can be tried on a real spec quickly (static path; no training or benchmarking).
-STATIC = {"analyze": ["-f", "json"], "verify": [], "compare": [], "diagram": []}
+# Commands whose output path can be tried quickly (static path; no training or benchmarking): their arguments
+# and the output file's suffix.
+STATIC = {
+    "analyze": ([SPEC, "-f", "json"], ".json"),
+    "diagram": ([SPEC], ".dot"),
+    "specs": ([str(ROOT / "specs"), "-f", "md"], ".md"),
+    "verify": ([SPEC], ".txt"),
+}
 
 
 def _no_traceback(run) -> None:
@@ -108,21 +114,24 @@ OUT_COMMANDS = [c for c in sorted(COMMANDS) if c in STATIC and _out_option(c)]
 def test_unwritable_output_paths_get_one_line(command: str, place: str, tmp_path: Path) -> None:
     COUNTS["CLI unwritable outputs"] += 1
     target = {
-        "missing-folder": tmp_path / "no" / "such" / "out.txt",
-        "parent-is-a-file": tmp_path / "file.txt" / "out.txt",
+        "missing-folder": tmp_path / "no" / "such" / "out",
+        "parent-is-a-file": tmp_path / "file.txt" / "out",
         "a-folder": tmp_path,
-        "proc": Path("/proc/no-such-dir/out.txt"),
-        "read-only-folder": tmp_path / "ro" / "out.txt",
+        "proc": Path("/proc/no-such-dir/out"),
+        "read-only-folder": tmp_path / "ro" / "out",
     }[place]
+    args, suffix = STATIC[command]
+    if place != "a-folder":
+        target = target.with_suffix(suffix)
     if place == "parent-is-a-file":
         (tmp_path / "file.txt").write_text("x")
     if place == "read-only-folder":
         (tmp_path / "ro").mkdir()
         os.chmod(tmp_path / "ro", 0o555)
         if os.access(tmp_path / "ro", os.W_OK):
-            target = Path("/sys/out.txt")  # root ignores permissions; sysfs refuses new files even to root
+            target = Path("/sys/out" + suffix)  # root ignores permissions; sysfs refuses new files even to root
     before = sorted(p.name for p in tmp_path.iterdir())
-    run = run_cli([command, SPEC, *STATIC[command], _out_option(command), str(target)])
+    run = run_cli([command, *args, _out_option(command), str(target)])
     msg = assert_clean_error(run, "", line=False, what=place)
     assert str(target) in msg or str(target.parent) in msg, msg
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temp file left behind
@@ -130,9 +139,28 @@ def test_unwritable_output_paths_get_one_line(command: str, place: str, tmp_path
 
 
 @pytest.mark.parametrize("command", OUT_COMMANDS)
-def test_output_to_dev_null_works_and_keeps_it_a_device(command: str) -> None:
-    """An atomic write renames a temp file over the target: over /dev/null (as root) that would replace it."""
-    run = run_cli([command, SPEC, *STATIC[command], _out_option(command), os.devnull])
+def test_output_to_dev_null_keeps_it_a_device(command: str) -> None:
+    """An atomic write renames a temp file over the target: over /dev/null (as root) that would replace it.
+    Writing there works, or (a command that reads the format off the suffix) is refused in one line."""
+    args, _ = STATIC[command]
+    run = run_cli([command, *args, _out_option(command), os.devnull])
+    if run.code != 0:
+        assert_clean_error(run, os.devnull, line=False)
     _no_traceback(run)
-    assert run.code == 0, run.stderr
     assert Path(os.devnull).is_char_device()
+
+
+_IGNORES_OUT = pytest.mark.xfail(reason="prints its table format to the terminal, ignoring --out", strict=False)
+
+
+@pytest.mark.parametrize(
+    "command", [pytest.param(c, marks=_IGNORES_OUT) if c in ("analyze", "specs") else c for c in OUT_COMMANDS]
+)
+def test_out_is_honoured_in_the_default_format(command: str, tmp_path: Path) -> None:
+    args, suffix = STATIC[command]
+    args = [a for a in args if a not in ("-f", "json", "md")]
+    out = tmp_path / f"out{suffix}"
+    run = run_cli([command, *args, _out_option(command), str(out)])
+    assert run.code == 0, run.stderr
+    assert out.is_file() and out.stat().st_size > 0
+    assert run.stdout.strip() == ""
