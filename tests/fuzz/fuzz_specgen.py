@@ -70,7 +70,7 @@ class Namer:
     def __call__(self, draw) -> str:
         self.n += 1
         suffix = draw(st.text("abcxyz019_-", max_size=4))
-        return f"L{self.n}{suffix}"
+        return f"L{self.n}x{suffix}"  # the 'x' ends the number: L1x0 and L10x never meet
 
 
 def _conv_options(draw) -> dict[str, Any]:
@@ -671,21 +671,23 @@ class Run:
     code: int
     stdout: str
     stderr: str
-    seconds: float
+    seconds: float  # CPU time: what the command costs, unaffected by other jobs on a busy CI machine
     exception: BaseException | None
+    wall: float = 0.0
 
 
 def run_cli(args: list[str], limit: float = 10.0) -> Run:
+    """Invoke the CLI in-process; a run past `limit` wall seconds fails as a hang instead of blocking."""
     from typer.testing import CliRunner
 
     from inceptcost.cli import app
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with time_limit(limit):
         result = CliRunner().invoke(app, args)
-    seconds = time.perf_counter() - start
+    seconds, wall = time.process_time() - cpu, time.perf_counter() - start
     exc = result.exception if not isinstance(result.exception, SystemExit) else None
-    return Run(result.exit_code, result.stdout, result.stderr, seconds, exc)
+    return Run(result.exit_code, result.stdout, result.stderr, seconds, exc, wall)
 
 
 def assert_clean_error(run: Run, spec: Path | str, *, line: bool = True, what: str = "") -> str:
