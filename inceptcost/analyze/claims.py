@@ -153,7 +153,9 @@ def claims(graph: nx.DiGraph, totals: dict[str, Any], rows: list[RowCost]) -> li
         f"{ours_sum / 1024:,.1f}K",
         f"{paper_sum / 1024:,.1f}K" if paper_sum else "",
         f"both print as 6.8 thousand K (K = 1024); in units of 10^6: ours {ours_sum / 1e6:.2f}M weights,"
-        f" the column {paper_sum / 1e6:.2f}M",
+        f" the column {paper_sum / 1e6:.2f}M"
+        if paper_sum
+        else f"no params column in the spec; its weights: {weights:,}",
     )
 
     # The often-quoted ~5M parameters.
