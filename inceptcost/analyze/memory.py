@@ -24,7 +24,14 @@ from ..errors import InceptcostError
 from ..graph.compile import numel
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp64": 8}
-_ALIASES = {"float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float64": "fp64"}
+_ALIASES = {
+    "float32": "fp32",
+    "float": "fp32",
+    "float16": "fp16",
+    "half": "fp16",
+    "bfloat16": "bf16",
+    "float64": "fp64",
+}
 PARAM_BYTES = 4  # fp32 master weights, gradients and momentum
 OPTIMIZER_COPIES = 1  # SGD with momentum: one momentum buffer per parameter
 

@@ -293,7 +293,9 @@ def rows_view(a: Analysis) -> View | None:
         p, o = paper_values(rc)
         what = []
         if c.params in (CLOSE, OFF) and p:
-            what.append(f"params {p.same_style(rc.weights)} vs {p.text} ({c.params_diff / p.value:+.1%}){_mark(c.params)}")
+            what.append(
+                f"params {p.same_style(rc.weights)} vs {p.text} ({c.params_diff / p.value:+.1%}){_mark(c.params)}"
+            )
         if c.ops in (CLOSE, OFF) and o:
             what.append(f"ops {o.same_style(rc.macs)} vs {o.text} ({c.ops_diff / o.value:+.1%}){_mark(c.ops)}")
         if c.output == OFF:
