@@ -304,9 +304,10 @@ def rows_view(a: Analysis) -> View | None:
     if not a.checks:
         return None
     n = len(a.checks)
+    close = sum(1 for c in a.checks.values() if c.worst == CLOSE)
     notes = [
-        f"{n - len(out)} of {n} rows with paper values (params, ops or output size) agree within the paper's"
-        f" rounding; {len(out)} do not ('~' within one unit of its last digit, '!' beyond)."
+        f"Of {n} rows with paper values (params, ops or output size): {n - len(out)} agree within the paper's"
+        f" rounding, {close} only within one unit of its last digit ('~'), {len(out) - close} are off by more ('!')."
     ]
     return View(
         "Table 1 row by row: rows that differ from ours",
@@ -349,7 +350,7 @@ def self_view(a: Analysis) -> View | None:
             ("paper ops", "r"),
             ("params from ops", "r"),
             ("ours", "r"),
-            ("", "l"),
+            ("fit", "l"),
         ],
         out,
         notes,
