@@ -16,12 +16,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import prod as numel
 from typing import Any
 
 import networkx as nx
 
 from ..errors import InceptcostError
-from ..graph.compile import numel
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp64": 8}
 _ALIASES = {
