@@ -26,6 +26,7 @@ STATIC = {
     "diagram": ([SPEC], ".dot"),
     "specs": ([str(ROOT / "specs"), "-f", "md"], ".md"),
     "verify": ([SPEC], ".txt"),
+    "compare": ([SPEC, str(ROOT / "specs" / "googlenet.yaml")], ".txt"),
 }
 
 
@@ -153,9 +154,7 @@ def test_output_to_dev_null_keeps_it_a_device(command: str) -> None:
 _IGNORES_OUT = pytest.mark.xfail(reason="prints its table format to the terminal, ignoring --out", strict=False)
 
 
-@pytest.mark.parametrize(
-    "command", [pytest.param(c, marks=_IGNORES_OUT) if c in ("analyze", "specs") else c for c in OUT_COMMANDS]
-)
+@pytest.mark.parametrize("command", [pytest.param(c, marks=_IGNORES_OUT) if c == "specs" else c for c in OUT_COMMANDS])
 def test_out_is_honoured_in_the_default_format(command: str, tmp_path: Path) -> None:
     args, suffix = STATIC[command]
     args = [a for a in args if a not in ("-f", "json", "md")]
@@ -164,3 +163,64 @@ def test_out_is_honoured_in_the_default_format(command: str, tmp_path: Path) -> 
     assert run.code == 0, run.stderr
     assert out.is_file() and out.stat().st_size > 0
     assert run.stdout.strip() == ""
+
+
+LIBRARY_PARSED = [
+    ("analyze", "--budget", "abc"),
+    ("analyze", "--budget", "-1"),
+    ("analyze", "--budget", "nan"),
+    ("analyze", "--budget", "1e999"),
+    ("analyze", "--budget", "9" * 400),
+    ("verify", "--budget", "0"),
+    ("analyze", "--dtype", "fp8"),
+]
+
+
+@pytest.mark.parametrize(("command", "option", "value"), [c for c in LIBRARY_PARSED if c[0] in COMMANDS])
+def test_option_values_parsed_by_the_library_fail_in_one_line(command: str, option: str, value: str) -> None:
+    COUNTS["CLI bad option values"] += 1
+    run = run_cli([command, SPEC, option, value])
+    assert_clean_error(run, "", line=False, what=f"{command} {option} {value}")
+    assert option.lstrip("-") in run.stderr
+
+
+# A few invalid specs through every command that reads specs (analyze has the full set in test_invalid_specs).
+BROKEN = {
+    "misspelled": ("input: 32x32x3\nlayers:\n  - {type: conv, kernel: 3, out: 8, strid: 2}\n", 3),
+    "collapse": ("input: 4x4x3\nlayers:\n  - {type: conv, kernel: 9, padding: 0, out: 8}\n", 3),
+    "yaml": ("input: 32x32x3\nlayers: [\n", 3),
+    "bomb": (
+        "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+        None,
+    ),
+}
+SPEC_READERS = {
+    "analyze": lambda bad: [bad],
+    "verify": lambda bad: [bad],
+    "diagram": lambda bad: [bad],
+    "compare": lambda bad: [SPEC, bad],
+    "compare-a": lambda bad: [bad, SPEC],
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+@pytest.mark.parametrize("reader", [r for r in SPEC_READERS if r.split("-")[0] in COMMANDS])
+def test_every_spec_reader_fails_cleanly(reader: str, case: str, tmp_path: Path) -> None:
+    COUNTS["invalid specs through other commands"] += 1
+    text, line = BROKEN[case]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    out = tmp_path / "out.txt"
+    command = reader.split("-")[0]
+    out_args = [_out_option(command), str(out)] if _out_option(command) else []
+    if command == "diagram":
+        out = tmp_path / "out.dot"
+        out_args = [_out_option(command), str(out)]
+    run = run_cli([command, *SPEC_READERS[reader](str(bad)), *out_args])
+    msg = assert_clean_error(run, bad, line=line is not None, what=f"{reader} {case}")
+    if line is not None:
+        assert f"{bad}:{line}:" in msg
+    assert run.seconds < 1.0
+    assert not out.exists()
