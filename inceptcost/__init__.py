@@ -1,0 +1,25 @@
+"""inceptcost: static analysis, cost modeling and training of Inception-style CNNs declared in YAML.
+
+Flow: spec (YAML) -> IR graph (networkx, shapes inferred) -> costs | torch model | diagram | trainer.
+`load_spec`, `compile_graph` and the costs never import torch; `build_model` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .analyze.costs import costs_table, row_costs, summarize
+from .graph.compile import compile_graph
+from .spec import Spec, load_spec
+
+__version__ = "0.1.0"
+
+
+def build_model(spec_or_graph: Any):
+    """Spec or IR graph -> torch nn.Module with the IR's dotted names (imports torch)."""
+    from .graph.model import build_model as _build
+
+    return _build(spec_or_graph)
+
+
+__all__ = ["Spec", "build_model", "compile_graph", "costs_table", "load_spec", "row_costs", "summarize"]

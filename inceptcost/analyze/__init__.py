@@ -1,0 +1,1 @@
+"""Costs, budget checks, verification against the paper and independent counters, reports."""

@@ -1,0 +1,235 @@
+"""Spec -> IR: a networkx DiGraph with one node per op, shapes inferred and costs attached.
+
+Node keys are the dotted names used everywhere (`inception_4e.b3x3.reduce`). Besides the ops there is an
+`input` node and one `<module>.concat` node per parallel module. The graph also carries:
+- `graph["tree"]`: the nesting, for builders that need it (the torch model, the diagram):
+  ("op", name) | ("sequence", name, [children]) | ("parallel", name, [branches], concat_name);
+- `graph["rows"]`: the top-level rows in order (Table 1's rows), each with its nodes, shapes and paper values;
+- `graph["aux"]`: the auxiliary heads, each with the row it taps and its nodes;
+- `graph["spec"]`, `graph["output"]` (the last node of the main net).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from .. import layers
+from ..errors import ShapeError
+from ..spec import Node, Spec
+
+
+@dataclass
+class Row:
+    """One top-level row of the network (or one aux head), as Table 1 groups them."""
+
+    name: str
+    kind: str
+    label: str | None
+    line: int | None
+    nodes: list[str] = field(default_factory=list)
+    in_shape: tuple[int, ...] = ()
+    out_shape: tuple[int, ...] = ()
+    output: str = ""  # the node whose tensor leaves the row
+    paper: Any = None
+    columns: dict[str, int] | None = None
+    aux: str | None = None  # aux head name for rows of an aux head
+    at: str | None = None  # the row an aux head taps
+    weight: float | None = None
+
+
+class _Compiler:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.g = nx.DiGraph(spec=spec, name=spec.name)
+
+    def fail(self, message: str, node: Node, full: str, hint: str | None = None) -> ShapeError:
+        return ShapeError(message, file=self.spec.file, line=node.line, where=full, hint=hint)
+
+    def emit(self, node: Node, prefix: str, src: str, shape: tuple[int, ...], ctx: dict) -> tuple[str, tuple, tuple]:
+        """Add `node` fed by `src`; returns (output node name, output shape, tree entry)."""
+        full = f"{prefix}{node.name}"
+        if node.kind == "sequence":
+            entries = []
+            for child in node.children:
+                src, shape, entry = self.emit(child, f"{full}.", src, shape, ctx)
+                entries.append(entry)
+            return src, shape, ("sequence", full, entries)
+        if node.kind == "parallel":
+            return self.parallel(node, full, src, shape, ctx)
+        return self.op(node, full, src, shape, ctx)
+
+    def parallel(self, node: Node, full: str, src: str, shape: tuple, ctx: dict) -> tuple[str, tuple, tuple]:
+        outs, entries = [], []
+        for branch in node.children:
+            out, out_shape, entry = self.emit(
+                branch, f"{full}.", src, shape, {**ctx, "module": full, "branch": branch.name}
+            )
+            outs.append((branch.name, out, out_shape))
+            entries.append(entry)
+        flat = [o for o in outs if len(o[2]) != 3]
+        if flat:
+            raise self.fail(f"branch '{flat[0][0]}' ends flat; branches must end in feature maps", node, full)
+        sizes = {o[2][1:] for o in outs}
+        if len(sizes) > 1:
+            shown = ", ".join(f"{b} {s[1]}x{s[2]}" for b, _, s in outs)
+            raise self.fail(
+                f"branches end in different spatial sizes ({shown}) and cannot be concatenated",
+                node,
+                full,
+                "give every branch the same total stride and matching padding",
+            )
+        concat = f"{full}.concat"
+        out_shape = (sum(o[2][0] for o in outs), *outs[0][2][1:])
+        self.g.add_node(
+            concat,
+            name=concat,
+            op="concat",
+            args={},
+            in_shape=out_shape,
+            out_shape=out_shape,
+            line=node.line,
+            **self._zero(),
+            **{**ctx, "module": full, "branch": None},
+        )
+        for _, out, out_shape_b in outs:
+            self.g.add_edge(out, concat, shape=out_shape_b)
+        return concat, out_shape, ("parallel", full, entries, concat)
+
+    @staticmethod
+    def _zero() -> dict[str, int]:
+        return {"weights": 0, "biases": 0, "norm_params": 0, "params": 0, "macs": 0, "other_ops": 0}
+
+    def op(self, node: Node, full: str, src: str, shape: tuple, ctx: dict) -> tuple[str, tuple, tuple]:
+        kind = layers.KINDS[node.kind]
+        args = dict(node.args)
+        if node.kind == "conv" and args.get("multiplier"):
+            if len(shape) != 3:
+                raise self.fail("needs a C x H x W feature map", node, full)
+            args["out"], args["groups"] = shape[0] * args.pop("multiplier"), shape[0]
+            args["depthwise"] = True  # one layer with its pointwise partner in the paper's depth count
+        if node.kind == "linear" and args["out"] is None:
+            args["out"] = self.spec.classes
+        try:
+            out_shape = kind.shape(args, shape)
+        except layers.ShapeProblem as exc:
+            raise self.fail(str(exc), node, full) from None
+        if len(out_shape) == 3 and min(out_shape[1:]) < 1:
+            raise self.fail(
+                f"spatial size collapses to {out_shape[1]}x{out_shape[2]} (input {shape[1]}x{shape[2]})",
+                node,
+                full,
+                "use a smaller kernel or stride, more padding, or a larger input",
+            )
+        if "padding" in args and "kernel" in args:
+            args["pad"] = layers._pads(args, args["kernel"])
+        cost = kind.cost(args, shape, out_shape)
+        self.g.add_node(
+            full,
+            name=full,
+            op=node.kind,
+            args=args,
+            in_shape=tuple(shape),
+            out_shape=tuple(out_shape),
+            line=node.line,
+            weights=cost.weights,
+            biases=cost.biases,
+            norm_params=cost.norm,
+            params=cost.params,
+            macs=cost.macs,
+            other_ops=cost.other_ops,
+            **ctx,
+        )
+        self.g.add_edge(src, full, shape=tuple(shape))
+        return full, tuple(out_shape), ("op", full)
+
+    def row(self, node: Node, src: str, shape: tuple, aux: str | None = None, prefix: str = "") -> tuple[Row, tuple]:
+        before = set(self.g.nodes)
+        ctx = {"row": node.name, "module": None, "branch": None, "aux": aux}
+        out, out_shape, entry = self.emit(node, prefix, src, shape, ctx)
+        row = Row(
+            name=f"{prefix}{node.name}",
+            kind=node.kind,
+            label=node.label,
+            line=node.line,
+            nodes=[n for n in self.g.nodes if n not in before],
+            in_shape=tuple(shape),
+            out_shape=out_shape,
+            output=out,
+            paper=node.paper,
+            columns=node.columns,
+            aux=aux,
+        )
+        return row, entry
+
+    def run(self) -> nx.DiGraph:
+        spec, g = self.spec, self.g
+        g.add_node(
+            "input",
+            name="input",
+            op="input",
+            args={},
+            in_shape=spec.input,
+            out_shape=spec.input,
+            line=None,
+            row="input",
+            module=None,
+            branch=None,
+            aux=None,
+            **self._zero(),
+        )
+        src, shape = "input", spec.input
+        rows, tree = [], []
+        for child in spec.body.children:
+            row, entry = self.row(child, src, shape)
+            rows.append(row)
+            tree.append(entry)
+            src, shape = row.output, row.out_shape
+        g.graph["output"] = src
+        if len(shape) != 1:
+            raise ShapeError(
+                f"the network ends in a {'x'.join(map(str, shape))} feature map, not a vector of class scores",
+                file=spec.file,
+                line=spec.body.children[-1].line,
+                where=spec.body.children[-1].name,
+                hint="end with a global average pool ('type: gap') and a 'linear' layer",
+            )
+        by_name = {r.name: r for r in rows}
+        aux_rows, aux_tree = [], []
+        for head in spec.aux:
+            tap = by_name[head.at]
+            row, entry = self.row(head.body, tap.output, tap.out_shape, aux=head.name)
+            row.at, row.weight, row.kind = head.at, head.weight, "aux"
+            if len(row.out_shape) != 1:
+                raise ShapeError(
+                    f"aux head ends in a {'x'.join(map(str, row.out_shape))} feature map",
+                    file=spec.file,
+                    line=head.line,
+                    where=head.name,
+                    hint="end it with a 'linear' layer",
+                )
+            aux_rows.append(row)
+            aux_tree.append(entry)
+        g.graph.update(rows=rows, aux=aux_rows, tree=tree, aux_tree=aux_tree)
+        return g
+
+
+def compile_graph(spec: Spec) -> nx.DiGraph:
+    """Compile a Spec into the IR graph. Raises ShapeError (with file:line and layer) when shapes fail."""
+    return _Compiler(spec).run()
+
+
+def op_nodes(graph: nx.DiGraph, aux: bool = False) -> list[dict[str, Any]]:
+    """The op nodes' attributes in topological order; the main net only unless `aux`."""
+    return [
+        graph.nodes[n]
+        for n in nx.topological_sort(graph)
+        if graph.nodes[n]["op"] not in ("input", "concat") and (aux or graph.nodes[n]["aux"] is None)
+    ]
+
+
+def numel(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)

@@ -1,0 +1,94 @@
+"""IR graph -> a real torch nn.Module whose submodule paths are the IR's dotted names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import nn
+
+from .. import layers
+from ..errors import InceptcostError
+from .compile import compile_graph
+
+# Refuse up front rather than let the allocator fail (or the machine swap) on absurd specs.
+MAX_MODEL_BYTES = 64 << 30
+
+
+class FlatLinear(nn.Linear):
+    """nn.Linear on the flattened input, so that a linear layer needs no separate flatten module."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.flatten(1))
+
+
+class Parallel(nn.ModuleDict):
+    """Branches fed the same input, concatenated along channels (an inception module)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.values()], dim=1)
+
+
+class InceptionNet(nn.Module):
+    """The compiled network: rows applied in order; aux heads tap rows and run in training mode only.
+
+    forward returns the logits, or in training mode with aux heads `(logits, [aux logits, ...])`.
+    """
+
+    def __init__(self, rows: list[tuple[str, nn.Module]], aux: list[tuple[str, str, float, nn.Module]]):
+        super().__init__()
+        for name, module in rows:
+            self.add_module(name, module)
+        self.row_names = [name for name, _ in rows]
+        for name, _, _, module in aux:
+            self.add_module(name, module)
+        self.aux_names = [name for name, _, _, _ in aux]
+        self.aux_weights = [weight for _, _, weight, _ in aux]
+        self.taps: dict[str, list[int]] = {}
+        for i, (_, at, _, _) in enumerate(aux):
+            self.taps.setdefault(at, []).append(i)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        with_aux = self.training and bool(self.aux_names)
+        aux_out: list[Any] = [None] * len(self.aux_names)
+        for name in self.row_names:
+            x = self._modules[name](x)
+            if with_aux and name in self.taps:
+                for i in self.taps[name]:
+                    aux_out[i] = self._modules[self.aux_names[i]](x)
+        return (x, aux_out) if with_aux else x
+
+
+def _build(graph: nx.DiGraph, entry: tuple) -> nn.Module:
+    kind, name = entry[0], entry[1]
+    if kind == "op":
+        attrs = graph.nodes[name]
+        return layers.KINDS[attrs["op"]].build(attrs["args"], attrs["in_shape"], attrs["out_shape"])
+    if kind == "sequence":
+        seq = nn.Sequential()
+        for child in entry[2]:
+            seq.add_module(child[1].rsplit(".", 1)[-1], _build(graph, child))
+        return seq
+    par = Parallel()
+    for branch in entry[2]:
+        par[branch[1].rsplit(".", 1)[-1]] = _build(graph, branch)
+    return par
+
+
+def build_model(spec_or_graph: Any) -> InceptionNet:
+    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults)."""
+    graph = spec_or_graph if isinstance(spec_or_graph, nx.DiGraph) else compile_graph(spec_or_graph)
+    params = sum(graph.nodes[n]["params"] for n in graph)
+    if params * 4 > MAX_MODEL_BYTES:
+        raise InceptcostError(
+            f"the model would need {params * 4 / 2**30:,.1f} GiB for its float32 weights alone",
+            file=graph.graph["spec"].file,
+            hint="analyze works on any size; shrink the widths to build it",
+        )
+    rows = [(entry[1], _build(graph, entry)) for entry in graph.graph["tree"]]
+    aux = [
+        (row.name, row.at, row.weight, _build(graph, entry))
+        for row, entry in zip(graph.graph["aux"], graph.graph["aux_tree"], strict=True)
+    ]
+    return InceptionNet(rows, aux)
