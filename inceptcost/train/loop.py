@@ -237,11 +237,11 @@ class Trainer:
                 window_loss.zero_()
                 window_t0, window_steps = now, 0
             if cfg.save_every and self.global_step % cfg.save_every == 0 and not last:
-                self._check_finite(epoch)
+                self._check_finite(epoch, weights=True)
                 self.sums.t[5] += time.perf_counter() - t0
                 t0 = time.perf_counter()
                 self._save()
-        self._check_finite(epoch)
+        self._check_finite(epoch, weights=True)
         self.sums.t[5] += time.perf_counter() - t0
         tr = self.sums.global_totals(ctx).tolist()
         train_seconds = tr[5] / ctx.world_size  # every rank added its own wall time
@@ -312,8 +312,13 @@ class Trainer:
         n = max(n, 1.0)
         return {"val_loss": loss / n, "val_top1": 100 * top1 / n, "val_top5": 100 * top5 / n}
 
-    def _check_finite(self, epoch: int) -> None:
-        bad = ddp.all_reduce_sum(self.sums["nonfinite"].clone(), self.ctx).item()
+    def _check_finite(self, epoch: int, weights: bool = False) -> None:
+        """All ranks stop together on a NaN/inf loss; before a checkpoint the weights are checked too
+        (the step after the last finite loss may already have broken them)."""
+        bad = self.sums["nonfinite"].clone()
+        if weights:
+            bad += sum((~torch.isfinite(p)).any().double() for p in self.model.parameters())
+        bad = ddp.all_reduce_sum(bad, self.ctx).item()
         if bad == 0:
             return
         where = (f"the last good checkpoint {self.checkpoint_path} is kept; resume from it with a lower --lr "
@@ -375,7 +380,7 @@ class Trainer:
             "run": {k: v for k, v in self.config.to_dict().items() if k != "recipe"}
             | {"steps_per_epoch": self.steps_per_epoch, "per_worker_batch": self.local_batch, "amp": self.amp},
             "device": self._device_record(),
-            "versions": {"python": platform.python_version(), "torch": torch.__version__,
+            "versions": {"python": platform.python_version(), "torch": str(torch.__version__),
                          "numpy": np.__version__, "inceptcost": _version()},
         }
 
