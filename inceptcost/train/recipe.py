@@ -93,8 +93,11 @@ def recipe_from_dict(data: dict, source: str = "recipe", base: Recipe | None = N
                 raise TrainError(f"{key} in {source} must be a list of two numbers, got {value!r}")
             value = (float(value[0]), float(value[1]))
         elif value is not None and names[key].type in ("float", "float | None"):
+            given = value
+            if isinstance(value, str):  # YAML 1.1 reads `1e-4` (no dot) as a string
+                value = _number_or_none(value)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TrainError(f"{key} in {source} must be a number, got {value!r}")
+                raise TrainError(f"{key} in {source} must be a number, got {given!r}")
             value = float(value)
         elif names[key].type == "bool" and not isinstance(value, bool):
             raise TrainError(f"{key} in {source} must be true or false, got {value!r}")
@@ -102,6 +105,13 @@ def recipe_from_dict(data: dict, source: str = "recipe", base: Recipe | None = N
             raise TrainError(f"{key} in {source} must be a string, got {value!r}")
         values[key] = value
     return dataclasses.replace(base, **values).validate()
+
+
+def _number_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def load_recipe(path: str | Path, base: Recipe | None = None) -> Recipe:
