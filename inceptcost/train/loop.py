@@ -283,7 +283,7 @@ class Trainer:
         logits, aux = (out[0], out[1]) if isinstance(out, (tuple, list)) else (out, [])
         loss = F.cross_entropy(logits.float(), y, label_smoothing=smoothing)
         total = loss
-        for weight, aux_logits in zip(self.aux_weights, aux):
+        for weight, aux_logits in zip(self.aux_weights, aux, strict=True):
             total = total + weight * F.cross_entropy(aux_logits.float(), y, label_smoothing=smoothing)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
@@ -352,7 +352,7 @@ class Trainer:
             now = self.config.to_dict()
             diff = [k for k in RESUME_MUST_MATCH if k != "spec" and old.get(k) != now.get(k)]
             if diff:
-                raise CheckpointError(f"--resume with different settings than the checkpoint: "
+                raise CheckpointError("--resume with different settings than the checkpoint: "
                                       + ", ".join(f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in diff))
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
@@ -372,7 +372,7 @@ class Trainer:
     # --- records ---------------------------------------------------------------------------------------------
 
     def _config_record(self) -> dict:
-        s, ctx = self.spec, self.ctx
+        s = self.spec
         return {
             "spec": {"name": s.name, "file": str(s.file), "input": list(s.input), "classes": s.classes},
             "data": {**self.data.describe(), "resized_to": list(self.size)},
