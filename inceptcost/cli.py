@@ -270,7 +270,7 @@ def train(
             steps_per_epoch=steps_per_epoch, download=download, recipe=chosen,
         )
         summary = run_training(config, reporter_factory=train_reporter)
-        if summary.get("best_val_top1") is not None:
+        if summary and summary.get("best_val_top1") is not None:  # None on the other ranks of a torchrun
             typer.echo(f"{summary['spec']} on {summary['data']}: best val top-1 {summary['best_val_top1']:.2f}% "
                        f"(epoch {summary['best_epoch']}), final {summary['final_val_top1']:.2f}%, "
                        f"{summary['total_seconds']:.1f} s, {summary['images_per_s']:,.0f} img/s "

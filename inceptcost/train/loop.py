@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import platform
 import time
 
@@ -30,15 +31,17 @@ CHECKPOINT = "checkpoint.pt"
 
 # --- entry points ------------------------------------------------------------------------------------------
 
-def train(config: TrainConfig, reporter_factory=None) -> dict:
-    """Train `config.spec`; returns the summary (summary.json's content) of rank 0.
+def train(config: TrainConfig, reporter_factory=None) -> dict | None:
+    """Train `config.spec`; returns the summary (summary.json's content), or None on the ranks other
+    than 0 of an outer torchrun.
 
     `reporter_factory` is a module-level callable (it crosses process boundaries by name) that
     returns the Reporter used on rank 0; the default prints one plain line per epoch.
     """
     config = config.validate()
     if ddp.under_torchrun():  # an outer torchrun started us: join its group as one worker
-        return run_worker(config, ddp.resolve_device(config.device), reporter_factory)
+        summary = run_worker(config, ddp.resolve_device(config.device), reporter_factory)
+        return summary if os.environ.get("RANK", "0") == "0" else None
     device = "cuda" if config.gpus is not None else ddp.resolve_device(config.device)
     nproc = (config.gpus or config.nproc or 1)
     if device == "cuda":
