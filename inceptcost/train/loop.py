@@ -46,6 +46,9 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
     nproc = (config.gpus or config.nproc or 1)
     if device == "cuda":
         ddp.check_gpu_count(nproc)
+    if config.batch_size % nproc:  # checked again per worker (an outer torchrun); here before any spawn
+        raise TrainError(f"--batch-size {config.batch_size} does not split evenly over {nproc} workers; "
+                         f"use a multiple of {nproc}")
     if nproc == 1:
         return run_worker(config, device, reporter_factory)
     results = ddp.launch_local(nproc, _elastic_worker, config, device, reporter_factory)

@@ -162,3 +162,16 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, tiny_spec, args, pattern
     result = run_cli("train", str(tiny_spec), "--out", str(tmp_path / "r"), *args)
     assert result.returncode == 2, result.stderr
     assert pattern in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_joins_an_outer_torchrun_group(tmp_path, tiny_spec):
+    out = tmp_path / "run"
+    env = {"PYTHONPATH": str(REPO), "PATH": "", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "inceptcost",
+         "train", str(tiny_spec), "--device", "cpu", "--epochs", "1", "--steps-per-epoch", "3",
+         "--batch-size", "16", "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "summary.json").read_text())["world_size"] == 2
+    assert result.stdout.count("best val top-1") == 1  # only rank 0 reports
