@@ -75,6 +75,9 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(text.encode() if isinstance(text, str) else text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode a plain open() would
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -88,77 +91,267 @@ def emit(text: str, out: Path | None) -> None:
         write_atomic(out, text)
 
 
+# ---- analyze / verify / compare (issue 3): thin commands over inceptcost.analyze ----
+
+
 class Format(str, Enum):
     table = "table"
     json = "json"
+    csv = "csv"
+    md = "md"
 
 
-def _console():
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (terminal), json, csv or md")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write to this file (atomically) instead of stdout")]
+BudgetOpt = Annotated[
+    str | None, typer.Option("--budget", help="MAC budget overriding the spec's, e.g. 1.2G (M = 10^6, G = 10^9)")
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="exit 1 when over budget or a row is off the paper")]
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="batch size for the memory estimates")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="activation dtype for the memory estimates: fp32, bf16, fp16")]
+
+
+def _console(file=None, width: int | None = None):
     from rich.console import Console
 
-    # Table 1 is wide: when piped (no terminal width to respect), do not squeeze it into 80 columns.
-    return Console(width=None if sys.stdout.isatty() else 160)
+    # Table 1 is wide: when piped (no terminal width to respect), lay it out for 120 columns.
+    if width is None and (file is not None or not sys.stdout.isatty()):
+        width = 120
+    return Console(file=file, width=width)
 
 
-def _render_table(records: list[dict], title: str):
+def _rich_view(view):
+    """A report View (plain strings) as a compact rich table that fits 100-120 columns."""
+    from rich import box
     from rich.table import Table
 
-    from .quantities import human
-    from .spec import TABLE_COLUMNS
-
-    headers = ["#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj"]
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for head in ("layer", "type", "patch/stride", "output", "depth", *headers):
-        table.add_column(head, justify="right" if head.startswith("#") or head in ("depth", "pool proj") else "left")
-    for head in ("weights", "paper", "MACs", "paper ops"):
-        table.add_column(head, justify="right")
-    for r in records:
-        table.add_row(
-            r["name"],
-            r["type"],
-            r["patch"],
-            r["output"],
-            str(r["depth"] or ""),
-            *("" if r[c] is None else str(r[c]) for c in TABLE_COLUMNS),
-            human(r["weights"], 1024) if r["weights"] else "",
-            r["paper_text"].get("params", ""),
-            human(r["macs"]) if r["macs"] else "",
-            r["paper_text"].get("ops", ""),
+    table = Table(
+        title=view.title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 0),
+        header_style="bold",
+    )
+    for i, (head, align) in enumerate(view.columns):
+        wide = head in ("why", "ours vs paper")  # the free-text column takes what is left
+        table.add_column(
+            head,
+            justify="right" if align == "r" else "left",
+            overflow="fold",
+            ratio=1 if wide else None,
+            no_wrap=i == 0,
         )
+    last = len(view.rows) - 1
+    for i, row in enumerate(view.rows):
+        table.add_row(*row, end_section=i == last - 1 and row and view.rows[last][0] in ("total", "aux heads"))
     return table
+
+
+def _print_views(items: list, out: Path | None) -> None:
+    """Print report Views (as rich tables with their notes) and plain lines, to stdout or atomically to `out`."""
+    import io
+
+    buf = io.StringIO() if out is not None else None
+    console = _console(buf)
+    for item in items:
+        if isinstance(item, str):
+            console.print(item, highlight=False)
+            continue
+        console.print(_rich_view(item))
+        for note in item.notes:
+            console.print(note, style="dim", highlight=False)
+        console.print()
+    if buf is not None:
+        write_atomic(out, buf.getvalue())
+
+
+def _strict(analysis, strict: bool) -> None:
+    from .errors import CheckFailed
+
+    if strict and analysis.failed:
+        raise CheckFailed("--strict: " + "; ".join(analysis.failed))
+
+
+def _command(name: str, spec: Path, fmt: Format, budget: str | None, batch: int, dtype: str) -> str:
+    """The command line that regenerates a report (without --out, so that it reads the same anywhere)."""
+    parts = ["inceptcost", name, str(spec), "--format", fmt.value]
+    if budget:
+        parts += ["--budget", budget]
+    if batch != 1:
+        parts += ["--batch", str(batch)]
+    if dtype != "fp32":
+        parts += ["--dtype", dtype]
+    return " ".join(parts)
 
 
 @app.command()
 def analyze(
     spec: SpecArg = DEFAULT_SPEC,
-    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    budget: BudgetOpt = None,
+    strict: StrictOpt = False,
+    batch: BatchOpt = 1,
+    dtype: DtypeOpt = "fp32",
+) -> None:
+    """Table 1 recomputed (ours beside the paper's values), totals, budget, memory, and the verification summary."""
+    from .analyze.budget import parse_budget
+    from .analyze.report import analyze_spec, summary_lines, table_view, to_csv, to_json, to_markdown, verify_views
+
+    with user_errors():
+        a = analyze_spec(spec, parse_budget(budget), batch, dtype)
+        if format is Format.json:
+            emit(json.dumps(to_json(a), indent=2), out)
+        elif format is Format.csv:
+            emit(to_csv(a), out)
+        elif format is Format.md:
+            emit(to_markdown(a, _command("analyze", spec, format, budget, batch, dtype)), out)
+        else:
+            _print_views([table_view(a, activations=False), *summary_lines(a), "", *verify_views(a)], out)
+        _strict(a, strict)
+
+
+@app.command()
+def verify(
+    spec: SpecArg = DEFAULT_SPEC,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+    budget: BudgetOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """Table 1 row by row, the paper's rows against themselves, and each claim with a verdict."""
+    import csv
+    import io
+
+    from .analyze.budget import parse_budget
+    from .analyze.report import analyze_spec, to_json, verify_views, view_markdown
+
+    with user_errors():
+        a = analyze_spec(spec, parse_budget(budget))
+        if format is Format.json:
+            emit(json.dumps(to_json(a), indent=2), out)
+        elif format is Format.csv:
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(["claim", "verdict", "ours", "paper", "note"])
+            writer.writerows([c.claim, c.verdict, c.ours, c.paper, c.note] for c in a.claims)
+            emit(buf.getvalue(), out)
+        elif format is Format.md:
+            emit("\n".join(view_markdown(v) for v in verify_views(a)), out)
+        else:
+            _print_views(verify_views(a), out)
+        _strict(a, strict)
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="first spec (A)")],
+    b: Annotated[Path, typer.Argument(help="second spec (B)")],
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Two specs side by side, per row (matched by name) and in total, with the differences B - A."""
+    from .analyze.compare import compare_specs, comparison_csv, comparison_json, comparison_view
+    from .analyze.report import view_markdown
+
+    with user_errors():
+        c = compare_specs(a, b)
+        if format is Format.json:
+            emit(json.dumps(comparison_json(c), indent=2), out)
+        elif format is Format.csv:
+            emit(comparison_csv(c), out)
+        elif format is Format.md:
+            emit(view_markdown(comparison_view(c)), out)
+        else:
+            _print_views([comparison_view(c)], out)
+
+
+# ---- diagram (issue 4) ----
+
+
+@app.command()
+def diagram(
+    spec: SpecArg = DEFAULT_SPEC,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="file to write: .svg, .png, .pdf, or .dot/.gv for the source (default: source to stdout)",
+        ),
+    ] = None,
+    module: Annotated[
+        str | None, typer.Option("--module", "-m", help="draw one module alone: 4e, inception_4e or the row's name")
+    ] = None,
+    naive: Annotated[
+        bool, typer.Option("--naive", help="with --module: beside its Figure 2(a) version without 1x1 reductions")
+    ] = False,
+    collapse: Annotated[
+        bool, typer.Option("--collapse", help="each module as one node: the whole net on one page")
+    ] = False,
+) -> None:
+    """Graphviz drawing of the network or of one module, every layer filled by its multiply-adds."""
+    from . import compile_graph, load_spec
+    from .errors import ToolMissing
+    from .graph.diagram import diagram_source, output_format, render
+
+    with user_errors():
+        fmt = output_format(out) if out is not None else "dot"
+        source = diagram_source(compile_graph(load_spec(spec)), module=module, naive=naive, collapse=collapse)
+        if out is None or fmt == "dot":
+            emit(source, out)
+            return
+        try:
+            data = render(source, fmt)
+        except ToolMissing as exc:
+            fallback = out.with_suffix(".dot")
+            write_atomic(fallback, source)  # the source is still useful: render it elsewhere
+            exc.hint = f"{exc.hint}; the DOT source is in {fallback}"
+            raise
+        write_atomic(out, data)
+        typer.echo(f"wrote {out}", err=True)
+
+
+# ---- specs index (issue 8) ----
+
+
+class IndexFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+
+
+@app.command("specs")
+def specs_index(
+    folder: Annotated[Path, typer.Argument(help="folder of YAML specs")] = Path("specs"),
+    format: Annotated[IndexFormat, typer.Option("--format", "-f", help="output format")] = IndexFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
 ) -> None:
-    """Per-row params and multiply-adds in Table 1's layout, with totals and the budget verdict."""
-    from . import compile_graph, load_spec
-    from .analyze.costs import summarize
-    from .analyze.table import table_records
+    """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the README block)."""
+    from .analyze.index import index_markdown, spec_index
     from .quantities import human
 
     with user_errors():
-        graph = compile_graph(load_spec(spec))
-        totals = summarize(graph)
-        records = table_records(graph)
-        if format is Format.json:
-            emit(json.dumps({"spec": str(spec), "totals": totals, "layers": records}, indent=2), out)
+        if not folder.is_dir():
+            raise InceptcostError("not a folder", file=str(folder), hint="give the folder that holds the specs")
+        rows = spec_index(folder)
+        if format is IndexFormat.md:
+            emit(index_markdown(rows), out)
             return
-        console = _console()
-        console.print(_render_table(records, f"{totals['spec']} ({spec}): Table 1 recomputed"))
-        verdict = ""
-        if totals["budget_macs"]:
-            ok = "within" if totals["within_budget"] else "OVER"
-            verdict = f" · budget {human(totals['budget_macs'])}: {ok}"
-        console.print(
-            f"params {totals['params']:,} (weights only, the paper's convention: {totals['weights']:,})"
-            f" · MACs {totals['macs']:,} ({human(totals['macs'])}; FLOPs = 2 x MACs){verdict}"
-        )
-        if totals["params_aux"]:
-            console.print(f"aux heads (training only): params {totals['params_aux']:,} · MACs {totals['macs_aux']:,}")
+        if format is IndexFormat.json:
+            records = [{**r.__dict__, "verdict": r.verdict} for r in rows]
+            emit(json.dumps(records, indent=2), out)
+            return
+        from rich.table import Table
+
+        table = Table(title=f"specs in {folder}", title_justify="left", header_style="bold")
+        for head in ("spec", "what it is", "input", "params", "MACs", "budget"):
+            table.add_column(head, justify="right" if head in ("params", "MACs") else "left")
+        for r in rows:
+            shape = f"{r.input[1]}x{r.input[2]}x{r.input[0]}"
+            table.add_row(Path(r.file).name, r.title, shape, f"{r.params:,}", human(r.macs, digits=4), r.verdict)
+        _console().print(table)
 
 
 # --- train ---------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def pos_int(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise ValueError(f"expected a positive whole number, got {v!r}")
     if not 1 <= v <= MAX_INT:
-        raise ValueError(f"expected a whole number from 1 to 10^12, got {v}")
+        raise ValueError(f"expected a positive whole number (at most 10^12), got {v}")
     return v
 
 
@@ -103,18 +103,20 @@ def window_out(size: int, k: int, s: int, p: int, ceil: bool = False) -> int:
     return out
 
 
-def _pads(args: dict, kernel: tuple[int, int]) -> tuple[int, int]:
-    pad = args["padding"]
-    if pad == "valid":
+def resolve_padding(padding: tuple[int, int] | str, kernel: tuple[int, int]) -> tuple[int, int]:
+    """'valid' -> 0; 'same' -> (k - 1) / 2 per side, which keeps the size at stride 1 (odd kernels only)."""
+    if padding == "valid":
         return (0, 0)
-    if pad == "same":
+    if padding == "same":
+        if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+            raise ValueError("padding 'same' needs an odd kernel; give the padding as a number")
         return ((kernel[0] - 1) // 2, (kernel[1] - 1) // 2)
-    return pad
+    return padding  # type: ignore[return-value]
 
 
 def _spatial(args: dict, shape: Shape, ceil: bool = False) -> tuple[int, int]:
     k, s = args["kernel"], args["stride"]
-    ph, pw = _pads(args, k)
+    ph, pw = args["padding"]
     return window_out(shape[1], k[0], s[0], ph, ceil), window_out(shape[2], k[1], s[1], pw, ceil)
 
 
@@ -129,8 +131,6 @@ def _need_map(shape: Shape) -> None:
 
 def conv_shape(args: dict, shape: Shape) -> Shape:
     _need_map(shape)
-    if args["padding"] == "same" and (args["kernel"][0] % 2 == 0 or args["kernel"][1] % 2 == 0):
-        raise ShapeProblem("padding 'same' needs an odd kernel; give the padding as a number")
     c = shape[0]
     g = args["groups"]
     if c % g or args["out"] % g:
@@ -140,7 +140,7 @@ def conv_shape(args: dict, shape: Shape) -> Shape:
 
 def pool_shape(args: dict, shape: Shape) -> Shape:
     _need_map(shape)
-    ph, pw = _pads(args, args["kernel"])
+    ph, pw = args["padding"]
     if ph > args["kernel"][0] // 2 or pw > args["kernel"][1] // 2:
         raise ShapeProblem("pool padding must be at most half the kernel")
     return (shape[0], *_spatial(args, shape, args.get("ceil", False)))
@@ -253,7 +253,7 @@ def conv_build(args: dict, i: Shape, o: Shape):
             o[0],
             kernel_size=args["kernel"],
             stride=args["stride"],
-            padding=_pads(args, args["kernel"]),
+            padding=args["padding"],
             groups=args["groups"],
             bias=args["bias"],
         ),
@@ -270,7 +270,7 @@ def conv_build(args: dict, i: Shape, o: Shape):
 def maxpool_build(args: dict, i: Shape, o: Shape):
     import torch.nn as nn
 
-    return nn.MaxPool2d(args["kernel"], args["stride"], _pads(args, args["kernel"]), ceil_mode=args["ceil"])
+    return nn.MaxPool2d(args["kernel"], args["stride"], args["padding"], ceil_mode=args["ceil"])
 
 
 def avgpool_build(args: dict, i: Shape, o: Shape):
@@ -279,7 +279,7 @@ def avgpool_build(args: dict, i: Shape, o: Shape):
     return nn.AvgPool2d(
         args["kernel"],
         args["stride"],
-        _pads(args, args["kernel"]),
+        args["padding"],
         ceil_mode=args["ceil"],
         count_include_pad=args["count_pad"],
     )
@@ -311,14 +311,10 @@ def flatten_build(args: dict, i: Shape, o: Shape):
 
 def linear_build(args: dict, i: Shape, o: Shape):
     """A Linear that flattens its input first, so that `linear.weight` keeps the layer's own name."""
-    import torch.nn as nn
-
     from .graph.model import FlatLinear
 
-    layer = FlatLinear(math.prod(i), o[0], bias=args["bias"])
-    if args["activation"] != "none":
-        return nn.Sequential(layer, _activation(args["activation"]))  # aux fc: linear then ReLU
-    return layer
+    act = None if args["activation"] == "none" else _activation(args["activation"])
+    return FlatLinear(math.prod(i), o[0], bias=args["bias"], act=act)
 
 
 # ---- the table ----
@@ -336,7 +332,7 @@ class Kind:
 
 
 REQUIRED = object()
-_LRN = {"size": (pos_int, 5), "alpha": (pos_float, 1e-4), "beta": (pos_float, 0.75), "k": (pos_float, 1.0)}
+LRN_DEFAULTS = {"size": (pos_int, 5), "alpha": (pos_float, 1e-4), "beta": (pos_float, 0.75), "k": (pos_float, 1.0)}
 _WINDOW = {"kernel": (dims2, REQUIRED), "stride": (dims2, None), "padding": (padding, (0, 0))}
 
 KINDS: dict[str, Kind] = {
@@ -351,7 +347,7 @@ KINDS: dict[str, Kind] = {
             "norm": (choice(*NORMS), None),
             "activation": (choice(*ACTIVATIONS), None),
             "eps": (pos_float, None),
-            **{k: (parse, None) for k, (parse, _) in _LRN.items()},
+            **{k: (parse, None) for k, (parse, _) in LRN_DEFAULTS.items()},
         },
         shape=conv_shape,
         cost=conv_cost,
@@ -383,7 +379,7 @@ KINDS: dict[str, Kind] = {
         style={"shape": "box", "style": "filled"},
         is_pool=True,
     ),
-    "lrn": Kind(keys=dict(_LRN), shape=lrn_shape, cost=lrn_cost, build=lrn_build, style={"shape": "box"}),
+    "lrn": Kind(keys=dict(LRN_DEFAULTS), shape=lrn_shape, cost=lrn_cost, build=lrn_build, style={"shape": "box"}),
     "dropout": Kind(
         keys={"p": (probability, REQUIRED)},
         shape=same_shape,

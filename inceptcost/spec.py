@@ -5,8 +5,11 @@ Three structural kinds exist beside the layer kinds of `layers.KINDS`:
 - `parallel`: named branches fed the same input, concatenated along channels (`branches: {name: [...]}`);
 - `inception`: Table 1's row form (`1x1`, `3x3reduce`, `3x3`, `5x5reduce`, `5x5`, `poolproj`), sugar that
   expands into a `parallel` node with branches b1x1, b3x3 (reduce, conv), b5x5 (reduce, conv), bpool (pool,
-  proj). A conv with `reduce: N` expands into a sequence (reduce, conv), and one with `multiplier: M` into a
-  depthwise-separable pair (depthwise, pointwise).
+  proj). BN-Inception's table (Ioffe & Szegedy 2015, Figure 5) is accepted too: `double3x3reduce` and
+  `double3x3` (branch bdouble3x3: reduce, conv1, conv2) in place of the 5x5 pair, its `Pool +proj` cells
+  (`avg + 32`, `max + pass through`: a pool branch without projection) and `stride: 2` for its grid-reduction
+  modules (the last conv of every branch and the pool are strided). A conv with `reduce: N` expands into a
+  sequence (reduce, conv), and one with `multiplier: M` into a depthwise-separable pair (depthwise, pointwise).
 """
 
 from __future__ import annotations
@@ -26,12 +29,35 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 # Table 1's columns, by normalized spelling ("#3x3 reduce" -> "3x3reduce").
 TABLE_COLUMNS = ("1x1", "3x3reduce", "3x3", "5x5reduce", "5x5", "poolproj")
-_COLUMN_ALIASES = {"proj": "poolproj", "pool_proj": "poolproj", "3x3red": "3x3reduce", "5x5red": "5x5reduce"}
+# BN-Inception's table has a double-3x3 pair where Table 1 has the 5x5 pair.
+DOUBLE_COLUMNS = ("double3x3reduce", "double3x3")
+ROW_COLUMNS = (*TABLE_COLUMNS, *DOUBLE_COLUMNS)
+_COLUMN_ALIASES = {
+    "proj": "poolproj",
+    "pool_proj": "poolproj",
+    "pool+proj": "poolproj",
+    "3x3red": "3x3reduce",
+    "5x5red": "5x5reduce",
+    "double3x3red": "double3x3reduce",
+}
+# A `Pool +proj` cell of BN-Inception's table: `avg + 32`, `max + pass through`, or just a width.
+_POOL_CELL = re.compile(r"^\s*(?:(max|avg)\s*\+\s*)?([0-9]+|pass\s*through)\s*$", re.IGNORECASE)
 
 
 def normalize_column(key: str) -> str:
     k = str(key).lower().replace("#", "").replace("×", "x").replace(" ", "").replace("_", "")
     return _COLUMN_ALIASES.get(k, k)
+
+
+def parse_pool_cell(value: Any) -> tuple[str | None, int | None]:
+    """A pool column's value -> (pool kind or None, projection width or None for a pass-through branch)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None, layers.nonneg_int(value)
+    match = _POOL_CELL.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"expected a width, 'avg + 32', 'max + 128' or 'max + pass through', got {value!r}")
+    kind, width = match.group(1), match.group(2)
+    return (kind.lower() if kind else None), (layers.nonneg_int(int(width)) if width.isdigit() else None)
 
 
 @dataclass(frozen=True)
@@ -56,7 +82,8 @@ class Node:
     line: int | None = None
     paper: Paper | None = None
     label: str | None = None  # Table 1's "type" column, e.g. "inception (3a)"
-    columns: dict[str, int] | None = None  # Table 1's #1x1 ... pool proj values when written that way
+    # Table 1's #1x1 ... pool proj values when written that way (a pool cell written as text is kept as text)
+    columns: dict[str, int | str] | None = None
 
 
 @dataclass(frozen=True)
@@ -188,9 +215,14 @@ class _Reader:
                 args[key] = default
         if "stride" in args and args["stride"] is None:  # pools: stride defaults to the window, as in torch
             args["stride"] = args["kernel"]
+        if "padding" in args:
+            try:
+                args["padding"] = layers.resolve_padding(args["padding"], args["kernel"])
+            except ValueError as exc:
+                raise self.error(str(exc), m.line_of("padding") if "padding" in m else m.line, where) from None
         for key in ("bias", "activation", "norm", "eps", "size", "alpha", "beta", "k"):
             if key in args and args[key] is None:
-                args[key] = self.defaults[key] if key in self.defaults else layers._LRN[key][1]
+                args[key] = self.defaults[key] if key in self.defaults else layers.LRN_DEFAULTS[key][1]
         if kind == "linear" and args["bias"] is None:
             args["bias"] = self.defaults["bias"]
         return args
@@ -242,36 +274,52 @@ class _Reader:
         return Node(name, "conv", args=args, line=m.line, paper=paper, label=label)
 
     def inception(self, m: LineMap, name: str, where: str, paper: Paper | None, label: str | None) -> Node:
-        """Table 1's row form -> a parallel node. A width of 0 leaves that branch out."""
-        options = ("pool", "naive", "kernel_3x3", "kernel_5x5", "bias", "norm", "activation", "eps")
-        columns: dict[str, int] = {}
+        """Table 1's row form (or BN-Inception's) -> a parallel node. A width of 0 leaves that branch out."""
+        options = ("pool", "naive", "stride", "kernel_3x3", "kernel_5x5", "bias", "norm", "activation", "eps")
+        columns: dict[str, int | str] = {}
+        widths: dict[str, int] = {}
+        pool_kind: str | None = None
+        passthrough = False
         rest = LineMap()
         rest.line = m.line
         for key in m:
             col = normalize_column(key)
-            if col in TABLE_COLUMNS:
+            if col in ROW_COLUMNS:
                 if col in columns:
                     raise self.error(f"column '{col}' given twice", m.line_of(key), where)
-                columns[col] = self.value(m, key, layers.nonneg_int, where)
                 rest.lines[col] = m.line_of(key)
+                if col == "poolproj":
+                    pool_kind, width = self.value(m, key, parse_pool_cell, where)
+                    passthrough = width is None
+                    widths[col] = width or 0
+                    columns[col] = m[key] if isinstance(m[key], str) else widths[col]
+                else:
+                    widths[col] = self.value(m, key, layers.nonneg_int, where)
+                    columns[col] = widths[col]
             elif key not in (*_COMMON_KEYS, *options):
-                allowed = [*TABLE_COLUMNS, *options, "paper", "label", "name"]
+                allowed = [*ROW_COLUMNS, *options, "paper", "label", "name"]
                 raise self.error(
                     f"unknown key '{key}'", m.line_of(key), where, did_you_mean(normalize_column(key), allowed)
                 )
         # Figure 2(a)'s naive module: no 1x1 reductions, the pool branch passed through unprojected.
         naive = self.value(m, "naive", layers.boolean, where) if "naive" in m else False
-        needed = ("1x1", "3x3", "5x5") if naive else TABLE_COLUMNS
+        double = any(c in columns for c in DOUBLE_COLUMNS)
+        if naive:
+            needed: tuple[str, ...] = ("1x1", "3x3", "5x5")
+            hint = "an inception row needs all six of Table 1's columns (0 leaves a branch out)"
+        elif double:  # BN-Inception's table: no 5x5 pair
+            needed = ("1x1", "3x3reduce", "3x3", *DOUBLE_COLUMNS, "poolproj")
+            hint = "a BN-Inception row needs #1x1, #3x3 reduce, #3x3, double #3x3 reduce, double #3x3, pool proj"
+        else:
+            needed = TABLE_COLUMNS
+            hint = "an inception row needs all six of Table 1's columns (0 leaves a branch out)"
         missing = [c for c in needed if c not in columns]
         if missing:
             raise self.error(
-                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
-                m.line,
-                where,
-                "an inception row needs all six of Table 1's columns (0 leaves a branch out)",
+                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}", m.line, where, hint
             )
         if naive:
-            unused = [c for c in ("3x3reduce", "5x5reduce", "poolproj") if columns.get(c)]
+            unused = [c for c in ("3x3reduce", "5x5reduce", "poolproj", *DOUBLE_COLUMNS) if widths.get(c)]
             if unused:
                 raise self.error(
                     f"a naive module has no {', '.join(unused)}",
@@ -287,15 +335,25 @@ class _Reader:
         conv = {
             k: (self.defaults[k] if conv.get(k) is None else conv[k]) for k in ("bias", "norm", "activation", "eps")
         }
-        conv.update({k: layers._LRN[k][1] for k in layers._LRN})
-        pool = m.get("pool", "max")
+        conv.update({k: layers.LRN_DEFAULTS[k][1] for k in layers.LRN_DEFAULTS})
+        pool = m.get("pool", pool_kind or "max")
         if pool not in ("max", "avg"):
             raise self.error(f"'pool' must be max or avg, got {pool!r}", m.line_of("pool"), where)
+        if pool_kind and pool != pool_kind:
+            raise self.error(
+                f"'pool: {pool}' contradicts the pool column's '{pool_kind}'", m.line_of("pool"), where, "give one"
+            )
         k3 = self.value(m, "kernel_3x3", layers.dims2, where) if "kernel_3x3" in m else (3, 3)
         k5 = self.value(m, "kernel_5x5", layers.dims2, where) if "kernel_5x5" in m else (5, 5)
+        for key, kernel in (("kernel_3x3", k3), ("kernel_5x5", k5)):
+            if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+                raise self.error(f"'{key}' must be odd to keep the module's size, got {kernel}", m.line_of(key), where)
+        # A grid-reduction module (BN-Inception's 3c, 4e): every branch ends in a stride-2 conv or pool.
+        stride = self.value(m, "stride", layers.dims2, where) if "stride" in m else (1, 1)
 
-        def c(out: int, kernel: tuple[int, int], line: int | None, local: str) -> Node:
-            args = {**conv, "out": out, "kernel": kernel, "stride": (1, 1), "padding": "same", "groups": 1}
+        def c(out: int, kernel: tuple[int, int], line: int | None, local: str, s=(1, 1)) -> Node:
+            padding = layers.resolve_padding("same", kernel)
+            args = {**conv, "out": out, "kernel": kernel, "stride": s, "padding": padding, "groups": 1}
             return Node(local, "conv", args, line=line)
 
         def seq(branch: str, *items: Node) -> Node:
@@ -303,13 +361,13 @@ class _Reader:
 
         ln = rest.line_of
         branches = []
-        if columns["1x1"]:
-            branches.append(seq("b1x1", c(columns["1x1"], (1, 1), ln("1x1"), "conv")))
-        for col, kernel in (("3x3", k3), ("5x5", k5)):
-            red, width = columns.get(f"{col}reduce", 0), columns[col]
+        if widths["1x1"]:
+            branches.append(seq("b1x1", c(widths["1x1"], (1, 1), ln("1x1"), "conv", stride)))
+        for col, kernel in (("3x3", k3), ("5x5", k5), ("double3x3", (3, 3))):
+            red, width = widths.get(f"{col}reduce", 0), widths.get(col, 0)
             if naive:
                 if width:
-                    branches.append(seq(f"b{col}", c(width, kernel, ln(col), "conv")))
+                    branches.append(seq(f"b{col}", c(width, kernel, ln(col), "conv", stride)))
                 continue
             if width and not red:
                 raise self.error(
@@ -320,21 +378,26 @@ class _Reader:
                 )
             if red and not width:
                 raise self.error(f"'{col} reduce' is {red} but '{col}' is 0", ln(f"{col}reduce"), where)
-            if width:
-                branches.append(
-                    seq(f"b{col}", c(red, (1, 1), ln(f"{col}reduce"), "reduce"), c(width, kernel, ln(col), "conv"))
-                )
-        pool_args = {"kernel": (3, 3), "stride": (1, 1), "padding": (1, 1), "ceil": False}
+            if not width:
+                continue
+            reduce = c(red, (1, 1), ln(f"{col}reduce"), "reduce")
+            if col == "double3x3":  # two stacked 3x3 convs of the same width in place of one 5x5
+                convs = (c(width, kernel, ln(col), "conv1"), c(width, kernel, ln(col), "conv2", stride))
+            else:
+                convs = (c(width, kernel, ln(col), "conv", stride),)
+            branches.append(seq(f"b{col}", reduce, *convs))
+        pool_args = {"kernel": (3, 3), "stride": stride, "padding": (1, 1), "ceil": False}
         if pool == "avg":
             pool_args["count_pad"] = True
         pool_node = Node("pool", f"{pool}pool", pool_args, line=m.line_of("pool") if "pool" in m else m.line)
-        if naive:
+        if naive or passthrough:
             branches.append(seq("bpool", pool_node))
-        elif columns["poolproj"]:
-            branches.append(seq("bpool", pool_node, c(columns["poolproj"], (1, 1), ln("poolproj"), "proj")))
+        elif widths["poolproj"]:
+            branches.append(seq("bpool", pool_node, c(widths["poolproj"], (1, 1), ln("poolproj"), "proj")))
         if not branches:
             raise self.error("every column is 0: the module has no branch", m.line, where)
-        label = label or f"inception ({name.split('_')[-1]})"
+        stage = re.search(r"(\d+[a-z]?)$", name)  # inception_4e / inception4e -> "4e"
+        label = label or f"inception ({stage.group(1) if stage else name})"
         return Node(name, "parallel", children=tuple(branches), line=m.line, paper=paper, label=label, columns=columns)
 
     def sequence(self, raw: Any, line: int | None, prefix: str) -> tuple[Node, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,11 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        hint = "quote keys that start with '#' (YAML comments), e.g. \"#3x3 reduce\"" if "#" in text else None
+        hint = None
+        commented = re.search(r"^.*[{,\s]#\s*[1-9]x[1-9].*$", text, re.MULTILINE)
+        if commented:  # Table 1's "#3x3" read as a comment: point at that line, not where parsing gave up
+            line = text.count("\n", 0, commented.start()) + 1
+            hint = "quote keys that start with '#' (YAML comments), e.g. \"#3x3 reduce\""
         raise SpecError(f"YAML syntax error: {problem}", file=shown, line=line, hint=hint) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", file=shown) from None

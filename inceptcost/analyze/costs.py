@@ -79,7 +79,7 @@ def node_records(graph: nx.DiGraph, aux: bool = True) -> list[dict[str, Any]]:
                 "aux": a["aux"],
                 "kernel": "x".join(map(str, args["kernel"])) if "kernel" in args else "",
                 "stride": args["stride"][0] if "stride" in args else None,
-                "padding": "x".join(map(str, args["pad"])) if "pad" in args else "",
+                "padding": "x".join(map(str, args["padding"])) if "padding" in args else "",
                 "groups": args.get("groups"),
                 "in_shape": "x".join(map(str, a["in_shape"])),
                 "out_shape": "x".join(map(str, a["out_shape"])),

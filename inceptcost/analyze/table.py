@@ -32,6 +32,8 @@ def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
 def _type(graph: nx.DiGraph, rc: RowCost) -> str:
     if rc.row.label:
         return rc.row.label
+    if rc.row.kind == "parallel":  # a module written in the general form (no table-row label)
+        return "inception module"
     first = graph.nodes[rc.row.nodes[0]]["op"] if rc.row.nodes else rc.row.kind
     return {"conv": "convolution", "linear": "linear", "maxpool": "max pool", "avgpool": "avg pool"}.get(
         first, first.replace("_", " ")

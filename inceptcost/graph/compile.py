@@ -11,7 +11,6 @@ Node keys are the dotted names used everywhere (`inception_4e.b3x3.reduce`). Bes
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,8 +123,6 @@ class _Compiler:
                 full,
                 "use a smaller kernel or stride, more padding, or a larger input",
             )
-        if "padding" in args and "kernel" in args:
-            args["pad"] = layers._pads(args, args["kernel"])
         cost = kind.cost(args, shape, out_shape)
         self.g.add_node(
             full,
@@ -229,7 +226,3 @@ def op_nodes(graph: nx.DiGraph, aux: bool = False) -> list[dict[str, Any]]:
         for n in nx.topological_sort(graph)
         if graph.nodes[n]["op"] not in ("input", "concat") and (aux or graph.nodes[n]["aux"] is None)
     ]
-
-
-def numel(shape: tuple[int, ...]) -> int:
-    return math.prod(shape)

@@ -17,10 +17,16 @@ MAX_MODEL_BYTES = 64 << 30
 
 
 class FlatLinear(nn.Linear):
-    """nn.Linear on the flattened input, so that a linear layer needs no separate flatten module."""
+    """nn.Linear on the flattened input, with an optional activation after it, so that a linear layer needs
+    no separate flatten module and its weights keep the layer's own name (`aux1.fc1.weight`)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, act: nn.Module | None = None):
+        super().__init__(in_features, out_features, bias=bias)
+        self.act = act
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.flatten(1))
+        y = super().forward(x.flatten(1))
+        return y if self.act is None else self.act(y)
 
 
 class Parallel(nn.ModuleDict):

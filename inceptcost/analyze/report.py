@@ -1,0 +1,455 @@
+"""One analysis of a spec (costs, Table 1 checks, claims, budget, memory) and its renderings.
+
+`analyze_spec` gathers everything into an `Analysis`; `to_json` gives its machine form; `views` give it as
+plain tables of strings (`View`) that `to_markdown` renders here and the CLI renders with rich; `to_csv`
+gives the per-row table with exact numbers. Nothing here imports torch, pandas or rich.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from ..graph.compile import compile_graph
+from ..quantities import human
+from ..spec import TABLE_COLUMNS, load_spec
+from .budget import Budget, budget_verdict
+from .claims import Claim, claims
+from .costs import RowCost, row_costs, summarize
+from .memory import Memory, memory
+from .printed import CLOSE, OFF, mib
+from .table import shape_text, table_records
+from .verify import RowCheck, SelfCheck, check_row, paper_values, self_check
+
+SHORT_HEADERS = {"1x1": "1x1", "3x3reduce": "3x3r", "3x3": "3x3", "5x5reduce": "5x5r", "5x5": "5x5", "poolproj": "proj"}
+UNITS = (
+    "params: weights only (the paper's convention), K = 1024; ops: multiply-adds per image, M = 10^6"
+    " (FLOPs = 2 x MACs). Delta = ours - paper; '~' off by up to one unit of the paper's last printed digit,"
+    " '!' off by more (the paper's rounding allows half a unit)."
+)
+
+
+@dataclass
+class Analysis:
+    spec_path: str
+    graph: nx.DiGraph
+    totals: dict[str, Any]
+    rows: list[RowCost]
+    records: list[dict[str, Any]]
+    checks: dict[str, RowCheck]
+    self_checks: list[SelfCheck]
+    claims: list[Claim]
+    budget: Budget
+    memory: Memory
+
+    @property
+    def name(self) -> str:
+        return self.totals["spec"]
+
+    @property
+    def rows_off(self) -> list[str]:
+        return [n for n, c in self.checks.items() if c.worst == OFF]
+
+    @property
+    def failed(self) -> list[str]:
+        """What `--strict` fails on: over budget, or a row off the paper beyond one unit of its last digit."""
+        reasons = []
+        if self.budget.within is False:
+            reasons.append(f"over budget ({self.budget.macs:,} > {self.budget.limit_macs:,.0f} MACs)")
+        if self.rows_off:
+            reasons.append(f"{len(self.rows_off)} row(s) off the paper: {', '.join(self.rows_off)}")
+        return reasons
+
+
+def analyze_spec(path: str | Path, budget: float | None = None, batch: int = 1, dtype: str = "fp32") -> Analysis:
+    graph = compile_graph(load_spec(path))
+    totals = summarize(graph)
+    rows = row_costs(graph)
+    checks = {c.name: c for c in (check_row(rc) for rc in rows) if c is not None}
+    selfs = [s for s in (self_check(graph, rc) for rc in rows) if s is not None]
+    return Analysis(
+        spec_path=str(path),
+        graph=graph,
+        totals=totals,
+        rows=rows,
+        records=table_records(graph),
+        checks=checks,
+        self_checks=selfs,
+        claims=claims(graph, totals, rows),
+        budget=budget_verdict(totals["macs"], totals["budget_macs"], budget),
+        memory=memory(graph, batch, dtype),
+    )
+
+
+# ---- JSON ----
+
+
+def to_json(a: Analysis) -> dict[str, Any]:
+    t = a.totals
+    layers = []
+    for rec, rc in zip(a.records, a.rows, strict=True):
+        paper = rc.row.paper
+        check = a.checks.get(rc.row.name)
+        layers.append(
+            {
+                "name": rec["name"],
+                "type": rec["type"],
+                "patch": rec["patch"] or None,
+                "output": rec["output"],
+                "depth": rec["depth"],
+                "columns": dict(rc.row.columns) if rc.row.columns else None,
+                "params": rc.params,
+                "weights": rc.weights,
+                "macs": rc.macs,
+                "other_ops": rc.other_ops,
+                "activation_bytes": a.memory.rows[rc.row.name]["output"],
+                "paper": None
+                if paper is None
+                else {
+                    "params": paper.params,
+                    "ops": paper.ops,
+                    "output": rec["paper_output"],
+                    "text": dict(paper.text),
+                    "check": None
+                    if check is None
+                    else {
+                        "params": check.params,
+                        "ops": check.ops,
+                        "output": check.output,
+                        "params_diff": check.params_diff,
+                        "ops_diff": check.ops_diff,
+                    },
+                },
+            }
+        )
+    return {
+        "spec": a.spec_path,
+        "name": a.name,
+        "units": UNITS,
+        "totals": {
+            "params": t["params"],
+            "params_paper": t["weights"],
+            "weights": t["weights"],
+            "biases": t["biases"],
+            "norm_params": t["norm_params"],
+            "macs": t["macs"],
+            "flops": t["flops"],
+            "other_ops": t["other_ops"],
+            "params_aux": t["params_aux"],
+            "macs_aux": t["macs_aux"],
+            "flops_aux": 2 * t["macs_aux"],
+        },
+        "budget": a.budget.as_dict(),
+        "layers": layers,
+        "aux": [
+            {"name": rc.row.name, "at": rc.row.at, "weight": rc.row.weight, "params": rc.params, "macs": rc.macs}
+            for rc in row_costs(a.graph, aux=True)
+        ],
+        "table1": {
+            "rows_with_paper_values": len(a.checks),
+            "rows_off": a.rows_off,
+            "rows_close": [n for n, c in a.checks.items() if c.worst == CLOSE],
+            "self_consistency": [s.as_dict() for s in a.self_checks],
+        },
+        "claims": [c.as_dict() for c in a.claims],
+        "memory": a.memory.as_dict(),
+        "strict_failures": a.failed,
+    }
+
+
+# ---- views: plain tables of strings ----
+
+
+@dataclass
+class View:
+    title: str
+    columns: list[tuple[str, str]]  # (header, "l" | "r")
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+
+def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
+    if rc.row.kind == "parallel":
+        return "inception" if rc.row.columns else "module"
+    op = graph.nodes[rc.row.output]["op"]
+    word = {
+        "conv": "conv",
+        "maxpool": "max",
+        "avgpool": "avg",
+        "adaptive_avgpool": "gap",
+        "lrn": "LRN",
+        "linear": "linear",
+        "flatten": "flatten",
+    }.get(op, op)
+    if op == "dropout":
+        return f"drop {graph.nodes[rc.row.output]['args']['p']:.0%}"
+    return f"{word} {rec['patch']}".strip()
+
+
+def _mark(grade: str | None) -> str:
+    return {CLOSE: " ~", OFF: " !"}.get(grade or "", "")
+
+
+def table_view(a: Analysis, activations: bool = True) -> View:
+    """Table 1's layout with ours beside the paper's values and the difference (and each row's activation
+    memory, left out of the terminal table to keep it within ~110 columns)."""
+    cols = [("layer", "l"), ("type", "l"), ("output", "r"), ("d", "r")]
+    cols += [(SHORT_HEADERS[c], "r") for c in TABLE_COLUMNS]
+    cols += [("params", "r"), ("paper", "r"), ("delta", "r"), ("ops", "r"), ("paper", "r"), ("delta", "r")]
+    if activations:
+        cols += [("act", "r")]
+    out = []
+    for rec, rc in zip(a.records, a.rows, strict=True):
+        p, o = paper_values(rc)
+        check = a.checks.get(rc.row.name)
+        cells = [
+            rc.row.name,
+            _short_type(a.graph, rc, rec),
+            rec["output"],
+            str(rec["depth"] or ""),
+            *("" if rec[c] is None else str(rec[c]) for c in TABLE_COLUMNS),
+        ]
+        if p:
+            cells += [p.same_style(rc.weights), p.text, p.diff(rc.weights) + _mark(check and check.params)]
+        else:
+            cells += [human(rc.weights, 1024) if rc.weights else "", "", ""]
+        if o:
+            cells += [o.same_style(rc.macs), o.text, o.diff(rc.macs) + _mark(check and check.ops)]
+        else:
+            cells += [human(rc.macs) if rc.macs else "", "", ""]
+        if activations:
+            cells.append(mib(a.memory.rows[rc.row.name]["output"]))
+        out.append(cells)
+    t = a.totals
+    paper_k = sum(p.value for p, _ in map(paper_values, a.rows) if p)
+    paper_m = sum(o.value for _, o in map(paper_values, a.rows) if o)
+    out.append(
+        [
+            "total",
+            "",
+            shape_text(a.graph.nodes[a.graph.graph["output"]]["out_shape"]),
+            "",
+            *[""] * len(TABLE_COLUMNS),
+            f"{t['weights'] / 1024:.1f}K",
+            f"{paper_k / 1024:.1f}K" if paper_k else "",
+            f"{(t['weights'] - paper_k) / 1024:+.1f}K" if paper_k else "",
+            f"{t['macs'] / 1e6:.1f}M",
+            f"{paper_m / 1e6:.0f}M" if paper_m else "",
+            f"{(t['macs'] - paper_m) / 1e6:+.1f}M" if paper_m else "",
+            *([""] if activations else []),
+        ]
+    )
+    m = a.memory
+    notes = [
+        UNITS,
+        (f"act: the row's output activation at batch {m.batch}, {m.dtype}. " if activations else "")
+        + "d: layers with parameters on the row's longest path. The paper's totals are its column sums.",
+    ]
+    return View(f"{a.name} ({a.spec_path}): Table 1 recomputed", cols, out, notes)
+
+
+def summary_lines(a: Analysis) -> list[str]:
+    """Totals, budget, aux heads and memory in a few lines."""
+    t, b, m = a.totals, a.budget, a.memory
+    lines = [
+        f"params {t['params']:,} (weights only, the paper's convention: {t['weights']:,}; biases {t['biases']:,};"
+        f" norm {t['norm_params']:,}) · MACs {t['macs']:,} ({human(t['macs'])}; FLOPs = 2 x MACs = {human(t['flops'])})"
+    ]
+    if b.limit_macs is None:
+        lines.append("budget: none given (use --budget 1.5G or `budget: {macs: 1.5G}` in the spec)")
+    else:
+        verdict = "within" if b.within else "OVER"
+        lines.append(
+            f"budget ({b.source}) {human(b.limit_macs)} MACs: {verdict} ({b.macs / b.limit_macs:.1%} of it,"
+            f" {b.limit_macs - b.macs:+,.0f} MACs to spare)"
+        )
+    if a.graph.graph["aux"]:
+        lines.append(
+            f"aux heads (training only): params {t['params_aux']:,} · MACs {t['macs_aux']:,}"
+            f" (+{t['params_aux'] / max(t['params'], 1):.0%} params, +{t['macs_aux'] / max(t['macs'], 1):.2%} MACs)"
+        )
+    tr = m.training
+    lines.append(
+        f"memory at batch {m.batch}, {m.dtype}: inference peak {mib(m.peak_bytes)} of activations (at {m.peak_at})"
+        f" + {mib(m.weights_bytes)} fp32 weights; training ~{mib(tr['total_bytes'])} = weights"
+        f" {mib(tr['weights_bytes'])} + grads {mib(tr['grads_bytes'])} + SGD momentum {mib(tr['optimizer_bytes'])}"
+        f" + saved activations {mib(tr['activations_bytes'])}"
+    )
+    return lines
+
+
+def rows_view(a: Analysis) -> View | None:
+    """Every row that does not agree with the paper within its rounding."""
+    out = []
+    for rc in a.rows:
+        c = a.checks.get(rc.row.name)
+        if c is None or c.worst not in (CLOSE, OFF):
+            continue
+        p, o = paper_values(rc)
+        what = []
+        if c.params in (CLOSE, OFF) and p:
+            what.append(
+                f"params {p.same_style(rc.weights)} vs {p.text} ({c.params_diff / p.value:+.1%}){_mark(c.params)}"
+            )
+        if c.ops in (CLOSE, OFF) and o:
+            what.append(f"ops {o.same_style(rc.macs)} vs {o.text} ({c.ops_diff / o.value:+.1%}){_mark(c.ops)}")
+        if c.output == OFF:
+            what.append(f"output {shape_text(rc.row.out_shape)} vs {rc.row.paper.text.get('output')} !")
+        out.append([rc.row.name, f"{rc.weights:,}", f"{rc.macs:,}", "; ".join(what)])
+    if not a.checks:
+        return None
+    n = len(a.checks)
+    close = sum(1 for c in a.checks.values() if c.worst == CLOSE)
+    notes = [
+        f"Of {n} rows with paper values (params, ops or output size): {n - len(out)} agree within the paper's"
+        f" rounding, {close} only within one unit of its last digit ('~'), {len(out) - close} are off by more ('!')."
+    ]
+    return View(
+        "Table 1 row by row: rows that differ from ours",
+        [("row", "l"), ("our weights", "r"), ("our MACs", "r"), ("ours vs paper", "l")],
+        out,
+        notes,
+    )
+
+
+def self_view(a: Analysis) -> View | None:
+    """Paper rows whose ops do not equal params x H x W at their output size."""
+    out = []
+    for s in a.self_checks:
+        if s.grade == "ok":
+            continue
+        out.append(
+            [
+                s.name,
+                f"{s.paper_params} x {s.area} = {s.implied_ops / 1e6:.1f}M",
+                s.paper_ops,
+                f"{s.implied_params / 1024:.1f}K",
+                f"{s.ours_weights / 1024:.1f}K / {s.ours_macs / 1e6:.1f}M",
+                s.grade,
+            ]
+        )
+    if not a.self_checks:
+        return None
+    consistent = [s.name for s in a.self_checks if s.grade == "ok"]
+    notes = [
+        "Every conv of these rows runs at the row's output H x W, so ops = weights x H x W exactly; a row disagrees"
+        " with itself when no weight count rounds to both its params and its ops ('~': only if each may be off by"
+        " one unit of its last digit).",
+        f"Self-consistent: {', '.join(consistent) or 'none'}.",
+    ]
+    return View(
+        "The paper against itself: params x H x W vs ops",
+        [
+            ("row", "l"),
+            ("paper params x HW", "r"),
+            ("paper ops", "r"),
+            ("params from ops", "r"),
+            ("ours", "r"),
+            ("fit", "l"),
+        ],
+        out,
+        notes,
+    )
+
+
+def claims_view(a: Analysis) -> View:
+    return View(
+        "The paper's claims",
+        [("verdict", "l"), ("claim", "l"), ("ours", "r"), ("paper", "r"), ("why", "l")],
+        [[c.verdict, c.claim, c.ours_text, c.paper_text, c.note] for c in a.claims],
+        [
+            "holds: ours prints as the paper's figure at its precision ('about' claims: within 10%);"
+            " close: within 15%; n/a: the spec is not the paper's network (it carries no paper: values), so ours is"
+            " shown but not judged."
+        ],
+    )
+
+
+def verify_views(a: Analysis) -> list[View]:
+    return [v for v in (rows_view(a), self_view(a), claims_view(a)) if v is not None]
+
+
+# ---- markdown and csv ----
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def view_markdown(v: View) -> str:
+    head = "| " + " | ".join(_md_cell(h) for h, _ in v.columns) + " |"
+    rule = "|" + "|".join("---:" if al == "r" else ":---" for _, al in v.columns) + "|"
+    body = ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in v.rows]
+    parts = [f"### {v.title}", "", head, rule, *body, ""]
+    for n in v.notes:
+        parts += [n, ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def to_markdown(a: Analysis, command: str | None = None) -> str:
+    t = a.graph.graph["spec"]
+    parts = [f"# {t.title or a.name}", ""]
+    if command:
+        parts += [f"Generated by `{command}`; do not edit by hand.", ""]
+    if t.reference:
+        parts += [f"Reference: {t.reference}", ""]
+    parts += [view_markdown(table_view(a)), "## Totals", ""]
+    parts += [f"- {line}" for line in summary_lines(a)]
+    parts += ["", "## Verification", ""]
+    for v in verify_views(a):
+        parts += [view_markdown(v)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def to_csv(a: Analysis) -> str:
+    """One line per row with exact numbers (weights, MACs, the paper's values, grades), and a total line."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "name",
+            "type",
+            "patch",
+            "output",
+            "depth",
+            *TABLE_COLUMNS,
+            "weights",
+            "params",
+            "macs",
+            "paper_params",
+            "paper_ops",
+            "paper_output",
+            "params_grade",
+            "ops_grade",
+            "activation_bytes",
+        ]
+    )
+    for rec, rc in zip(a.records, a.rows, strict=True):
+        c = a.checks.get(rc.row.name)
+        w.writerow(
+            [
+                rec["name"],
+                rec["type"],
+                rec["patch"],
+                rec["output"],
+                rec["depth"],
+                *("" if rec[col] is None else rec[col] for col in TABLE_COLUMNS),
+                rc.weights,
+                rc.params,
+                rc.macs,
+                "" if rec["paper_params"] is None else f"{rec['paper_params']:g}",
+                "" if rec["paper_ops"] is None else f"{rec['paper_ops']:g}",
+                rec["paper_output"] or "",
+                (c.params or "") if c else "",
+                (c.ops or "") if c else "",
+                a.memory.rows[rc.row.name]["output"],
+            ]
+        )
+    t = a.totals
+    w.writerow(["total", "", "", "", "", *[""] * len(TABLE_COLUMNS), t["weights"], t["params"], t["macs"]])
+    return buf.getvalue()

@@ -1,0 +1,325 @@
+"""`inceptcost diagram`: DOT source read off the IR, rendered by graphviz's `dot`.
+
+Expected values come from the paper's Table 1 (module output shapes and ops) and from MACs worked out by hand
+(conv: H_out * W_out * C_out * C_in/groups * k_h * k_w), never from the tool's own output.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inceptcost import compile_graph, load_spec
+from inceptcost.cli import app
+from inceptcost.graph.diagram import PALETTE, cost_level, diagram_source, module_source, network_source
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+GOOGLENET = ROOT / "specs" / "googlenet.yaml"
+SVG = "{http://www.w3.org/2000/svg}"
+
+no_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+
+# Table 1: each module's output size and, where the paper's ops agree with its own columns, its ops.
+TABLE1_OUTPUT = {
+    "3a": "28x28x256",
+    "3b": "28x28x480",
+    "4a": "14x14x512",
+    "4b": "14x14x512",
+    "4c": "14x14x512",
+    "4d": "14x14x528",
+    "4e": "14x14x832",
+    "5a": "7x7x832",
+    "5b": "7x7x1024",
+}
+TABLE1_OPS = {"3a": "128M", "3b": "304M", "4d": "119M", "4e": "170M"}
+
+
+def run(*args: object):
+    return CliRunner().invoke(app, ["diagram", *map(str, args)])
+
+
+@pytest.fixture(scope="module")
+def googlenet():
+    return compile_graph(load_spec(GOOGLENET))
+
+
+def node_fills(source: str) -> dict[str, str]:
+    """DOT node name -> fillcolor, for the nodes that carry one."""
+    fills = {}
+    for m in re.finditer(r'^\s*"([^"]+)" \[(.*)\]$', source, re.M):
+        color = re.search(r'fillcolor="(#[0-9a-f]{6})"', m.group(2))
+        if color:  # an edge line reads `"a" -> "b" [`, so the pattern above never matches one
+            fills[m.group(1)] = color.group(1)
+    return fills
+
+
+def luminance(color: str) -> float:
+    r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def svg_titles(path: Path) -> tuple[set[str], set[str]]:
+    """(node titles, cluster titles) of a graphviz SVG; parsing it also proves it is well-formed XML."""
+    root = ET.parse(path).getroot()
+    nodes, clusters = set(), set()
+    for g in root.iter(f"{SVG}g"):
+        title = g.find(f"{SVG}title")
+        if title is None:
+            continue
+        if g.get("class") == "node":
+            nodes.add(title.text)
+        elif g.get("class") == "cluster":
+            clusters.add(title.text)
+    return nodes, clusters
+
+
+# ---- the source, without the binary ----
+
+
+def test_module_clusters_are_titled_with_table1_shape_and_ops(googlenet):
+    source = network_source(googlenet)
+    for tag, output in TABLE1_OUTPUT.items():
+        m = re.search(rf'subgraph "cluster_inception_{tag}" \{{\s*label=<(.*)>', source)
+        assert m, f"no cluster for inception {tag}"
+        title = re.sub("<[^>]+>", "", m.group(1))
+        assert title.startswith(f"inception ({tag}) {output} · "), title
+        if tag in TABLE1_OPS:
+            assert title.endswith(f"{TABLE1_OPS[tag]} MACs"), title
+
+
+def test_every_layer_is_a_node_and_every_tensor_edge_is_labelled(googlenet):
+    source = network_source(googlenet)
+    for name in googlenet.nodes:
+        assert re.search(rf'^\s*"{re.escape(name)}" \[', source, re.M), name
+    # the paper's conv2 row: 56x56x64 from the 1x1 reduce into the 3x3 conv
+    assert '"conv2.reduce" -> "conv2.conv" [label=" 56x56x64"' in source
+    # 4e's 3x3 branch: the 160-wide reduction feeds the 3x3 conv (Table 1: #3x3 reduce 160)
+    assert '"inception_4e.b3x3.reduce" -> "inception_4e.b3x3.conv" [label=" 14x14x160"' in source
+
+
+def test_branches_side_by_side_in_paper_order(googlenet):
+    source = network_source(googlenet)
+    same = re.search(r"\{rank=same; ([^}]*)\}", source[source.index('"cluster_inception_3a"') :]).group(1)
+    heads = [n.strip('" ') for n in same.split(";")]
+    assert heads == [
+        "inception_3a.b1x1.conv",
+        "inception_3a.b3x3.reduce",
+        "inception_3a.b5x5.reduce",
+        "inception_3a.bpool.pool",
+    ]
+
+
+def test_aux_heads_are_dashed(googlenet):
+    source = network_source(googlenet)
+    for head in ("aux1", "aux2"):
+        assert re.search(rf'subgraph "cluster_{head}" \{{[^}}]*style="rounded,dashed"', source)
+        line = next(ln for ln in source.splitlines() if ln.strip().startswith(f'"{head}.conv" ['))
+        assert "dashed" in line
+    # aux1 taps 4a and aux2 4d (section 5 of the paper), drawn as dashed edges
+    assert re.search(r'"inception_4a.concat" -> "aux1.pool" \[[^]]*style="dashed"', source)
+    assert re.search(r'"inception_4d.concat" -> "aux2.pool" \[[^]]*style="dashed"', source)
+
+
+def test_most_expensive_layer_gets_the_darkest_fill(googlenet):
+    # By hand: conv2's 3x3 conv is 56*56*192*64*9 = 346,816,512 MACs, more than any other layer of Table 1.
+    assert googlenet.nodes["conv2.conv"]["macs"] == 56 * 56 * 192 * 64 * 9
+    fills = node_fills(network_source(googlenet))
+    darkest = min(fills.values(), key=luminance)
+    assert fills["conv2.conv"] == darkest == PALETTE[-1]
+    assert [n for n, c in fills.items() if c == darkest] == ["conv2.conv"]
+
+
+def test_fill_never_lighter_for_more_macs(googlenet):
+    fills = node_fills(network_source(googlenet))
+    ranked = sorted((googlenet.nodes[n]["macs"], luminance(c)) for n, c in fills.items() if n in googlenet)
+    for (m1, l1), (m2, l2) in zip(ranked, ranked[1:], strict=False):
+        assert m1 == m2 or l2 <= l1, (m1, m2)
+
+
+def test_cost_levels_halve():
+    assert cost_level(1000, 1000) == 9
+    assert cost_level(501, 1000) == 9
+    assert cost_level(500, 1000) == 8  # half the top: one step lighter
+    assert cost_level(250, 1000) == 7
+    assert cost_level(1, 1000) == 1
+    assert cost_level(0, 1000) == 0
+
+
+def test_collapse_draws_each_row_as_one_node(googlenet):
+    source = network_source(googlenet, collapse=True)
+    for row in googlenet.graph["rows"]:
+        assert re.search(rf'^\s*"{row.name}" \[', source, re.M), row.name
+    assert "inception_4e.b3x3.conv" not in source
+    # Table 1: conv2 (360M) is the most expensive row, 3b (304M) the next
+    fills = node_fills(source)
+    assert fills["conv2"] == PALETTE[-1]
+    assert luminance(fills["inception_3b"]) <= min(luminance(c) for n, c in fills.items() if n != "conv2")
+
+
+@pytest.mark.parametrize("query", ["4e", "inception_4e", "Inception-4E"])
+def test_module_view_names(googlenet, query):
+    source = module_source(googlenet, query)
+    for branch in ("b1x1", "b3x3", "b5x5", "bpool"):
+        assert f'"cluster_inception_4e.{branch}"' in source
+    assert "inception_4d" in source  # the previous layer, named
+    assert "inception_3a" not in source
+
+
+def test_module_view_branch_params_and_macs(googlenet):
+    source = module_source(googlenet, "4e")
+    # by hand: reduce 14*14*160*528 + conv 14*14*320*160*9 = 106,874,880 MACs;
+    # weights 160*528 + 320*160*9 = 545,280, biases 160 + 320 -> 545,760 params
+    block = source[source.index('"cluster_inception_4e.b3x3"') :]
+    label = block[: block.index("\n", block.index("label="))]
+    assert "546K params" in label and "107M MACs" in label
+
+
+def test_naive_twin_and_the_macs_reductions_save(googlenet):
+    source = module_source(googlenet, "4e", naive=True)
+    # by hand, Figure 2(a) on 4e's 14x14x528 input: 1x1 256, 3x3 320, 5x5 128 over all 528 channels
+    naive = 14 * 14 * 528 * (256 + 320 * 9 + 128 * 25)
+    assert naive == 655_699_968
+    assert "656M MACs" in source
+    assert "14x14x1232" in source  # 256 + 320 + 128 + the 528 pooled channels passed through
+    assert '"naive:inception_4e.b3x3.conv"' in source and '"inception_4e.b3x3.reduce"' in source
+    assert "naive:inception_4e.b3x3.reduce" not in source
+    saved = re.search(r"the 1x1 reductions save ([0-9.]+)M MACs", source)
+    assert saved and abs(float(saved.group(1)) - (naive - 170e6) / 1e6) < 2  # Table 1: 4e is 170M
+
+
+def test_torchvision_row_names_are_accepted():
+    graph = compile_graph(load_spec(ROOT / "specs" / "googlenet-torchvision.yaml"))
+    source = module_source(graph, "4e", naive=True)
+    assert '"inception4e.b5x5.conv"' in source
+    # torchvision's "5x5" branch is a 3x3 conv, and so is its naive twin's
+    naive_line = next(ln for ln in source.splitlines() if ln.strip().startswith('"naive:inception4e.b5x5.conv" ['))
+    assert "3x3 conv 128" in naive_line
+
+
+def test_option_errors(googlenet):
+    from inceptcost.errors import InceptcostError
+
+    with pytest.raises(InceptcostError, match="did you mean|expected one of"):
+        module_source(googlenet, "4z")
+    with pytest.raises(InceptcostError, match="not a module"):
+        module_source(googlenet, "conv2")
+    with pytest.raises(InceptcostError, match="add --module"):
+        diagram_source(googlenet, naive=True)
+    with pytest.raises(InceptcostError, match="whole network"):
+        diagram_source(googlenet, module="4e", collapse=True)
+    naive_net = compile_graph(load_spec(ROOT / "specs" / "googlenet-naive.yaml"))
+    with pytest.raises(InceptcostError, match="already naive"):
+        module_source(naive_net, "4e", naive=True)
+
+
+def test_cli_bad_input_exit_2(tmp_path):
+    for args in (["--module", "9z"], ["--naive"], ["--out", tmp_path / "net.jpg"], [tmp_path / "missing.yaml"]):
+        result = run(GOOGLENET, *args) if args[0] != tmp_path / "missing.yaml" else run(*args)
+        assert result.exit_code == 2, args
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_source_alone_needs_no_dot(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
+    for name in ("net.dot", "net.gv"):
+        result = run(GOOGLENET, "--out", tmp_path / name)
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).read_text().startswith('digraph "googlenet"')
+    result = run(GOOGLENET, "--collapse")
+    assert result.exit_code == 0 and result.stdout.startswith('digraph "googlenet"')
+
+
+def test_missing_dot_exit_2_with_hint_and_the_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = run(GOOGLENET, "--out", tmp_path / "net.svg")
+    assert result.exit_code == 2
+    assert "apt-get install graphviz" in result.stderr and result.stderr.count("\n") == 1
+    assert str(tmp_path / "net.dot") in result.stderr
+    assert (tmp_path / "net.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "net.svg").exists()
+
+
+def test_static_path_does_not_import_torch():
+    code = (
+        "import sys; from inceptcost import compile_graph, load_spec;"
+        "from inceptcost.graph.diagram import network_source;"
+        f"network_source(compile_graph(load_spec({str(GOOGLENET)!r})));"
+        "assert 'torch' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# ---- rendered by dot ----
+
+
+@pytest.mark.needs_dot
+@no_dot
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("collapse", [False, True], ids=["full", "collapse"])
+def test_svg_for_every_shipped_spec(tmp_path, spec, collapse):
+    out = tmp_path / "net.svg"
+    result = run(spec, "--out", out, *(["--collapse"] if collapse else []))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.svg"]  # written atomically, nothing left over
+    nodes, clusters = svg_titles(out)
+    graph = compile_graph(load_spec(spec))
+    modules = [r for r in graph.graph["rows"] if r.kind == "parallel"]
+    for row in modules:
+        if collapse:
+            assert row.name in nodes
+        else:
+            assert f"cluster_{row.name}" in clusters
+            for name in row.nodes:  # every branch's layers and the concat
+                assert name in nodes, name
+    if not collapse:
+        ops = [n for n in graph.nodes if graph.nodes[n]["aux"] is None]
+        assert set(ops) <= nodes
+    else:
+        assert {r.name for r in graph.graph["rows"]} <= nodes
+
+
+@pytest.mark.needs_dot
+@no_dot
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")])
+def test_png_and_pdf(tmp_path, suffix, magic):
+    out = tmp_path / f"4e{suffix}"
+    result = run(GOOGLENET, "--module", "4e", "--naive", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(magic)
+    assert out.stat().st_size > 10_000
+
+
+@pytest.mark.needs_dot
+@no_dot
+def test_darkest_fill_in_the_rendered_svg(tmp_path):
+    out = tmp_path / "net.svg"
+    assert run(GOOGLENET, "--out", out).exit_code == 0
+    root = ET.parse(out).getroot()
+    fills = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            shape = next((e for e in g.iter() if e.tag in (f"{SVG}path", f"{SVG}polygon") and e.get("fill")), None)
+            if shape is not None and shape.get("fill", "none").startswith("#"):
+                fills[g.find(f"{SVG}title").text] = shape.get("fill")
+    assert min(fills, key=lambda n: luminance(fills[n])) == "conv2.conv"  # 346,816,512 MACs by hand
+
+
+@pytest.mark.needs_dot
+@no_dot
+def test_module_svg_has_every_branch(tmp_path):
+    out = tmp_path / "4e.svg"
+    assert run(GOOGLENET, "--module", "inception_4e", "--naive", "--out", out).exit_code == 0
+    nodes, clusters = svg_titles(out)
+    for prefix in ("", "naive:"):
+        for branch in ("b1x1", "b3x3", "b5x5", "bpool"):
+            assert f"cluster_{prefix}inception_4e.{branch}" in clusters
+    assert "inception_4e.b3x3.reduce" in nodes and "naive:inception_4e.b3x3.conv" in nodes
