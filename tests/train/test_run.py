@@ -158,10 +158,11 @@ def test_existing_run_needs_resume_and_resume_needs_same_settings(tmp_path, tiny
     (["--device", "cpu", "--nproc", "2", "--batch-size", "33"], "does not split evenly over 2 workers"),
     (["--device", "cpu", "--data", "digitz"], "did you mean 'digits'"),
 ])
-def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, tiny_spec, args, pattern):
-    result = run_cli("train", str(tiny_spec), "--out", str(tmp_path / "r"), *args)
-    assert result.returncode == 2, result.stderr
+def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, tiny_spec, args, pattern):
+    result = cli("train", tiny_spec, "--out", tmp_path / "r", *args)
+    assert result.exit_code == 2, result.output
     assert pattern in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing written for a run that never started
 
 
 def test_joins_an_outer_torchrun_group(tmp_path, tiny_spec):
@@ -175,3 +176,14 @@ def test_joins_an_outer_torchrun_group(tmp_path, tiny_spec):
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "summary.json").read_text())["world_size"] == 2
     assert result.stdout.count("best val top-1") == 1  # only rank 0 reports
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("compile", [False, True])
+def test_one_gpu_bf16_channels_last(tmp_path, tiny_spec, compile):
+    summary = train(TrainConfig(spec=str(tiny_spec), data="digits", epochs=2, batch_size=64, gpus=1,
+                                channels_last=True, compile=compile, steps_per_epoch=5, out=str(tmp_path / "r")))
+    assert summary["amp"] == "bf16" and summary["device_type"] == "cuda" and summary["images_per_s"] > 0
+    state = load_checkpoint(tmp_path / "r" / "checkpoint.pt")
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
