@@ -428,11 +428,11 @@ def train(
     gpus: Annotated[int | None, typer.Option(help="local GPU workers (DDP, NCCL)")] = None,
     nproc: Annotated[int | None, typer.Option(help="local CPU workers (DDP, gloo), with --device cpu")] = None,
     device: Annotated[Device, typer.Option(help="where to train")] = Device.auto,
-    amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast [default: on for cuda]")]
+    amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast (default: on for cuda, off for cpu)")]
     = None,
     channels_last: Annotated[bool, typer.Option(help="NHWC memory format")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
-    out: Annotated[Path | None, typer.Option(help="run folder [default: reports/runs/SPEC-DATA]")] = None,
+    out: Annotated[Path | None, typer.Option(help="run folder (default: reports/runs/SPEC-DATA)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")]
     = False,
     seed: Annotated[int, typer.Option(help="seed of weights, data order, crops and dropout")] = 0,
