@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from inceptcost.train import TrainConfig, train
 from inceptcost.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from inceptcost.train.errors import CheckpointError
-
-from .conftest import run_cli
 
 
 def _state():
@@ -54,16 +53,15 @@ def test_missing_checkpoint(tmp_path):
         load_checkpoint(tmp_path / "nope.pt")
 
 
-def test_cli_resume_from_a_truncated_checkpoint_exits_2(tmp_path, tiny_spec):
+def test_cli_resume_from_a_truncated_checkpoint_exits_2(cli, tmp_path, tiny_spec):
     out = tmp_path / "run"
-    ok = run_cli("train", str(tiny_spec), "--device", "cpu", "--epochs", "1", "--steps-per-epoch", "2",
-                 "--batch-size", "16", "--out", str(out))
-    assert ok.returncode == 0, ok.stderr
+    train(TrainConfig(spec=str(tiny_spec), data="digits", epochs=1, steps_per_epoch=2, batch_size=16,
+                      device="cpu", out=str(out)))
     ckpt = out / "checkpoint.pt"
     ckpt.write_bytes(ckpt.read_bytes()[:-100])
-    bad = run_cli("train", str(tiny_spec), "--device", "cpu", "--epochs", "2", "--steps-per-epoch", "2",
-                  "--batch-size", "16", "--out", str(out), "--resume")
-    assert bad.returncode == 2
+    bad = cli("train", tiny_spec, "--device", "cpu", "--epochs", "2", "--steps-per-epoch", "2",
+              "--batch-size", "16", "--out", out, "--resume")
+    assert bad.exit_code == 2
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: checkpoint") and "truncated" in lines[0]
-    assert "Traceback" not in bad.stderr + bad.stdout
+    assert "Traceback" not in bad.output

@@ -85,12 +85,12 @@ def test_weights_move(tmp_path):
 
 
 def _cli_args(spec, out, *extra):
-    return ["train", str(spec), "--device", "cpu", "--epochs", "3", "--steps-per-epoch", "25",
-            "--batch-size", "32", "--save-every", "4", "--out", str(out), *extra]
+    return ["train", str(spec), "--device", "cpu", "--epochs", "2", "--steps-per-epoch", "20",
+            "--batch-size", "32", "--save-every", "3", "--out", str(out), *extra]
 
 
 def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
-    spec = write_tiny_spec(tmp_path, dropout=0.3, norm="bn", size=24)  # dropout + BN: RNG and buffers matter
+    spec = write_tiny_spec(tmp_path, dropout=0.3, norm="bn")  # dropout + BN: RNG and buffers matter
     ref = run_cli(*_cli_args(spec, tmp_path / "ref"))
     assert ref.returncode == 0, ref.stderr
 
@@ -120,12 +120,12 @@ def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     for k in w_ref:
         torch.testing.assert_close(w_res[k], w_ref[k], atol=1e-6, rtol=0, msg=f"{k} differs")
     rows_ref, rows_res = read_metrics(tmp_path / "ref"), read_metrics(out)
-    assert [r["epoch"] for r in rows_res] == ["0", "1", "2"]  # no duplicates, none missing
+    assert [r["epoch"] for r in rows_res] == ["0", "1"]  # no duplicates, none missing
     for a, b in zip(rows_ref, rows_res, strict=True):
         for key in a.keys() - TIMING:
             assert float(b[key]) == pytest.approx(float(a[key]), abs=1e-6), (key, killed_at)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "completed" and summary["epochs"] == 3
+    assert summary["status"] == "completed" and summary["epochs"] == 2
 
 
 def test_diverging_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_path):
