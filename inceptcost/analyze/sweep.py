@@ -50,9 +50,7 @@ def parse_widths(text: str) -> list[float]:
         else:
             widths = [float(p) for p in re.split(r"[,\s]+", s) if p]
     except ValueError:
-        raise InceptcostError(
-            f"bad width grid '{s}'", hint="e.g. 0.25:2.0:0.25 (start:stop:step) or 0.5,1,2"
-        ) from None
+        raise InceptcostError(f"bad width grid '{s}'", hint="e.g. 0.25:2.0:0.25 (start:stop:step) or 0.5,1,2") from None
     if not widths or any(not (0 < w < math.inf) for w in widths):
         raise InceptcostError(f"bad width grid '{s}'", hint="widths must be positive numbers")
     return sorted(set(widths))
