@@ -7,7 +7,7 @@ $OUT/gpu_bench.json when OUT is set (or GB_JSON=path).
 
 Settings (environment): GB_DEVICE (cuda), GB_BATCH (256), GB_STEPS (20), GB_WARMUP (10), GB_REPEATS (5),
 GB_MODES (train,infer), GB_COMPILE (0,1), GB_SPECS (specs/googlenet-torchvision.yaml,specs/googlenet.yaml),
-GB_TORCHVISION (1), GB_PER_LAYER (1 on cuda: per-layer times of the first spec, eager bf16 inference).
+GB_TORCHVISION (1), GB_TORCHVISION_FIRST (0: ours first), GB_PER_LAYER (1 on cuda: per-layer times of the first spec, eager bf16 inference).
 Needs torch, torchvision (for the comparison), networkx and pyyaml; nothing else.
 """
 
@@ -50,7 +50,8 @@ def main() -> int:
     notes = []
     if env("GB_TORCHVISION", "1") == "1":
         try:
-            subjects.append(torchvision_subject(specs[0]))
+            tv = torchvision_subject(specs[0])
+            subjects = [tv, *subjects] if env("GB_TORCHVISION_FIRST", "0") == "1" else [*subjects, tv]
         except ToolMissing as exc:
             notes.append(f"torchvision skipped: {exc}")
     if device.startswith("cuda"):
