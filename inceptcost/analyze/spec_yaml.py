@@ -37,7 +37,7 @@ def _op_args(node: Node, defaults: dict[str, Any]) -> dict[str, Any]:
         filled = _CONV_FILLED if node.kind == "conv" else ("bias",) if node.kind == "linear" else ()
         if key in filled and value == defaults.get(key):  # the reader fills these from the spec's defaults
             continue
-        if key in layers._LRN and node.kind == "conv" and value == layers._LRN[key][1]:
+        if key in layers.LRN_DEFAULTS and node.kind == "conv" and value == layers.LRN_DEFAULTS[key][1]:
             continue
         if key == "stride" and kind.is_pool and value == node.args.get("kernel"):
             continue

@@ -92,7 +92,9 @@ class Sweep:
             children = tuple(self._scale(c, width) for c in node.children)
             columns = None
             if node.columns:
-                columns = {k: (round_width(v, width) if v else 0) for k, v in node.columns.items()}
+                columns = {
+                    k: (round_width(v, width) if isinstance(v, int) and v else v) for k, v in node.columns.items()
+                }
             return replace(node, children=children, columns=columns, paper=None)
         if node.kind in ("conv", "linear"):
             return replace(node, args={**node.args, "out": self._out(node, width)}, paper=None)
