@@ -52,9 +52,9 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
     if nproc == 1:
         return run_worker(config, device, reporter_factory)
     results = ddp.launch_local(nproc, _elastic_worker, config, device, reporter_factory)
-    errors = [results[r]["error"] for r in sorted(results) if "error" in results[r]]
-    if errors:
-        raise TrainError(errors[0])
+    errors = [results[r] for r in sorted(results) if "error" in results[r]]
+    if errors:  # the same class as in the worker, so callers can tell a diverged run from bad input
+        raise (DivergedError if errors[0]["diverged"] else TrainError)(errors[0]["error"])
     return results[0]["summary"]
 
 
@@ -63,7 +63,7 @@ def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
     try:
         return {"summary": run_worker(config, device, reporter_factory)}
     except InceptcostError as exc:  # expected errors go back as data, not as a worker crash
-        return {"error": str(exc)}
+        return {"error": str(exc), "diverged": isinstance(exc, DivergedError)}
 
 
 def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
