@@ -371,5 +371,383 @@ def specs_index(
         _console().print(table)
 
 
+# --- train ---------------------------------------------------------------------------------------------------
+
+
+class RichReporter:
+    """Progress bar on rank 0 when stdout is a terminal: epoch, step, loss, images/s, ETA."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console()
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} img/s"),
+            TimeRemainingColumn(), console=self.console, transient=True,
+        )
+        self.progress.start()
+        self.task = None
+        self.epochs = 0
+
+    def start_epoch(self, epoch: int, epochs: int, steps: int, first_step: int) -> None:
+        self.epochs = epochs
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(f"epoch {epoch + 1}/{epochs}", total=steps, completed=first_step,
+                                           loss="-", rate="-")
+
+    def step(self, step: int, loss: float, images_per_s: float, lr: float) -> None:
+        self.progress.update(self.task, completed=step, loss=f"{loss:.4f}", rate=f"{images_per_s:,.0f}")
+
+    def end_epoch(self, row: dict) -> None:
+        from .train.progress import format_epoch
+
+        self.progress.console.print(format_epoch(row, self.epochs))
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(text)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def train_reporter():
+    """Made in the rank-0 worker (a module-level function, so it crosses the spawn by name)."""
+    if sys.stdout.isatty():
+        return RichReporter()
+    from .train.progress import PlainReporter
+
+    return PlainReporter()
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Schedule(str, Enum):
+    step = "step"
+    cosine = "cosine"
+    constant = "constant"
+
+
+@app.command()
+def train(
+    spec: Annotated[Path, typer.Argument(help="YAML spec")] = Path("specs/variant.yaml"),
+    data: Annotated[str, typer.Option(help="digits | digits-clutter | synthetic[:N] | imagefolder:PATH | "
+                                           "cifar10:PATH")] = "digits",
+    epochs: Annotated[int, typer.Option(help="epochs to train (in total, counting resumed ones)")] = 10,
+    batch_size: Annotated[int, typer.Option(help="global batch, split over the workers")] = 64,
+    lr: Annotated[float | None, typer.Option(help="base learning rate (recipe: 0.05)")] = None,
+    gpus: Annotated[int | None, typer.Option(help="local GPU workers (DDP, NCCL)")] = None,
+    nproc: Annotated[int | None, typer.Option(help="local CPU workers (DDP, gloo), with --device cpu")] = None,
+    device: Annotated[Device, typer.Option(help="where to train")] = Device.auto,
+    amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast (default: on for cuda, off for cpu)")]
+    = None,
+    channels_last: Annotated[bool, typer.Option(help="NHWC memory format")] = False,
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
+    out: Annotated[Path | None, typer.Option(help="run folder (default: reports/runs/SPEC-DATA)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")]
+    = False,
+    seed: Annotated[int, typer.Option(help="seed of weights, data order, crops and dropout")] = 0,
+    recipe: Annotated[Path | None, typer.Option(help="YAML recipe (keys of inceptcost.train.Recipe)")] = None,
+    schedule: Annotated[Schedule | None, typer.Option(help="lr schedule (recipe: step, the paper's)")] = None,
+    warmup_epochs: Annotated[float | None, typer.Option(help="linear lr warm-up")] = None,
+    label_smoothing: Annotated[float | None, typer.Option(help="label smoothing")] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="L2 weight decay (not on biases/norms)")] = None,
+    grad_clip: Annotated[float | None, typer.Option(help="clip the global grad norm to this")] = None,
+    save_every: Annotated[int, typer.Option(help="also checkpoint every K steps (0: epoch ends only)")] = 0,
+    steps_per_epoch: Annotated[int | None, typer.Option(help="cap steps per epoch (quick trials)")] = None,
+    download: Annotated[bool, typer.Option("--download", help="allow downloading cifar10")] = False,
+) -> None:
+    """Train a spec (DDP over --gpus/--nproc workers); writes config.yaml, metrics.csv, summary.json."""
+    with user_errors():
+        from .train import Recipe, TrainConfig, load_recipe
+        from .train import train as run_training
+        from .train.recipe import recipe_from_dict
+
+        base = load_recipe(recipe) if recipe else Recipe()
+        flags = {"lr": lr, "schedule": schedule.value if schedule else None, "warmup_epochs": warmup_epochs,
+                 "label_smoothing": label_smoothing, "weight_decay": weight_decay, "grad_clip": grad_clip}
+        chosen = recipe_from_dict({k: v for k, v in flags.items() if v is not None}, "the command line", base)
+        config = TrainConfig(
+            spec=str(spec), data=data, epochs=epochs, batch_size=batch_size, device=device.value, gpus=gpus,
+            nproc=nproc, amp=amp, channels_last=channels_last, compile=compile,
+            out=str(out) if out else None, resume=resume, seed=seed, save_every=save_every,
+            steps_per_epoch=steps_per_epoch, download=download, recipe=chosen,
+        )
+        summary = run_training(config, reporter_factory=train_reporter)
+        if summary and summary.get("best_val_top1") is not None:  # None on the other ranks of a torchrun
+            typer.echo(f"{summary['spec']} on {summary['data']}: best val top-1 {summary['best_val_top1']:.2f}% "
+                       f"(epoch {summary['best_epoch']}), final {summary['final_val_top1']:.2f}%, "
+                       f"{summary['total_seconds']:.1f} s, {summary['images_per_s']:,.0f} img/s "
+                       f"x{summary['world_size']} {summary['device']}")
+
+
+# ---- bench, tradeoff, sweep, fit (issue 6) ----
+
+
+class BenchMode(str, Enum):
+    train = "train"
+    infer = "infer"
+
+
+def _bench_table(rows: list[dict], title: str):
+    from rich.table import Table
+
+    from .bench.runner import human_bytes
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for head in ("model", "mode", "math", "batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU", "note"):
+        table.add_column(head, justify="left" if head in ("model", "mode", "math", "note") else "right")
+    for r in rows:
+        table.add_row(
+            r["model"],
+            r["mode"] + (" +compile" if r["compile"] else ""),
+            r["math"] + (" CL" if r["channels_last"] else ""),
+            str(r["batch"]),
+            f"{r['images_per_s']:,.1f}" if r["images_per_s"] else "-",
+            f"{r['ms_per_step']:.2f}" if r["ms_per_step"] else "-",
+            human_bytes(r.get("peak_mem_bytes")) + (" (RSS)" if r.get("peak_mem_kind", "").startswith("cpu") else ""),
+            f"{r['tflops']:.2f}" if r["tflops"] is not None else "-",
+            f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-",
+            r["error"] or "",
+        )
+    return table
+
+
+def _per_layer_table(result: dict, top: int = 25):
+    from rich.table import Table
+
+    from .quantities import human
+
+    by_op = Table(
+        title=f"time vs MACs by op ({result['device_name']}, batch {result['batch']}, {result['math']})",
+        title_justify="left",
+        header_style="bold",
+    )
+    for head in ("op", "count", "MACs share", "time share", "measured ms", "roofline ms"):
+        by_op.add_column(head, justify="left" if head == "op" else "right")
+    for g in result["by_op"]:
+        by_op.add_row(
+            g["op"],
+            str(g["count"]),
+            f"{g['macs_share']:.1%}",
+            f"{g['time_share']:.1%}" if g["time_share"] is not None else "-",
+            f"{g['measured_ms']:.3f}",
+            f"{g['roofline_ms']:.3f}" if g["roofline_ms"] is not None else "-",
+        )
+    layers = Table(title=f"slowest {top} layers", title_justify="left", header_style="bold")
+    for head in ("layer", "op", "MACs", "measured ms", "roofline ms", "bound", "measured/roofline"):
+        layers.add_column(head, justify="left" if head in ("layer", "op", "bound") else "right")
+    for r in sorted(result["layers"], key=lambda r: -r["measured_ms"])[:top]:
+        layers.add_row(
+            r["name"],
+            r["op"],
+            human(r["macs"]) if r["macs"] else "0",
+            f"{r['measured_ms']:.3f}",
+            f"{r['roofline_ms']:.3f}" if r["roofline_ms"] is not None else "-",
+            r["bound"] or "-",
+            f"{r['measured_over_roofline']:.1f}x" if r["measured_over_roofline"] else "-",
+        )
+    return by_op, layers
+
+
+def _rows_csv(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    fields: list[str] = []
+    for r in rows:
+        fields += [k for k in r if k not in fields]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+@app.command()
+def bench(
+    spec: SpecArg = DEFAULT_SPEC,
+    device: Annotated[str, typer.Option(help="cuda or cpu")] = "cuda",
+    batch: Annotated[int, typer.Option(help="images per step (halved on CUDA out-of-memory)")] = 64,
+    mode: Annotated[BenchMode, typer.Option(help="train: fwd+bwd+SGD step; infer: forward")] = BenchMode.train,
+    amp: Annotated[bool, typer.Option("--amp", help="bf16 autocast")] = False,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory format")] = False,
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
+    compare: Annotated[str | None, typer.Option(help="also run 'torchvision' GoogLeNet in the same harness")] = None,
+    steps: Annotated[int, typer.Option(help="timed steps per repeat")] = 20,
+    warmup: Annotated[int, typer.Option(help="untimed steps first")] = 10,
+    repeats: Annotated[int, typer.Option(help="timed repeats (the median is reported)")] = 5,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write rows to FILE.json or FILE.csv")] = None,
+    per_layer: Annotated[bool, typer.Option("--per-layer", help="time every IR node beside MACs and roofline")] = False,
+    peak: Annotated[float | None, typer.Option(help="device peak TFLOP/s for MFU (overrides the table)")] = None,
+    peak_bw: Annotated[float | None, typer.Option(help="device bandwidth GB/s for the roofline")] = None,
+    aux: Annotated[bool, typer.Option("--aux", help="run aux heads in train mode (their MACs counted)")] = False,
+) -> None:
+    """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
+    from . import load_spec
+    from .bench.runner import BenchConfig, run_bench
+
+    with user_errors():
+        if out is not None and out.suffix not in (".json", ".csv"):
+            raise InceptcostError("--out must end in .json or .csv", file=str(out))
+        cfg = BenchConfig(
+            device=device,
+            batch=batch,
+            mode=mode.value,
+            amp=amp,
+            channels_last=channels_last,
+            compile=compile,
+            steps=steps,
+            warmup=warmup,
+            repeats=repeats,
+            peak_tflops=peak,
+            peak_bw_gbs=peak_bw,
+            aux=aux,
+        )
+        s = load_spec(spec)
+        rows = run_bench(s, cfg, compare=compare)
+        layers = None
+        if per_layer:
+            from .bench.per_layer import per_layer as run_per_layer
+
+            layers = run_per_layer(s, cfg)
+        console = _console()
+        console.print(_bench_table(rows, f"bench {s.name} ({spec})"))
+        console.print(
+            "FLOPs = 2 x our MACs per image (x3 for a train step); MFU against "
+            + (rows[0]["peak_source"] or "no known peak (give --peak)")
+        )
+        if layers:
+            for t in _per_layer_table(layers):
+                console.print(t)
+        if out is not None:
+            if out.suffix == ".json":
+                write_atomic(out, json.dumps({"rows": rows, "per_layer": layers}, indent=2))
+            else:
+                write_atomic(out, _rows_csv(rows))
+                if layers:
+                    write_atomic(out.with_suffix(".layers.csv"), _rows_csv(layers["layers"]))
+
+
+@app.command()
+def tradeoff(
+    runs: Annotated[list[Path], typer.Argument(help="run folders (reports/runs/NAME) or their summary.json")],
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="where the table and plot go")] = Path("reports"),
+    stem: Annotated[str, typer.Option(help="file name stem")] = "tradeoff",
+) -> None:
+    """Best top-1 against MACs over training runs: table (md/csv/json) and plot (png/svg), Pareto frontier."""
+    from .bench.tradeoff import write_tradeoff
+
+    with user_errors():
+        result = write_tradeoff(runs, out_dir, stem=stem, writer=write_atomic)
+        sys.stdout.write(Path(result["files"][0]).read_text())
+        pareto = [r["run"] for r in result["runs"] if r["pareto"]]
+        typer.echo(f"Pareto-optimal: {', '.join(pareto)}")
+        typer.echo("wrote " + ", ".join(result["files"]))
+
+
+@app.command()
+def sweep(
+    spec: SpecArg = DEFAULT_SPEC,
+    width: Annotated[str, typer.Option(help="width grid start:stop:step (stop included) or a,b,c")] = "0.25:2.0:0.25",
+    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
+) -> None:
+    """Static costs of width-scaled variants (channels x width, rounded to multiples of 8; classifier kept)."""
+    from . import load_spec
+    from .analyze.sweep import parse_widths
+    from .analyze.sweep import sweep as run_sweep
+    from .quantities import human
+
+    with user_errors():
+        s = load_spec(spec)
+        records = run_sweep(s, parse_widths(width))
+        if format is Format.json:
+            emit(json.dumps({"spec": str(spec), "variants": records}, indent=2), out)
+            return
+        from rich.table import Table
+
+        table = Table(title=f"{s.name} ({spec}): width sweep", title_justify="left", header_style="bold")
+        for head in ("width", "params", "MACs", "MACs (G)", "aux params", "budget"):
+            table.add_column(head, justify="right")
+        for r in records:
+            verdict = "" if r["within_budget"] is None else ("within" if r["within_budget"] else "OVER")
+            table.add_row(
+                f"{r['width']:g}",
+                f"{r['params']:,}",
+                f"{r['macs']:,}",
+                human(r["macs"]),
+                f"{r['params_aux']:,}",
+                verdict,
+            )
+        if out is None:
+            _console().print(table)
+        else:  # a file gets a markdown table
+            lines = ["| width | params | MACs | aux params | budget |", "|---:|---:|---:|---:|:-:|"]
+            for r in records:
+                verdict = "" if r["within_budget"] is None else ("within" if r["within_budget"] else "OVER")
+                lines.append(f"| {r['width']:g} | {r['params']:,} | {r['macs']:,} | {r['params_aux']:,} | {verdict} |")
+            emit("\n".join(lines) + "\n", out)
+
+
+@app.command()
+def fit(
+    spec: SpecArg = DEFAULT_SPEC,
+    budget: Annotated[str | None, typer.Option(help="MAC budget like 0.5G (default: the spec's budget)")] = None,
+    width: Annotated[str, typer.Option(help="width grid to search")] = "0.0625:4.0:0.0625",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write the fitted spec as YAML here")] = None,
+) -> None:
+    """The widest width-scaled variant whose MACs fit the budget; writes its spec (YAML)."""
+    from . import load_spec
+    from .analyze.spec_yaml import spec_to_yaml
+    from .analyze.sweep import fit as run_fit
+    from .analyze.sweep import parse_widths
+    from .quantities import human, parse_count
+
+    with user_errors():
+        s = load_spec(spec)
+        if budget is not None:
+            try:
+                limit = parse_count(budget)
+            except ValueError as exc:
+                raise InceptcostError(f"--budget: {exc}") from None
+        elif s.budget_macs is not None:
+            limit = s.budget_macs
+        else:
+            raise InceptcostError("no budget", file=str(spec), hint="give --budget 0.5G or 'budget: {macs: ...}'")
+        if limit <= 0:
+            raise InceptcostError("--budget must be positive")
+        result, fitted = run_fit(s, limit, parse_widths(width))
+        c = result.costs
+        nxt = (
+            f"next width {result.next_width:g} needs {human(result.next_macs)} (over)"
+            if result.next_width is not None
+            else "the grid's widest width fits; widen --width to search further"
+        )
+        summary = (
+            f"{s.name}: width {result.width:g} -> {c['macs']:,} MACs ({human(c['macs'])}) within {human(limit)},"
+            f" params {c['params']:,}; {nxt}"
+        )
+        header = (
+            f"generated by `inceptcost fit {spec} --budget {budget or human(limit)}`: {s.name} at width"
+            f" {result.width:g}\n(conv/linear widths x{result.width:g}, rounded to multiples of 8; classifier kept)."
+            f"\n{c['macs']:,} MACs, {c['params']:,} params. Paper values dropped: they describe the original."
+        )
+        text = spec_to_yaml(fitted, header)
+        if out is None:
+            sys.stdout.write(text)
+            typer.echo(summary, err=True)
+        else:
+            write_atomic(out, text)
+            typer.echo(summary)
+            typer.echo(f"wrote {out}")
+
+
 def main() -> None:
     app()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,23 +15,12 @@ def root() -> Path:
 
 
 @pytest.fixture
-def spec_file(tmp_path):
-    """Write YAML text (dedented) to a file in tmp_path and return its path."""
-
-    def write(text: str, name: str = "spec.yaml") -> Path:
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text))
-        return path
-
-    return write
+def spec_file(write_spec):
+    """The root conftest's spec writer, under this folder's name."""
+    return write_spec
 
 
 @pytest.fixture
-def run():
-    """Invoke the `inceptcost` CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
-    from typer.testing import CliRunner
-
-    from inceptcost.cli import app
-
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, [str(a) for a in args])
+def run(cli):
+    """The root conftest's in-process CLI runner, under this folder's name."""
+    return cli

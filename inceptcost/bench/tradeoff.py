@@ -1,0 +1,254 @@
+"""Accuracy against cost over training runs: a table and a plot with the Pareto frontier.
+
+Reads each run's `summary.json` (written by `inceptcost train`: spec, params, macs, best_val_top1,
+final_val_top1, total_seconds, images_per_s, device, world_size). Keys are read tolerantly (a few spellings
+each); a run missing a key that the table needs is reported by name, never silently dropped. A run is
+Pareto-optimal when no other run has MACs as low or lower and a best top-1 as high or higher, one of the two
+strictly (two identical points are both kept). No torch; matplotlib (Agg) only for the plot.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InceptcostError, ToolMissing
+
+# table field -> accepted summary.json keys, first found wins
+KEYS: dict[str, tuple[str, ...]] = {
+    "spec": ("spec", "spec_name", "model"),
+    "params": ("params", "parameters", "n_params"),
+    "macs": ("macs", "MACs", "mult_adds"),
+    "best_top1": ("best_val_top1", "best_top1", "val_top1_best"),
+    "final_top1": ("final_val_top1", "final_top1", "val_top1"),
+    "images_per_s": ("images_per_s", "train_images_per_s", "throughput"),
+    "total_seconds": ("total_seconds", "seconds", "wall_seconds"),
+    "device": ("device", "device_name"),
+    "world_size": ("world_size", "gpus"),
+}
+REQUIRED = ("spec", "macs", "best_top1")
+
+
+@dataclass
+class Run:
+    name: str  # the run folder's name
+    path: str
+    spec: str
+    params: int | None
+    macs: float
+    best_top1: float
+    final_top1: float | None
+    images_per_s: float | None
+    total_seconds: float | None
+    device: str | None
+    world_size: int | None
+    pareto: bool = False
+
+
+def _summary_path(p: Path) -> Path:
+    if p.is_dir():
+        return p / "summary.json"
+    return p
+
+
+def _get(data: dict[str, Any], field: str) -> Any:
+    for key in KEYS[field]:
+        if key in data and data[key] is not None:
+            return data[key]
+    return None
+
+
+def read_run(path: str | Path) -> Run:
+    p = Path(path)
+    summary = _summary_path(p)
+    if not summary.is_file():
+        raise InceptcostError("no summary.json here", file=str(p), hint="pass run folders (reports/runs/NAME)")
+    try:
+        data = json.loads(summary.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InceptcostError(f"cannot read summary.json ({exc})", file=str(summary)) from None
+    if not isinstance(data, dict):
+        raise InceptcostError("summary.json is not a JSON object", file=str(summary))
+    values = {f: _get(data, f) for f in KEYS}
+    missing = [f for f in REQUIRED if values[f] is None]
+    if missing:
+        wanted = "; ".join(f"{f} ({' / '.join(KEYS[f])})" for f in missing)
+        raise InceptcostError(
+            f"summary.json lacks {wanted}",
+            file=str(summary),
+            hint="an unfinished run has no best top-1 yet; leave it out" if "best_top1" in missing else None,
+        )
+    if isinstance(values["device"], dict):  # tolerate a nested device record
+        values["device"] = values["device"].get("name") or values["device"].get("type")
+    name = (summary.parent if summary.name == "summary.json" else summary).name
+    try:
+        return Run(
+            name=name,
+            path=str(summary),
+            spec=str(values["spec"]),
+            params=int(values["params"]) if values["params"] is not None else None,
+            macs=float(values["macs"]),
+            best_top1=float(values["best_top1"]),
+            final_top1=float(values["final_top1"]) if values["final_top1"] is not None else None,
+            images_per_s=float(values["images_per_s"]) if values["images_per_s"] is not None else None,
+            total_seconds=float(values["total_seconds"]) if values["total_seconds"] is not None else None,
+            device=str(values["device"]) if values["device"] is not None else None,
+            world_size=int(values["world_size"]) if values["world_size"] is not None else None,
+        )
+    except (TypeError, ValueError) as exc:
+        raise InceptcostError(f"a value has the wrong type ({exc})", file=str(summary)) from None
+
+
+def mark_pareto(runs: list[Run]) -> list[Run]:
+    """Pareto-optimal: no other run is at least as good on both (MACs lower or equal, top-1 higher or equal) and
+    better on one. Two identical points are both kept."""
+
+    def dominates(o: Run, r: Run) -> bool:
+        return o.macs <= r.macs and o.best_top1 >= r.best_top1 and (o.macs < r.macs or o.best_top1 > r.best_top1)
+
+    for r in runs:
+        r.pareto = not any(dominates(o, r) for o in runs if o is not r)
+    return runs
+
+
+def frontier(runs: list[Run]) -> list[Run]:
+    """The Pareto-optimal runs by MACs (a step line: the best top-1 reachable at a given MAC budget)."""
+    return sorted((r for r in runs if r.pareto), key=lambda r: (r.macs, r.best_top1))
+
+
+def load_runs(paths: list[str | Path]) -> list[Run]:
+    if not paths:
+        raise InceptcostError("no runs given", hint="e.g. inceptcost tradeoff reports/runs/*")
+    runs = [read_run(p) for p in paths]
+    seen: dict[str, str] = {}
+    for r in runs:  # two folders named alike would be indistinguishable on the plot
+        if r.name in seen and seen[r.name] != r.path:
+            r.name = f"{Path(r.path).parent.parent.name}/{r.name}"
+        seen[r.name] = r.path
+    return mark_pareto(runs)
+
+
+COLUMNS = ("run", "spec", "params", "macs", "images_per_s", "best_top1", "final_top1", "pareto", "device")
+
+
+def table_rows(runs: list[Run]) -> list[dict[str, Any]]:
+    out = []
+    for r in sorted(runs, key=lambda r: (r.macs, -r.best_top1)):
+        d = asdict(r)
+        out.append({"run": r.name, **{c: d[c] for c in COLUMNS if c != "run"}})
+    return out
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def to_markdown(rows: list[dict[str, Any]]) -> str:
+    from ..quantities import human
+
+    head = "| run | spec | params | MACs | images/s | best top-1 | final top-1 | Pareto |"
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|:-:|"]
+    for r in rows:
+        ips = f"{r['images_per_s']:,.0f}" if r["images_per_s"] is not None else "-"
+        final = f"{r['final_top1']:.4f}" if r["final_top1"] is not None else "-"
+        params = f"{r['params']:,}" if r["params"] is not None else "-"
+        lines.append(
+            f"| {r['run']} | {r['spec']} | {params} | {human(r['macs'])} | {ips} | {r['best_top1']:.4f} | {final} |"
+            f" {'yes' if r['pareto'] else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, bytes]:
+    """PNG and SVG bytes: top-1 vs MACs (log x), color = measured images/s, the Pareto frontier drawn."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ToolMissing("the plot needs matplotlib", hint="pip install matplotlib") from None
+    fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
+    try:
+        xs = [r.macs for r in runs]
+        ys = [r.best_top1 for r in runs]
+        speeds = [r.images_per_s for r in runs]
+        known = [s for s in speeds if s is not None]
+        if known:
+            colors = [s if s is not None else float("nan") for s in speeds]
+            sc = ax.scatter(xs, ys, c=colors, cmap="viridis", s=70, zorder=3, edgecolors="black", plotnonfinite=True)
+            fig.colorbar(sc, ax=ax, label="measured training images/s")
+        else:
+            ax.scatter(xs, ys, s=70, zorder=3, color="tab:blue", edgecolors="black")
+        front = frontier(runs)
+        if front:
+            fx, fy = [], []
+            for r in front:  # a staircase: the best top-1 available at or below each MAC count
+                if fx:
+                    fx.append(r.macs)
+                    fy.append(fy[-1])
+                fx.append(r.macs)
+                fy.append(r.best_top1)
+            ax.plot(fx, fy, color="tab:red", lw=1.5, zorder=2, label="Pareto frontier")
+            ax.scatter(
+                [r.macs for r in front],
+                [r.best_top1 for r in front],
+                s=160,
+                facecolors="none",
+                edgecolors="tab:red",
+                zorder=4,
+            )
+        for r in runs:
+            ax.annotate(r.name, (r.macs, r.best_top1), textcoords="offset points", xytext=(6, 5), fontsize=8)
+        if min(xs) > 0 and max(xs) / min(xs) > 20:
+            ax.set_xscale("log")
+        ax.set_xlabel("multiply-adds per image (MACs)")
+        ax.set_ylabel("best validation top-1")
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        if front:
+            ax.legend(loc="lower right")
+        fig.tight_layout()
+        out = {}
+        for fmt in ("png", "svg"):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+            out[fmt] = buf.getvalue()
+        return out
+    finally:
+        plt.close(fig)
+
+
+def write_tradeoff(paths: list[str | Path], out_dir: Path, stem: str = "tradeoff", writer=None) -> dict[str, Any]:
+    """Table (md, csv, json) and plot (png, svg) into out_dir; returns {'runs': rows, 'files': [...]}.
+
+    `writer(path, data)` writes atomically (the CLI passes its write_atomic)."""
+    runs = load_runs(paths)
+    rows = table_rows(runs)
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise InceptcostError("output folder does not exist", file=str(out_dir), hint="create it first")
+    if writer is None:
+        from ..cli import write_atomic as writer
+    files = {
+        f"{stem}.md": to_markdown(rows),
+        f"{stem}.csv": to_csv(rows),
+        f"{stem}.json": json.dumps(
+            {"runs": rows, "pareto_rule": "no other run has <= MACs and >= best top-1, one of them strictly"}, indent=2
+        ),
+    }
+    for fmt, data in plot(runs).items():
+        files[f"{stem}.{fmt}"] = data
+    written = []
+    for name, data in files.items():
+        writer(out_dir / name, data)
+        written.append(str(out_dir / name))
+    return {"runs": rows, "files": written}

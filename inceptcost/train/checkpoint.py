@@ -1,0 +1,87 @@
+"""Checkpoint files: a magic header and a SHA-256 of the payload before torch.save's bytes.
+
+The checksum turns any truncation or bit flip into a one-line CheckpointError instead of an
+unpickling traceback (or, worse, a silently wrong tensor). Payloads are loaded with
+weights_only=True, so a checkpoint cannot run code; RNG states are stored as tensors and plain
+Python values for that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inceptcost.train.errors import CheckpointError
+from inceptcost.train.files import write_bytes_atomic
+
+MAGIC = b"INCEPTCOST-CKPT\x01"
+DIGEST = 32
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    buf = io.BytesIO()
+    torch.save({"format_version": FORMAT_VERSION, **state}, buf)
+    payload = buf.getvalue()
+    write_bytes_atomic(path, MAGIC + hashlib.sha256(payload).digest() + payload)
+
+
+def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
+    path = Path(path)
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint at {path}") from None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror}") from None
+    head = len(MAGIC) + DIGEST
+    if len(blob) < head or not blob.startswith(MAGIC):
+        raise CheckpointError(f"{path} is not an inceptcost checkpoint (bad header; truncated or another format)")
+    payload = blob[head:]
+    if hashlib.sha256(payload).digest() != blob[len(MAGIC):head]:
+        raise CheckpointError(f"checkpoint {path} is corrupted or truncated (checksum mismatch, "
+                              f"{len(blob)} bytes); resume from an intact copy or start a new run")
+    try:
+        state = torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
+    except Exception as exc:  # checksum matched, so this is a format problem, not damage
+        raise CheckpointError(f"checkpoint {path} cannot be loaded: {str(exc).splitlines()[0]}") from None
+    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {path} has an unsupported format version "
+                              f"{state.get('format_version') if isinstance(state, dict) else '?'}")
+    return state
+
+
+# --- RNG states as weights_only-loadable values -------------------------------------------------------------
+
+def rng_state() -> dict:
+    np_state = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]),
+                  int(np_state[3]), float(np_state[4])],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(_tuples(state["python"]))
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state["torch"].cpu())
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"].cpu())
+
+
+def _tuples(value):
+    """random.setstate wants the nested tuples back (a round trip may give lists)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_tuples(v) for v in value)
+    return value

@@ -1,0 +1,281 @@
+"""Datasets held in memory as uint8 tensors (N, C, H, W) at their native size.
+
+Every source gives the same thing, so the augmentation (on the training device) is one code path:
+the crop + resize to the spec's input size happens there, not in a CPU loader.
+Sources: digits, digits-clutter, synthetic[:N], imagefolder:PATH, cifar10:PATH.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import tarfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inceptcost.train.errors import TrainError
+
+SOURCES = ("digits", "digits-clutter", "synthetic", "imagefolder:PATH", "cifar10:PATH")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+
+
+@dataclass
+class Dataset:
+    name: str
+    train_x: torch.Tensor  # uint8 (N, C, H, W)
+    train_y: torch.Tensor  # int64 (N,)
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    class_names: list[str]
+
+    @property
+    def classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def channels(self) -> int:
+        return int(self.train_x.shape[1])
+
+    def mean_std(self) -> tuple[list[float], list[float]]:
+        """Per-channel mean and std of the training images in [0, 1], for input normalization."""
+        x = self.train_x[:4096].float().div_(255)
+        mean = x.mean(dim=(0, 2, 3))
+        std = x.std(dim=(0, 2, 3)).clamp_min(1e-3)
+        return mean.tolist(), std.tolist()
+
+    def describe(self) -> dict:
+        return {
+            "source": self.name,
+            "train_images": int(self.train_x.shape[0]),
+            "val_images": int(self.val_x.shape[0]),
+            "classes": self.classes,
+            "native_size": list(self.train_x.shape[1:]),
+        }
+
+
+def load_data(source: str, *, size: tuple[int, int], channels: int, classes: int,
+              download: bool = False) -> Dataset:
+    """`size`, `channels` and `classes` (from the spec) are used only by sources that lack their own."""
+    kind, _, arg = source.partition(":")
+    if kind == "digits" and not arg:
+        return digits()
+    if kind == "digits-clutter" and not arg:
+        return digits_clutter()
+    if kind == "synthetic":
+        n = _positive_int(arg, source) if arg else 2048
+        return synthetic(n, size=size, channels=channels, classes=classes)
+    if kind == "imagefolder" and arg:
+        return image_folder(Path(arg), size=size)
+    if kind == "cifar10" and arg:
+        return cifar10(Path(arg), download=download)
+    import difflib
+
+    close = difflib.get_close_matches(kind, [s.split(":")[0] for s in SOURCES], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise TrainError(f"unknown data source {source!r}{hint} (choose one of {', '.join(SOURCES)})")
+
+
+def _positive_int(text: str, source: str) -> int:
+    if not text.isdigit() or int(text) < 2:
+        raise TrainError(f"data source {source!r}: expected a sample count >= 2 after ':'")
+    return int(text)
+
+
+# --- scikit-learn digits and the harder set built from them ----------------------------------------------
+
+def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    images = np.rint(d.images * (255 / 16)).astype(np.uint8)  # 0..16 -> 0..255
+    # A fixed stratified 80/20 split: the same validation digits for every run and seed.
+    return train_test_split(images, d.target, test_size=0.2, random_state=0, stratify=d.target)
+
+
+def digits() -> Dataset:
+    xtr, xva, ytr, yva = _digits_split()
+    return Dataset("digits", _as_tensor(xtr[:, None]), torch.as_tensor(ytr, dtype=torch.int64),
+                   _as_tensor(xva[:, None]), torch.as_tensor(yva, dtype=torch.int64),
+                   [str(i) for i in range(10)])
+
+
+def digits_clutter(canvas: int = 64, n_train: int = 10000, n_val: int = 2000) -> Dataset:
+    """Digits at several scales and positions on a 64x64 canvas with stroke fragments and noise.
+
+    Deterministic (fixed seeds, independent of --seed). Training canvases use only training digits
+    and validation canvases only validation digits, so nothing leaks. Small digits among fragments
+    of other digits need more receptive field and capacity than the plain set, so accuracy moves
+    with model cost instead of saturating.
+    """
+    xtr, xva, ytr, yva = _digits_split()
+    tx, ty = _clutter(xtr, ytr, n_train, canvas, seed=1)
+    vx, vy = _clutter(xva, yva, n_val, canvas, seed=2)
+    return Dataset("digits-clutter", tx, ty, vx, vy, [str(i) for i in range(10)])
+
+
+def _clutter(images: np.ndarray, labels: np.ndarray, n: int, canvas: int, seed: int):
+    rng = np.random.default_rng(seed)
+    src = torch.as_tensor(images, dtype=torch.float32)[:, None] / 255
+    digit_sizes = (12, 16, 22, 30, 40)
+    pick = rng.integers(0, len(images), n)
+    size_of = rng.choice(digit_sizes, n)
+    scaled = {s: F.interpolate(src, size=(s, s), mode="bilinear", align_corners=False)[:, 0].numpy()
+              for s in digit_sizes}
+    out = np.empty((n, canvas, canvas), dtype=np.float32)
+    for i in range(n):
+        img = rng.uniform(0, 0.25) + rng.normal(0, 0.06, (canvas, canvas)).astype(np.float32)
+        # Fragments: a random quarter-to-half of another digit, at a digit scale, dimmer or as bright.
+        for _ in range(rng.integers(4, 9)):
+            s = int(rng.choice(digit_sizes))
+            other = scaled[s][rng.integers(0, len(images))]
+            fh, fw = rng.integers(s // 3, s // 2 + 1, 2)
+            y0, x0 = rng.integers(0, s - fh + 1), rng.integers(0, s - fw + 1)
+            frag = other[y0:y0 + fh, x0:x0 + fw] * rng.uniform(0.4, 1.0)
+            py, px = rng.integers(0, canvas - fh + 1), rng.integers(0, canvas - fw + 1)
+            np.maximum(img[py:py + fh, px:px + fw], frag, out=img[py:py + fh, px:px + fw])
+        s = int(size_of[i])
+        py, px = rng.integers(0, canvas - s + 1, 2)
+        digit = scaled[s][pick[i]] * rng.uniform(0.7, 1.0)
+        np.maximum(img[py:py + s, px:px + s], digit, out=img[py:py + s, px:px + s])
+        out[i] = img
+    x = torch.as_tensor(np.rint(np.clip(out, 0, 1) * 255).astype(np.uint8))[:, None]
+    return x, torch.as_tensor(labels[pick], dtype=torch.int64)
+
+
+# --- synthetic -------------------------------------------------------------------------------------------
+
+def synthetic(n: int, *, size: tuple[int, int], channels: int, classes: int) -> Dataset:
+    """Random images and labels at the spec's own size: for throughput, not accuracy."""
+    g = torch.Generator().manual_seed(0)
+    n_val = max(2, n // 8)
+    x = torch.randint(0, 256, (n + n_val, channels, *size), generator=g, dtype=torch.uint8)
+    y = torch.randint(0, classes, (n + n_val,), generator=g)
+    return Dataset(f"synthetic:{n}", x[:n], y[:n], x[n:], y[n:], [str(i) for i in range(classes)])
+
+
+# --- image folders -----------------------------------------------------------------------------------------
+
+def image_folder(root: Path, *, size: tuple[int, int]) -> Dataset:
+    """root/train/<class>/*.jpg and root/val/<class>/*.jpg, decoded once into memory.
+
+    Images are resized (shorter side) and center-cropped to 8/7 of the spec's input size, the
+    256 -> 224 ratio, leaving room for the random crops.
+    """
+    for split in ("train", "val"):
+        if not (root / split).is_dir():
+            raise TrainError(f"imagefolder {root}: missing {split}/ folder (expected {split}/<class>/<image>)")
+    names = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    if not names:
+        raise TrainError(f"imagefolder {root}: train/ has no class folders")
+    extra = sorted({p.name for p in (root / "val").iterdir() if p.is_dir()} - set(names))
+    if extra:
+        raise TrainError(f"imagefolder {root}: val/ has classes missing from train/: {', '.join(extra)}")
+    store = (round(size[0] * 8 / 7), round(size[1] * 8 / 7))
+    tx, ty = _read_folder(root / "train", names, store)
+    vx, vy = _read_folder(root / "val", names, store)
+    if len(vx) == 0:
+        raise TrainError(f"imagefolder {root}: val/ has no images")
+    return Dataset(f"imagefolder:{root}", tx, ty, vx, vy, names)
+
+
+def _read_folder(split: Path, names: list[str], store: tuple[int, int]):
+    from PIL import Image, UnidentifiedImageError
+
+    xs, ys = [], []
+    for label, name in enumerate(names):
+        folder = split / name
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                with Image.open(path) as im:
+                    im = im.convert("RGB")
+                    scale = max(store[0] / im.height, store[1] / im.width)
+                    im = im.resize((max(store[1], round(im.width * scale)),
+                                    max(store[0], round(im.height * scale))), Image.BILINEAR)
+                    top, left = (im.height - store[0]) // 2, (im.width - store[1]) // 2
+                    im = im.crop((left, top, left + store[1], top + store[0]))
+                    xs.append(np.asarray(im, dtype=np.uint8).transpose(2, 0, 1))
+            except (UnidentifiedImageError, OSError) as exc:
+                raise TrainError(f"cannot read image {path}: {exc}") from None
+            ys.append(label)
+    if not xs:
+        raise TrainError(f"no images found under {split}")
+    return _as_tensor(np.stack(xs)), torch.as_tensor(ys, dtype=torch.int64)
+
+
+# --- CIFAR-10 (python format) --------------------------------------------------------------------------------
+
+def cifar10(root: Path, *, download: bool) -> Dataset:
+    folder = _find_cifar(root)
+    if folder is None:
+        if not download:
+            raise TrainError(f"no CIFAR-10 batches under {root} (expected data_batch_1..5 and test_batch, "
+                             "python format); pass --download to fetch them")
+        _download_cifar(root)
+        folder = _find_cifar(root)
+        assert folder is not None
+    tx, ty = _read_cifar([folder / f"data_batch_{i}" for i in range(1, 6)])
+    vx, vy = _read_cifar([folder / "test_batch"])
+    meta = _unpickle(folder / "batches.meta") if (folder / "batches.meta").exists() else {}
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get(b"label_names", [])]
+    return Dataset(f"cifar10:{root}", tx, ty, vx, vy, names or [str(i) for i in range(10)])
+
+
+def _find_cifar(root: Path) -> Path | None:
+    for folder in (root, root / "cifar-10-batches-py"):
+        if (folder / "data_batch_1").exists() and (folder / "test_batch").exists():
+            return folder
+    return None
+
+
+def _unpickle(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f, encoding="bytes")
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+        raise TrainError(f"cannot read CIFAR-10 batch {path}: {exc}") from None
+
+
+def _read_cifar(paths: list[Path]):
+    xs, ys = [], []
+    for path in paths:
+        if not path.exists():
+            raise TrainError(f"missing CIFAR-10 batch {path}")
+        batch = _unpickle(path)
+        try:
+            xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+            ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
+        except (KeyError, ValueError) as exc:
+            raise TrainError(f"{path} is not a CIFAR-10 python batch ({exc})") from None
+    return _as_tensor(np.concatenate(xs)), torch.as_tensor(np.concatenate(ys))
+
+
+def _download_cifar(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    archive = root / "cifar-10-python.tar.gz"
+    tmp = archive.with_suffix(".part")
+    try:
+        urllib.request.urlretrieve(CIFAR10_URL, tmp)
+    except OSError as exc:
+        raise TrainError(f"download of {CIFAR10_URL} failed: {exc}") from None
+    if hashlib.md5(tmp.read_bytes()).hexdigest() != CIFAR10_MD5:
+        tmp.unlink()
+        raise TrainError(f"downloaded {CIFAR10_URL} has the wrong checksum; try again")
+    tmp.replace(archive)
+    with tarfile.open(archive) as tar:
+        tar.extractall(root, filter="data")
+
+
+def _as_tensor(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a))
