@@ -162,3 +162,29 @@ def load_spec_text(text: str):
         path.write_text(text)
         spec = load_spec(path)
     return spec
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "out"),
+    [
+        ("train", ["--data", "synthetic:64", "--batch-size", "8", "--epochs", "1", "--device", "cpu"], "run"),
+        ("bench", ["--device", "cpu"], "bench.json"),
+    ],
+)
+def test_commands_that_build_refuse_a_billion_channels(command: str, args: list[str], out: str, tmp_path: Path) -> None:
+    """train/bench must refuse before allocating, with the memory they would need, and leave nothing behind."""
+    pytest.importorskip("torch")
+    from typer.main import get_command
+
+    from inceptcost.cli import app
+
+    if command not in get_command(app).commands:
+        pytest.skip(f"no '{command}' command yet")
+    spec = tmp_path / "billion.yaml"
+    spec.write_text(BILLION)
+    run = run_cli([command, str(spec), *args, "--out", str(tmp_path / out)])
+    assert run.exception is None, repr(run.exception)
+    assert run.code == 2, run.stderr
+    assert "GiB" in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert run.seconds < 5.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["billion.yaml"]
