@@ -158,10 +158,10 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     lines = [head, "|---|---|---:|---:|---:|---:|---:|:-:|"]
     for r in rows:
         ips = f"{r['images_per_s']:,.0f}" if r["images_per_s"] is not None else "-"
-        final = f"{r['final_top1']:.4f}" if r["final_top1"] is not None else "-"
+        final = f"{r['final_top1']:.2f}" if r["final_top1"] is not None else "-"
         params = f"{r['params']:,}" if r["params"] is not None else "-"
         lines.append(
-            f"| {r['run']} | {r['spec']} | {params} | {human(r['macs'])} | {ips} | {r['best_top1']:.4f} | {final} |"
+            f"| {r['run']} | {r['spec']} | {params} | {human(r['macs'])} | {ips} | {r['best_top1']:.2f} | {final} |"
             f" {'yes' if r['pareto'] else ''} |"
         )
     return "\n".join(lines) + "\n"
@@ -206,10 +206,25 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, b
                 edgecolors="tab:red",
                 zorder=4,
             )
-        for r in runs:
-            ax.annotate(r.name, (r.macs, r.best_top1), textcoords="offset points", xytext=(6, 5), fontsize=8)
-        if min(xs) > 0 and max(xs) / min(xs) > 20:
+        from matplotlib.ticker import FuncFormatter
+
+        from ..quantities import human
+
+        for r in runs:  # labels of the right-most points go to their left, clear of the colorbar
+            right = r.macs == max(xs)
+            ax.annotate(
+                r.name,
+                (r.macs, r.best_top1),
+                textcoords="offset points",
+                xytext=(-8 if right else 8, 6),
+                ha="right" if right else "left",
+                fontsize=8,
+            )
+        if min(xs) > 0 and max(xs) / min(xs) > 4:
             ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human(v)))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        ax.margins(x=0.12, y=0.12)
         ax.set_xlabel("multiply-adds per image (MACs)")
         ax.set_ylabel("best validation top-1")
         ax.set_title(title)

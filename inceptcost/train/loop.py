@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import os
 import platform
+import statistics
 import time
 
 import numpy as np
@@ -399,8 +400,6 @@ class Trainer:
     def _summary(self, status: str) -> dict:
         h = self.history
         best = max(h, key=lambda r: r["val_top1"]) if h else None
-        train_seconds = sum(self.steps_per_epoch * self.config.batch_size / r["images_per_s"] for r in h)
-        images = len(h) * self.steps_per_epoch * self.config.batch_size
         return {
             "spec": self.spec.name, "spec_file": str(self.spec.file), "data": self.data.name,
             "status": status,
@@ -412,7 +411,8 @@ class Trainer:
             "final_val_top1": h[-1]["val_top1"] if h else None,
             "final_val_top5": h[-1]["val_top5"] if h else None,
             "total_seconds": sum(r["epoch_seconds"] for r in h),
-            "images_per_s": images / train_seconds if train_seconds else None,
+            # the median epoch, so that the first epoch's warm-up (cuDNN autotuning, lazy init) does not count
+            "images_per_s": statistics.median(r["images_per_s"] for r in h) if h else None,
             "device": self._device_record()["name"], "device_type": self.ctx.device.type,
             "world_size": self.ctx.world_size, "amp": "bf16" if self.amp else None,
             "channels_last": self.config.channels_last, "compile": self.config.compile,
