@@ -175,6 +175,9 @@ def _print_views(items: list, out: Path | None) -> None:
         if isinstance(item, str):
             console.print(item, highlight=False)
             continue
+        if not hasattr(item, "notes"):  # an already built rich renderable
+            console.print(item)
+            continue
         console.print(_rich_view(item))
         for note in item.notes:
             console.print(note, style="dim", highlight=False)
@@ -368,7 +371,7 @@ def specs_index(
         for r in rows:
             shape = f"{r.input[1]}x{r.input[2]}x{r.input[0]}"
             table.add_row(Path(r.file).name, r.title, shape, f"{r.params:,}", human(r.macs, digits=4), r.verdict)
-        _console().print(table)
+        _print_views([table], out)
 
 
 # --- train ---------------------------------------------------------------------------------------------------
@@ -383,9 +386,14 @@ class RichReporter:
 
         self.console = Console()
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} img/s"),
-            TimeRemainingColumn(), console=self.console, transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[rate]} img/s"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
         )
         self.progress.start()
         self.task = None
@@ -395,8 +403,9 @@ class RichReporter:
         self.epochs = epochs
         if self.task is not None:
             self.progress.remove_task(self.task)
-        self.task = self.progress.add_task(f"epoch {epoch + 1}/{epochs}", total=steps, completed=first_step,
-                                           loss="-", rate="-")
+        self.task = self.progress.add_task(
+            f"epoch {epoch + 1}/{epochs}", total=steps, completed=first_step, loss="-", rate="-"
+        )
 
     def step(self, step: int, loss: float, images_per_s: float, lr: float) -> None:
         self.progress.update(self.task, completed=step, loss=f"{loss:.4f}", rate=f"{images_per_s:,.0f}")
@@ -437,21 +446,22 @@ class Schedule(str, Enum):
 @app.command()
 def train(
     spec: Annotated[Path, typer.Argument(help="YAML spec")] = Path("specs/variant.yaml"),
-    data: Annotated[str, typer.Option(help="digits | digits-clutter | synthetic[:N] | imagefolder:PATH | "
-                                           "cifar10:PATH")] = "digits",
+    data: Annotated[
+        str, typer.Option(help="digits | digits-clutter | synthetic[:N] | imagefolder:PATH | cifar10:PATH")
+    ] = "digits",
     epochs: Annotated[int, typer.Option(help="epochs to train (in total, counting resumed ones)")] = 10,
     batch_size: Annotated[int, typer.Option(help="global batch, split over the workers")] = 64,
     lr: Annotated[float | None, typer.Option(help="base learning rate (recipe: 0.05)")] = None,
     gpus: Annotated[int | None, typer.Option(help="local GPU workers (DDP, NCCL)")] = None,
     nproc: Annotated[int | None, typer.Option(help="local CPU workers (DDP, gloo), with --device cpu")] = None,
     device: Annotated[Device, typer.Option(help="where to train")] = Device.auto,
-    amp: Annotated[bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast (default: on for cuda, off for cpu)")]
-    = None,
+    amp: Annotated[
+        bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast (default: on for cuda, off for cpu)")
+    ] = None,
     channels_last: Annotated[bool, typer.Option(help="NHWC memory format")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
     out: Annotated[Path | None, typer.Option(help="run folder (default: reports/runs/SPEC-DATA)")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")]
-    = False,
+    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
     seed: Annotated[int, typer.Option(help="seed of weights, data order, crops and dropout")] = 0,
     recipe: Annotated[Path | None, typer.Option(help="YAML recipe (keys of inceptcost.train.Recipe)")] = None,
     schedule: Annotated[Schedule | None, typer.Option(help="lr schedule (recipe: step, the paper's)")] = None,
@@ -470,21 +480,42 @@ def train(
         from .train.recipe import recipe_from_dict
 
         base = load_recipe(recipe) if recipe else Recipe()
-        flags = {"lr": lr, "schedule": schedule.value if schedule else None, "warmup_epochs": warmup_epochs,
-                 "label_smoothing": label_smoothing, "weight_decay": weight_decay, "grad_clip": grad_clip}
+        flags = {
+            "lr": lr,
+            "schedule": schedule.value if schedule else None,
+            "warmup_epochs": warmup_epochs,
+            "label_smoothing": label_smoothing,
+            "weight_decay": weight_decay,
+            "grad_clip": grad_clip,
+        }
         chosen = recipe_from_dict({k: v for k, v in flags.items() if v is not None}, "the command line", base)
         config = TrainConfig(
-            spec=str(spec), data=data, epochs=epochs, batch_size=batch_size, device=device.value, gpus=gpus,
-            nproc=nproc, amp=amp, channels_last=channels_last, compile=compile,
-            out=str(out) if out else None, resume=resume, seed=seed, save_every=save_every,
-            steps_per_epoch=steps_per_epoch, download=download, recipe=chosen,
+            spec=str(spec),
+            data=data,
+            epochs=epochs,
+            batch_size=batch_size,
+            device=device.value,
+            gpus=gpus,
+            nproc=nproc,
+            amp=amp,
+            channels_last=channels_last,
+            compile=compile,
+            out=str(out) if out else None,
+            resume=resume,
+            seed=seed,
+            save_every=save_every,
+            steps_per_epoch=steps_per_epoch,
+            download=download,
+            recipe=chosen,
         )
         summary = run_training(config, reporter_factory=train_reporter)
         if summary and summary.get("best_val_top1") is not None:  # None on the other ranks of a torchrun
-            typer.echo(f"{summary['spec']} on {summary['data']}: best val top-1 {summary['best_val_top1']:.2f}% "
-                       f"(epoch {summary['best_epoch']}), final {summary['final_val_top1']:.2f}%, "
-                       f"{summary['total_seconds']:.1f} s, {summary['images_per_s']:,.0f} img/s "
-                       f"x{summary['world_size']} {summary['device']}")
+            typer.echo(
+                f"{summary['spec']} on {summary['data']}: best val top-1 {summary['best_val_top1']:.2f}% "
+                f"(epoch {summary['best_epoch']}), final {summary['final_val_top1']:.2f}%, "
+                f"{summary['total_seconds']:.1f} s, {summary['images_per_s']:,.0f} img/s "
+                f"x{summary['world_size']} {summary['device']}"
+            )
 
 
 # ---- bench, tradeoff, sweep, fit (issue 6) ----

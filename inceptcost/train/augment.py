@@ -29,7 +29,8 @@ def sample_params(n: int, recipe: Recipe, gen: torch.Generator) -> torch.Tensor:
     tries = 10
     area = torch.empty(n, tries, dtype=torch.float64).uniform_(*recipe.crop_area, generator=gen)
     log_r = torch.empty(n, tries, dtype=torch.float64).uniform_(
-        math.log(recipe.crop_aspect[0]), math.log(recipe.crop_aspect[1]), generator=gen)
+        math.log(recipe.crop_aspect[0]), math.log(recipe.crop_aspect[1]), generator=gen
+    )
     ratio = log_r.exp()
     w, h = (area * ratio).sqrt(), (area / ratio).sqrt()
     ok = (w <= 1) & (h <= 1)
@@ -46,8 +47,9 @@ def sample_params(n: int, recipe: Recipe, gen: torch.Generator) -> torch.Tensor:
     return torch.cat([torch.stack([w, h, cx, cy, sign], 1), colour], 1)
 
 
-def train_batch(x: torch.Tensor, params: torch.Tensor, size: tuple[int, int], mean: torch.Tensor,
-                std: torch.Tensor) -> torch.Tensor:
+def train_batch(
+    x: torch.Tensor, params: torch.Tensor, size: tuple[int, int], mean: torch.Tensor, std: torch.Tensor
+) -> torch.Tensor:
     """uint8 (n, C, h, w) on the device -> normalized float (n, C, *size), augmented."""
     n, c = x.shape[:2]
     p = params.to(device=x.device, dtype=torch.float32, non_blocking=True)
@@ -57,12 +59,12 @@ def train_batch(x: torch.Tensor, params: torch.Tensor, size: tuple[int, int], me
     theta[:, 1, 1] = p[:, 1]
     theta[:, 1, 2] = p[:, 3]
     grid = F.affine_grid(theta, [n, c, *size], align_corners=False)
-    img = F.grid_sample(x.float().div_(255), grid, mode="bilinear", padding_mode="border",
-                        align_corners=False)
+    img = F.grid_sample(x.float().div_(255), grid, mode="bilinear", padding_mode="border", align_corners=False)
     img = img * p[:, 5].view(n, 1, 1, 1)  # brightness
     gray = _gray(img)
-    img = (img - gray.mean(dim=(2, 3), keepdim=True)) * p[:, 6].view(n, 1, 1, 1) \
-        + gray.mean(dim=(2, 3), keepdim=True)  # contrast
+    img = (img - gray.mean(dim=(2, 3), keepdim=True)) * p[:, 6].view(n, 1, 1, 1) + gray.mean(
+        dim=(2, 3), keepdim=True
+    )  # contrast
     if c == 3:
         gray = _gray(img)
         img = (img - gray) * p[:, 7].view(n, 1, 1, 1) + gray  # saturation

@@ -43,27 +43,37 @@ def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     if len(blob) < head or not blob.startswith(MAGIC):
         raise CheckpointError(f"{path} is not an inceptcost checkpoint (bad header; truncated or another format)")
     payload = blob[head:]
-    if hashlib.sha256(payload).digest() != blob[len(MAGIC):head]:
-        raise CheckpointError(f"checkpoint {path} is corrupted or truncated (checksum mismatch, "
-                              f"{len(blob)} bytes); resume from an intact copy or start a new run")
+    if hashlib.sha256(payload).digest() != blob[len(MAGIC) : head]:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupted or truncated (checksum mismatch, "
+            f"{len(blob)} bytes); resume from an intact copy or start a new run"
+        )
     try:
         state = torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
     except Exception as exc:  # checksum matched, so this is a format problem, not damage
         raise CheckpointError(f"checkpoint {path} cannot be loaded: {str(exc).splitlines()[0]}") from None
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint {path} has an unsupported format version "
-                              f"{state.get('format_version') if isinstance(state, dict) else '?'}")
+        raise CheckpointError(
+            f"checkpoint {path} has an unsupported format version "
+            f"{state.get('format_version') if isinstance(state, dict) else '?'}"
+        )
     return state
 
 
 # --- RNG states as weights_only-loadable values -------------------------------------------------------------
 
+
 def rng_state() -> dict:
     np_state = np.random.get_state()
     state = {
         "python": random.getstate(),
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]),
-                  int(np_state[3]), float(np_state[4])],
+        "numpy": [
+            np_state[0],
+            torch.from_numpy(np_state[1].astype(np.int64)),
+            int(np_state[2]),
+            int(np_state[3]),
+            float(np_state[4]),
+        ],
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():

@@ -60,8 +60,7 @@ class Dataset:
         }
 
 
-def load_data(source: str, *, size: tuple[int, int], channels: int, classes: int,
-              download: bool = False) -> Dataset:
+def load_data(source: str, *, size: tuple[int, int], channels: int, classes: int, download: bool = False) -> Dataset:
     """`size`, `channels` and `classes` (from the spec) are used only by sources that lack their own."""
     kind, _, arg = source.partition(":")
     if kind == "digits" and not arg:
@@ -90,6 +89,7 @@ def _positive_int(text: str, source: str) -> int:
 
 # --- scikit-learn digits and the harder set built from them ----------------------------------------------
 
+
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -102,9 +102,14 @@ def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def digits() -> Dataset:
     xtr, xva, ytr, yva = _digits_split()
-    return Dataset("digits", _as_tensor(xtr[:, None]), torch.as_tensor(ytr, dtype=torch.int64),
-                   _as_tensor(xva[:, None]), torch.as_tensor(yva, dtype=torch.int64),
-                   [str(i) for i in range(10)])
+    return Dataset(
+        "digits",
+        _as_tensor(xtr[:, None]),
+        torch.as_tensor(ytr, dtype=torch.int64),
+        _as_tensor(xva[:, None]),
+        torch.as_tensor(yva, dtype=torch.int64),
+        [str(i) for i in range(10)],
+    )
 
 
 def digits_clutter(canvas: int = 64, n_train: int = 10000, n_val: int = 2000) -> Dataset:
@@ -127,8 +132,9 @@ def _clutter(images: np.ndarray, labels: np.ndarray, n: int, canvas: int, seed: 
     digit_sizes = (12, 16, 22, 30, 40)
     pick = rng.integers(0, len(images), n)
     size_of = rng.choice(digit_sizes, n)
-    scaled = {s: F.interpolate(src, size=(s, s), mode="bilinear", align_corners=False)[:, 0].numpy()
-              for s in digit_sizes}
+    scaled = {
+        s: F.interpolate(src, size=(s, s), mode="bilinear", align_corners=False)[:, 0].numpy() for s in digit_sizes
+    }
     out = np.empty((n, canvas, canvas), dtype=np.float32)
     for i in range(n):
         img = rng.uniform(0, 0.25) + rng.normal(0, 0.06, (canvas, canvas)).astype(np.float32)
@@ -138,19 +144,20 @@ def _clutter(images: np.ndarray, labels: np.ndarray, n: int, canvas: int, seed: 
             other = scaled[s][rng.integers(0, len(images))]
             fh, fw = rng.integers(s // 3, s // 2 + 1, 2)
             y0, x0 = rng.integers(0, s - fh + 1), rng.integers(0, s - fw + 1)
-            frag = other[y0:y0 + fh, x0:x0 + fw] * rng.uniform(0.4, 1.0)
+            frag = other[y0 : y0 + fh, x0 : x0 + fw] * rng.uniform(0.4, 1.0)
             py, px = rng.integers(0, canvas - fh + 1), rng.integers(0, canvas - fw + 1)
-            np.maximum(img[py:py + fh, px:px + fw], frag, out=img[py:py + fh, px:px + fw])
+            np.maximum(img[py : py + fh, px : px + fw], frag, out=img[py : py + fh, px : px + fw])
         s = int(size_of[i])
         py, px = rng.integers(0, canvas - s + 1, 2)
         digit = scaled[s][pick[i]] * rng.uniform(0.7, 1.0)
-        np.maximum(img[py:py + s, px:px + s], digit, out=img[py:py + s, px:px + s])
+        np.maximum(img[py : py + s, px : px + s], digit, out=img[py : py + s, px : px + s])
         out[i] = img
     x = torch.as_tensor(np.rint(np.clip(out, 0, 1) * 255).astype(np.uint8))[:, None]
     return x, torch.as_tensor(labels[pick], dtype=torch.int64)
 
 
 # --- synthetic -------------------------------------------------------------------------------------------
+
 
 def synthetic(n: int, *, size: tuple[int, int], channels: int, classes: int) -> Dataset:
     """Random images and labels at the spec's own size: for throughput, not accuracy."""
@@ -162,6 +169,7 @@ def synthetic(n: int, *, size: tuple[int, int], channels: int, classes: int) -> 
 
 
 # --- image folders -----------------------------------------------------------------------------------------
+
 
 def image_folder(root: Path, *, size: tuple[int, int]) -> Dataset:
     """root/train/<class>/*.jpg and root/val/<class>/*.jpg, decoded once into memory.
@@ -201,8 +209,10 @@ def _read_folder(split: Path, names: list[str], store: tuple[int, int]):
                 with Image.open(path) as im:
                     im = im.convert("RGB")
                     scale = max(store[0] / im.height, store[1] / im.width)
-                    im = im.resize((max(store[1], round(im.width * scale)),
-                                    max(store[0], round(im.height * scale))), Image.BILINEAR)
+                    im = im.resize(
+                        (max(store[1], round(im.width * scale)), max(store[0], round(im.height * scale))),
+                        Image.BILINEAR,
+                    )
                     top, left = (im.height - store[0]) // 2, (im.width - store[1]) // 2
                     im = im.crop((left, top, left + store[1], top + store[0]))
                     xs.append(np.asarray(im, dtype=np.uint8).transpose(2, 0, 1))
@@ -216,12 +226,15 @@ def _read_folder(split: Path, names: list[str], store: tuple[int, int]):
 
 # --- CIFAR-10 (python format) --------------------------------------------------------------------------------
 
+
 def cifar10(root: Path, *, download: bool) -> Dataset:
     folder = _find_cifar(root)
     if folder is None:
         if not download:
-            raise TrainError(f"no CIFAR-10 batches under {root} (expected data_batch_1..5 and test_batch, "
-                             "python format); pass --download to fetch them")
+            raise TrainError(
+                f"no CIFAR-10 batches under {root} (expected data_batch_1..5 and test_batch, "
+                "python format); pass --download to fetch them"
+            )
         _download_cifar(root)
         folder = _find_cifar(root)
         assert folder is not None

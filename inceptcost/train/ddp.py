@@ -42,17 +42,21 @@ def resolve_device(device: str) -> str:
     if device not in ("cpu", "cuda"):
         raise TrainError(f"unknown device {device!r}; use cpu, cuda or auto")
     if device == "cuda" and not torch.cuda.is_available():
-        raise TrainError("--device cuda asked for, but torch sees no CUDA device "
-                         f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'})")
+        raise TrainError(
+            "--device cuda asked for, but torch sees no CUDA device "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'})"
+        )
     return device
 
 
 def check_gpu_count(gpus: int) -> None:
     have = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if gpus > have:
-        raise TrainError(f"asked for {gpus} GPUs but only {have} CUDA device{'s' if have != 1 else ''} "
-                         f"{'are' if have != 1 else 'is'} visible (CUDA_VISIBLE_DEVICES="
-                         f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})")
+        raise TrainError(
+            f"asked for {gpus} GPUs but only {have} CUDA device{'s' if have != 1 else ''} "
+            f"{'are' if have != 1 else 'is'} visible (CUDA_VISIBLE_DEVICES="
+            f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})"
+        )
 
 
 def setup(device_type: str) -> DistContext:
@@ -108,10 +112,15 @@ def launch_local(nproc: int, entrypoint, *args) -> dict[int, object]:
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     config = LaunchConfig(
-        min_nodes=1, max_nodes=1, nproc_per_node=nproc,
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nproc,
         run_id=f"inceptcost-{uuid.uuid4().hex[:8]}",
-        rdzv_backend="c10d", rdzv_endpoint="localhost:0",  # a free port, like --standalone
-        max_restarts=0, monitor_interval=0.1, start_method="spawn",
+        rdzv_backend="c10d",
+        rdzv_endpoint="localhost:0",  # a free port, like --standalone
+        max_restarts=0,
+        monitor_interval=0.1,
+        start_method="spawn",
     )
     try:
         return elastic_launch(config, entrypoint)(*args)

@@ -25,12 +25,24 @@ from inceptcost.train.files import write_csv, write_json, write_yaml
 from inceptcost.train.progress import NullReporter, default_reporter
 from inceptcost.train.recipe import lr_factor
 
-METRIC_COLUMNS = ["epoch", "step", "lr", "train_loss", "train_top1", "train_top5", "val_loss", "val_top1",
-                  "val_top5", "images_per_s", "epoch_seconds"]
+METRIC_COLUMNS = [
+    "epoch",
+    "step",
+    "lr",
+    "train_loss",
+    "train_top1",
+    "train_top5",
+    "val_loss",
+    "val_top1",
+    "val_top5",
+    "images_per_s",
+    "epoch_seconds",
+]
 CHECKPOINT = "checkpoint.pt"
 
 
 # --- entry points ------------------------------------------------------------------------------------------
+
 
 def train(config: TrainConfig, reporter_factory=None) -> dict | None:
     """Train `config.spec`; returns the summary (summary.json's content), or None on the ranks other
@@ -44,12 +56,13 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
         summary = run_worker(config, ddp.resolve_device(config.device), reporter_factory)
         return summary if os.environ.get("RANK", "0") == "0" else None
     device = "cuda" if config.gpus is not None else ddp.resolve_device(config.device)
-    nproc = (config.gpus or config.nproc or 1)
+    nproc = config.gpus or config.nproc or 1
     if device == "cuda":
         ddp.check_gpu_count(nproc)
     if config.batch_size % nproc:  # checked again per worker (an outer torchrun); here before any spawn
-        raise TrainError(f"--batch-size {config.batch_size} does not split evenly over {nproc} workers; "
-                         f"use a multiple of {nproc}")
+        raise TrainError(
+            f"--batch-size {config.batch_size} does not split evenly over {nproc} workers; use a multiple of {nproc}"
+        )
     if nproc == 1:
         return run_worker(config, device, reporter_factory)
     results = ddp.launch_local(nproc, _elastic_worker, config, device, reporter_factory)
@@ -79,6 +92,7 @@ def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
 
 # --- running sums of one epoch -----------------------------------------------------------------------------
 
+
 class EpochSums:
     """Loss and hit counts summed on the device (no host sync per step)."""
 
@@ -90,8 +104,9 @@ class EpochSums:
     def add(self, loss: torch.Tensor, total: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
         top1, top5 = _hits(logits, y)
         n = y.numel()
-        self.t[:5] += torch.stack([loss.double() * n, top1, top5, self.t.new_tensor(n),
-                                   (~torch.isfinite(total)).double()])
+        self.t[:5] += torch.stack(
+            [loss.double() * n, top1, top5, self.t.new_tensor(n), (~torch.isfinite(total)).double()]
+        )
 
     def global_totals(self, ctx: ddp.DistContext) -> torch.Tensor:
         return ddp.all_reduce_sum(self.t.clone(), ctx)
@@ -109,6 +124,7 @@ def _hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 
 # --- the trainer -------------------------------------------------------------------------------------------
 
+
 class Trainer:
     def __init__(self, config: TrainConfig, ctx: ddp.DistContext, reporter):
         from inceptcost import build_model, compile_graph, load_spec
@@ -119,21 +135,22 @@ class Trainer:
         self.size = (int(base.input[1]), int(base.input[2]))
         self.data = self._load_data(base)
         # The data decides channels and classes; the spec keeps its resolution (images are resized).
-        self.spec = dataclasses.replace(base, classes=self.data.classes,
-                                        input=(self.data.channels, *self.size))
+        self.spec = dataclasses.replace(base, classes=self.data.classes, input=(self.data.channels, *self.size))
         self.costs = summarize(compile_graph(self.spec))
         self.run_dir = config.run_dir(self.spec.name)
         self.checkpoint_path = self.run_dir / CHECKPOINT
 
         world, batch = ctx.world_size, config.batch_size
         if batch % world:
-            raise TrainError(f"--batch-size {batch} does not split evenly over {world} workers; "
-                             f"use a multiple of {world}")
+            raise TrainError(
+                f"--batch-size {batch} does not split evenly over {world} workers; use a multiple of {world}"
+            )
         self.local_batch = batch // world
         full = self.data.train_x.shape[0] // batch
         if full == 0:
-            raise TrainError(f"--batch-size {batch} is larger than the training set "
-                             f"({self.data.train_x.shape[0]} images)")
+            raise TrainError(
+                f"--batch-size {batch} is larger than the training set ({self.data.train_x.shape[0]} images)"
+            )
         self.steps_per_epoch = min(full, config.steps_per_epoch or full)
         self.amp = config.amp if config.amp is not None else ctx.device.type == "cuda"
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
@@ -144,8 +161,8 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
         self.train_x, self.train_y = self.data.train_x.to(dev), self.data.train_y.to(dev)
-        self.val_x = self.data.val_x[ctx.rank::world].to(dev)  # disjoint shards: exact all-reduced metrics
-        self.val_y = self.data.val_y[ctx.rank::world].to(dev)
+        self.val_x = self.data.val_x[ctx.rank :: world].to(dev)  # disjoint shards: exact all-reduced metrics
+        self.val_y = self.data.val_y[ctx.rank :: world].to(dev)
         mean, std = self.data.mean_std()
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
 
@@ -166,10 +183,14 @@ class Trainer:
         r = self.recipe
         self.optimizer = torch.optim.SGD(
             [{"params": decay, "weight_decay": r.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=r.lr, momentum=r.momentum, nesterov=r.nesterov)
+            lr=r.lr,
+            momentum=r.momentum,
+            nesterov=r.nesterov,
+        )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, functools.partial(lr_factor, r, steps_per_epoch=self.steps_per_epoch,
-                                              total_epochs=config.epochs))
+            self.optimizer,
+            functools.partial(lr_factor, r, steps_per_epoch=self.steps_per_epoch, total_epochs=config.epochs),
+        )
         # bf16 needs no loss scaling; the scaler is kept (disabled) so checkpoints have one format.
         self.scaler = torch.amp.GradScaler(dev.type, enabled=False)
 
@@ -179,8 +200,9 @@ class Trainer:
         self.started = time.perf_counter()
 
     def _load_data(self, spec):
-        kwargs = dict(size=self.size, channels=int(spec.input[0]), classes=int(spec.classes),
-                      download=self.config.download)
+        kwargs = dict(
+            size=self.size, channels=int(spec.input[0]), classes=int(spec.classes), download=self.config.download
+        )
         if not (self.config.download and self.ctx.distributed):
             return load_data(self.config.data, **kwargs)
         import torch.distributed as dist  # rank 0 downloads, the others wait and then read
@@ -196,13 +218,17 @@ class Trainer:
         if cfg.resume:
             self._restore(load_checkpoint(self.checkpoint_path))
         elif self.checkpoint_path.exists():
-            raise TrainError(f"{self.run_dir} already holds a run (checkpoint.pt); pass --resume to continue "
-                             "it or --out to start a new one")
+            raise TrainError(
+                f"{self.run_dir} already holds a run (checkpoint.pt); pass --resume to continue "
+                "it or --out to start a new one"
+            )
         if self.ctx.is_main:
             write_yaml(self.run_dir / "config.yaml", self._config_record())
             if cfg.resume:
-                self.reporter.message(f"resumed {self.checkpoint_path} at epoch {self.epoch + 1}, "
-                                      f"step {self.step_in_epoch}/{self.steps_per_epoch}")
+                self.reporter.message(
+                    f"resumed {self.checkpoint_path} at epoch {self.epoch + 1}, "
+                    f"step {self.step_in_epoch}/{self.steps_per_epoch}"
+                )
         for epoch in range(self.epoch, cfg.epochs):
             self._train_epoch(epoch)
         summary = self._summary("completed")
@@ -212,8 +238,13 @@ class Trainer:
 
     def _epoch_order(self, epoch: int) -> torch.Tensor:
         """This rank's sample indices: the DistributedSampler order, reshuffled by set_epoch."""
-        sampler = DistributedSampler(range(self.train_x.shape[0]), num_replicas=self.ctx.world_size,
-                                     rank=self.ctx.rank, shuffle=True, seed=self.config.seed)
+        sampler = DistributedSampler(
+            range(self.train_x.shape[0]),
+            num_replicas=self.ctx.world_size,
+            rank=self.ctx.rank,
+            shuffle=True,
+            seed=self.config.seed,
+        )
         sampler.set_epoch(epoch)
         return torch.tensor(list(sampler), dtype=torch.int64)
 
@@ -226,7 +257,7 @@ class Trainer:
         window_loss = torch.zeros((), dtype=torch.float64, device=ctx.device)
         window_steps = 0
         for step in range(self.step_in_epoch, self.steps_per_epoch):
-            idx = order[step * b:(step + 1) * b]
+            idx = order[step * b : (step + 1) * b]
             x, y = self._augmented(idx, epoch, step), self.train_y[idx]
             loss, total, logits = self._train_step(x, y)
             self.sums.add(loss, total, logits, y)
@@ -239,8 +270,9 @@ class Trainer:
                 self._check_finite(epoch)
                 now = time.perf_counter()
                 rate = window_steps * cfg.batch_size / max(now - window_t0, 1e-9)
-                self.reporter.step(self.step_in_epoch, window_loss.item() / window_steps, rate,
-                                   self.optimizer.param_groups[0]["lr"])
+                self.reporter.step(
+                    self.step_in_epoch, window_loss.item() / window_steps, rate, self.optimizer.param_groups[0]["lr"]
+                )
                 window_loss.zero_()
                 window_t0, window_steps = now, 0
             if cfg.save_every and self.global_step % cfg.save_every == 0 and not last:
@@ -257,8 +289,12 @@ class Trainer:
         count = max(tr[3], 1.0)
         images = self.steps_per_epoch * cfg.batch_size
         row = {
-            "epoch": epoch, "step": self.global_step, "lr": self.optimizer.param_groups[0]["lr"],
-            "train_loss": tr[0] / count, "train_top1": 100 * tr[1] / count, "train_top5": 100 * tr[2] / count,
+            "epoch": epoch,
+            "step": self.global_step,
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "train_loss": tr[0] / count,
+            "train_top1": 100 * tr[1] / count,
+            "train_top5": 100 * tr[2] / count,
             **val,
             "images_per_s": images / max(train_seconds, 1e-9),
             "epoch_seconds": train_seconds + time.perf_counter() - val_start,
@@ -277,7 +313,7 @@ class Trainer:
         if self.recipe.augment:
             # Drawn for the global batch, each rank keeps its rows: see augment.py.
             gen = augment.step_generator(self.config.seed, epoch, step)
-            params = augment.sample_params(self.config.batch_size, self.recipe, gen)[ctx.rank::ctx.world_size]
+            params = augment.sample_params(self.config.batch_size, self.recipe, gen)[ctx.rank :: ctx.world_size]
         else:
             params = augment.no_augment_params(idx.numel())
         x = augment.train_batch(self.train_x[idx], params, self.size, self.mean, self.std)
@@ -307,13 +343,14 @@ class Trainer:
         self.model.eval()
         sums = torch.zeros(4, dtype=torch.float64, device=self.ctx.device)
         for i in range(0, self.val_x.shape[0], self.config.eval_batch_size):
-            x = augment.eval_batch(self.val_x[i:i + self.config.eval_batch_size], self.size, self.mean, self.std)
-            y = self.val_y[i:i + self.config.eval_batch_size]
+            x = augment.eval_batch(self.val_x[i : i + self.config.eval_batch_size], self.size, self.mean, self.std)
+            y = self.val_y[i : i + self.config.eval_batch_size]
             with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=self.amp):
                 logits = self.model(x.contiguous(memory_format=self.memory_format)).float()
             top1, top5 = _hits(logits, y)
-            sums += torch.stack([F.cross_entropy(logits, y, reduction="sum").double(), top1, top5,
-                                 sums.new_tensor(y.numel())])
+            sums += torch.stack(
+                [F.cross_entropy(logits, y, reduction="sum").double(), top1, top5, sums.new_tensor(y.numel())]
+            )
         self.model.train()
         loss, top1, top5, n = ddp.all_reduce_sum(sums, self.ctx).tolist()
         n = max(n, 1.0)
@@ -328,12 +365,18 @@ class Trainer:
         bad = ddp.all_reduce_sum(bad, self.ctx).item()
         if bad == 0:
             return
-        where = (f"the last good checkpoint {self.checkpoint_path} is kept; resume from it with a lower --lr "
-                 "or grad_clip in a --recipe" if self.checkpoint_path.exists() else "no checkpoint was written yet")
+        where = (
+            f"the last good checkpoint {self.checkpoint_path} is kept; resume from it with a lower --lr "
+            "or grad_clip in a --recipe"
+            if self.checkpoint_path.exists()
+            else "no checkpoint was written yet"
+        )
         if self.ctx.is_main:
             write_json(self.run_dir / "summary.json", self._summary("diverged"))
-        raise DivergedError(f"loss became NaN or infinite in epoch {epoch + 1} (by step {self.step_in_epoch}, "
-                            f"lr {self.optimizer.param_groups[0]['lr']:.4g}); training stopped and {where}")
+        raise DivergedError(
+            f"loss became NaN or infinite in epoch {epoch + 1} (by step {self.step_in_epoch}, "
+            f"lr {self.optimizer.param_groups[0]['lr']:.4g}); training stopped and {where}"
+        )
 
     # --- checkpoints -----------------------------------------------------------------------------------------
 
@@ -342,25 +385,39 @@ class Trainer:
         totals = self.sums.global_totals(self.ctx).cpu()
         if not self.ctx.is_main:
             return
-        save_checkpoint(self.checkpoint_path, {
-            "config": self.config.to_dict(), "spec_name": self.spec.name,
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
-            "epoch": self.epoch, "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
-            "epoch_sums": totals, "history": self.history, "rng": rngs, "world_size": self.ctx.world_size,
-        })
+        save_checkpoint(
+            self.checkpoint_path,
+            {
+                "config": self.config.to_dict(),
+                "spec_name": self.spec.name,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "epoch": self.epoch,
+                "step_in_epoch": self.step_in_epoch,
+                "global_step": self.global_step,
+                "epoch_sums": totals,
+                "history": self.history,
+                "rng": rngs,
+                "world_size": self.ctx.world_size,
+            },
+        )
 
     def _restore(self, state: dict) -> None:
         try:
             old = state["config"]
             if state["spec_name"] != self.spec.name:
-                raise CheckpointError(f"checkpoint {self.checkpoint_path} is for spec {state['spec_name']!r}, "
-                                      f"not {self.spec.name!r}")
+                raise CheckpointError(
+                    f"checkpoint {self.checkpoint_path} is for spec {state['spec_name']!r}, not {self.spec.name!r}"
+                )
             now = self.config.to_dict()
             diff = [k for k in RESUME_MUST_MATCH if k != "spec" and old.get(k) != now.get(k)]
             if diff:
-                raise CheckpointError("--resume with different settings than the checkpoint: "
-                                      + ", ".join(f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in diff))
+                raise CheckpointError(
+                    "--resume with different settings than the checkpoint: "
+                    + ", ".join(f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in diff)
+                )
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
@@ -373,8 +430,9 @@ class Trainer:
             rngs = state["rng"]
             set_rng_state(rngs[self.ctx.rank] if len(rngs) == self.ctx.world_size else rngs[0])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"checkpoint {self.checkpoint_path} does not match this run: "
-                                  f"{str(exc).splitlines()[0]}") from None
+            raise CheckpointError(
+                f"checkpoint {self.checkpoint_path} does not match this run: {str(exc).splitlines()[0]}"
+            ) from None
 
     # --- records ---------------------------------------------------------------------------------------------
 
@@ -387,25 +445,39 @@ class Trainer:
             "run": {k: v for k, v in self.config.to_dict().items() if k != "recipe"}
             | {"steps_per_epoch": self.steps_per_epoch, "per_worker_batch": self.local_batch, "amp": self.amp},
             "device": self._device_record(),
-            "versions": {"python": platform.python_version(), "torch": str(torch.__version__),
-                         "numpy": np.__version__, "inceptcost": _version()},
+            "versions": {
+                "python": platform.python_version(),
+                "torch": str(torch.__version__),
+                "numpy": np.__version__,
+                "inceptcost": _version(),
+            },
         }
 
     def _device_record(self) -> dict:
         dev = self.ctx.device
         name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else (platform.processor() or "cpu")
-        return {"type": dev.type, "name": name, "world_size": self.ctx.world_size,
-                "backend": self.ctx.backend, "threads": torch.get_num_threads()}
+        return {
+            "type": dev.type,
+            "name": name,
+            "world_size": self.ctx.world_size,
+            "backend": self.ctx.backend,
+            "threads": torch.get_num_threads(),
+        }
 
     def _summary(self, status: str) -> dict:
         h = self.history
         best = max(h, key=lambda r: r["val_top1"]) if h else None
         return {
-            "spec": self.spec.name, "spec_file": str(self.spec.file), "data": self.data.name,
+            "spec": self.spec.name,
+            "spec_file": str(self.spec.file),
+            "data": self.data.name,
             "status": status,
-            "params": int(self.costs["params"]), "params_aux": int(self.costs.get("params_aux", 0)),
-            "macs": int(self.costs["macs"]), "macs_aux": int(self.costs.get("macs_aux", 0)),
-            "epochs": len(h), "steps": self.global_step,
+            "params": int(self.costs["params"]),
+            "params_aux": int(self.costs.get("params_aux", 0)),
+            "macs": int(self.costs["macs"]),
+            "macs_aux": int(self.costs.get("macs_aux", 0)),
+            "epochs": len(h),
+            "steps": self.global_step,
             "best_val_top1": best["val_top1"] if best else None,
             "best_epoch": best["epoch"] + 1 if best else None,
             "final_val_top1": h[-1]["val_top1"] if h else None,
@@ -413,9 +485,12 @@ class Trainer:
             "total_seconds": sum(r["epoch_seconds"] for r in h),
             # the median epoch, so that the first epoch's warm-up (cuDNN autotuning, lazy init) does not count
             "images_per_s": statistics.median(r["images_per_s"] for r in h) if h else None,
-            "device": self._device_record()["name"], "device_type": self.ctx.device.type,
-            "world_size": self.ctx.world_size, "amp": "bf16" if self.amp else None,
-            "channels_last": self.config.channels_last, "compile": self.config.compile,
+            "device": self._device_record()["name"],
+            "device_type": self.ctx.device.type,
+            "world_size": self.ctx.world_size,
+            "amp": "bf16" if self.amp else None,
+            "channels_last": self.config.channels_last,
+            "compile": self.config.compile,
         }
 
 
@@ -426,4 +501,3 @@ def _version() -> str:
         return version("inceptcost")
     except PackageNotFoundError:
         return "unknown"
-

@@ -16,11 +16,20 @@ class Reporter(Protocol):
 
 
 class NullReporter:
-    def start_epoch(self, epoch, epochs, steps, first_step): pass
-    def step(self, step, loss, images_per_s, lr): pass
-    def end_epoch(self, row): pass
-    def message(self, text): pass
-    def close(self): pass
+    def start_epoch(self, epoch, epochs, steps, first_step):
+        pass
+
+    def step(self, step, loss, images_per_s, lr):
+        pass
+
+    def end_epoch(self, row):
+        pass
+
+    def message(self, text):
+        pass
+
+    def close(self):
+        pass
 
 
 class PlainReporter(NullReporter):
@@ -47,9 +56,11 @@ class PlainReporter(NullReporter):
 
 
 def format_epoch(row: dict, epochs: int) -> str:
-    return (f"epoch {row['epoch'] + 1}/{epochs}  lr {row['lr']:.4g}  train loss {row['train_loss']:.4f} "
-            f"top-1 {row['train_top1']:.2f}%  val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f}% "
-            f"top-5 {row['val_top5']:.2f}%  {row['images_per_s']:,.0f} img/s  {row['epoch_seconds']:.1f} s")
+    return (
+        f"epoch {row['epoch'] + 1}/{epochs}  lr {row['lr']:.4g}  train loss {row['train_loss']:.4f} "
+        f"top-1 {row['train_top1']:.2f}%  val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f}% "
+        f"top-5 {row['val_top5']:.2f}%  {row['images_per_s']:,.0f} img/s  {row['epoch_seconds']:.1f} s"
+    )
 
 
 def default_reporter() -> Reporter:

@@ -141,4 +141,3 @@ def lr_factor(recipe: Recipe, step: int, steps_per_epoch: int, total_epochs: int
         floor = recipe.min_lr_ratio
         return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
     return 1.0
-

@@ -151,10 +151,7 @@ def test_output_to_dev_null_keeps_it_a_device(command: str) -> None:
     assert Path(os.devnull).is_char_device()
 
 
-_IGNORES_OUT = pytest.mark.xfail(reason="prints its table format to the terminal, ignoring --out", strict=False)
-
-
-@pytest.mark.parametrize("command", [pytest.param(c, marks=_IGNORES_OUT) if c == "specs" else c for c in OUT_COMMANDS])
+@pytest.mark.parametrize("command", OUT_COMMANDS)
 def test_out_is_honoured_in_the_default_format(command: str, tmp_path: Path) -> None:
     args, suffix = STATIC[command]
     args = [a for a in args if a not in ("-f", "json", "md")]

@@ -12,9 +12,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def write_tiny_spec(folder: Path, *, dropout: float = 0.2, aux: bool = True, norm: str = "none",
-                    size: int = 16, name: str = "tiny") -> Path:
-    aux_text = """
+def write_tiny_spec(
+    folder: Path, *, dropout: float = 0.2, aux: bool = True, norm: str = "none", size: int = 16, name: str = "tiny"
+) -> Path:
+    aux_text = (
+        """
 aux:
   - name: aux1
     at: inc
@@ -24,7 +26,10 @@ aux:
       - {name: conv, type: conv, kernel: 1, out: 8}
       - {name: fc, type: linear, out: 16, activation: relu}
       - {name: linear, type: linear}
-""" if aux else ""
+"""
+        if aux
+        else ""
+    )
     drop = f"  - {{name: dropout, type: dropout, p: {dropout}}}\n" if dropout else ""
     text = f"""name: {name}
 input: {size}x{size}x1
@@ -50,5 +55,6 @@ def tiny_spec(tmp_path) -> Path:
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """`python -m inceptcost ARGS` in a fresh process (what a user runs)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "inceptcost", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "inceptcost", *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO
+    )

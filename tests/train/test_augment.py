@@ -35,8 +35,9 @@ def test_train_batch_shapes_range_and_identity():
     mean, std = torch.zeros(3), torch.ones(3)
     ident = augment.train_batch(x, augment.no_augment_params(5), (8, 8), mean, std)
     assert torch.allclose(ident, x.float() / 255, atol=1e-5)  # identity crop, same size: the image itself
-    out = augment.train_batch(x, augment.sample_params(5, Recipe(), torch.Generator().manual_seed(0)),
-                              (32, 24), mean, std)
+    out = augment.train_batch(
+        x, augment.sample_params(5, Recipe(), torch.Generator().manual_seed(0)), (32, 24), mean, std
+    )
     assert out.shape == (5, 3, 32, 24) and out.min() >= 0 and out.max() <= 1
     ev = augment.eval_batch(x, (16, 16), mean, std)
     assert ev.shape == (5, 3, 16, 16)

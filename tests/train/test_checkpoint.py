@@ -55,12 +55,28 @@ def test_missing_checkpoint(tmp_path):
 
 def test_cli_resume_from_a_truncated_checkpoint_exits_2(cli, tmp_path, tiny_spec):
     out = tmp_path / "run"
-    train(TrainConfig(spec=str(tiny_spec), data="digits", epochs=1, steps_per_epoch=2, batch_size=16,
-                      device="cpu", out=str(out)))
+    train(
+        TrainConfig(
+            spec=str(tiny_spec), data="digits", epochs=1, steps_per_epoch=2, batch_size=16, device="cpu", out=str(out)
+        )
+    )
     ckpt = out / "checkpoint.pt"
     ckpt.write_bytes(ckpt.read_bytes()[:-100])
-    bad = cli("train", tiny_spec, "--device", "cpu", "--epochs", "2", "--steps-per-epoch", "2",
-              "--batch-size", "16", "--out", out, "--resume")
+    bad = cli(
+        "train",
+        tiny_spec,
+        "--device",
+        "cpu",
+        "--epochs",
+        "2",
+        "--steps-per-epoch",
+        "2",
+        "--batch-size",
+        "16",
+        "--out",
+        out,
+        "--resume",
+    )
     assert bad.exit_code == 2
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: checkpoint") and "truncated" in lines[0]

@@ -51,7 +51,8 @@ def test_imagefolder(tmp_path):
             (tmp_path / split / cls).mkdir(parents=True)
             for i in range(n):
                 Image.fromarray(rng.integers(0, 255, (20, 30, 3), dtype=np.uint8)).save(
-                    tmp_path / split / cls / f"{i}.png")
+                    tmp_path / split / cls / f"{i}.png"
+                )
     d = load_data(f"imagefolder:{tmp_path}", **SPEC)
     assert d.class_names == ["cat", "dog"] and d.train_x.shape == (6, 3, 37, 37) and d.val_x.shape[0] == 2
     assert d.train_y.tolist() == [0, 0, 0, 1, 1, 1]

@@ -45,13 +45,16 @@ def test_recipe_file_overrides_defaults(tmp_path):
     assert (r.lr, r.schedule, r.crop_area, r.weight_decay, r.momentum) == (0.1, "cosine", (0.3, 1.0), 1e-4, 0.9)
 
 
-@pytest.mark.parametrize("data, pattern", [
-    ({"schedule": "cosin"}, "did you mean 'cosine'"),
-    ({"lr": -1}, "lr must be a positive"),
-    ({"lr": "fast"}, "must be a number"),
-    ({"crop_area": [0.5, 0.1]}, "crop_area"),
-    ({"hflip": "yes"}, "true or false"),
-])
+@pytest.mark.parametrize(
+    "data, pattern",
+    [
+        ({"schedule": "cosin"}, "did you mean 'cosine'"),
+        ({"lr": -1}, "lr must be a positive"),
+        ({"lr": "fast"}, "must be a number"),
+        ({"crop_area": [0.5, 0.1]}, "crop_area"),
+        ({"hflip": "yes"}, "true or false"),
+    ],
+)
 def test_bad_values_are_clear_errors(data, pattern):
     with pytest.raises(TrainError, match=pattern):
         recipe_from_dict(data)

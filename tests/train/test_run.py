@@ -31,9 +31,18 @@ def read_metrics(folder):
 def test_a_few_epochs_on_digits_write_the_three_files_and_learn(tmp_path):
     spec = write_tiny_spec(tmp_path, norm="bn")
     out = tmp_path / "run"
-    summary = train(TrainConfig(spec=str(spec), data="digits", epochs=6, batch_size=32, device="cpu",
-                                steps_per_epoch=20, out=str(out),
-                                recipe=Recipe(lr=0.1, crop_area=(0.5, 1.0))))
+    summary = train(
+        TrainConfig(
+            spec=str(spec),
+            data="digits",
+            epochs=6,
+            batch_size=32,
+            device="cpu",
+            steps_per_epoch=20,
+            out=str(out),
+            recipe=Recipe(lr=0.1, crop_area=(0.5, 1.0)),
+        )
+    )
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "config.yaml", "metrics.csv", "summary.json"]
     rows = read_metrics(out)
     assert [int(r["epoch"]) for r in rows] == list(range(6))
@@ -43,8 +52,9 @@ def test_a_few_epochs_on_digits_write_the_three_files_and_learn(tmp_path):
     assert on_disk == json.loads(json.dumps(summary)) and on_disk["status"] == "completed"
     # params: the analytic count of the adapted spec == the trained model's own parameter count
     model = load_checkpoint(out / "checkpoint.pt")["model"]
-    main = sum(v.numel() for k, v in model.items() if not k.startswith("aux") and "running" not in k
-               and "num_batches" not in k)
+    main = sum(
+        v.numel() for k, v in model.items() if not k.startswith("aux") and "running" not in k and "num_batches" not in k
+    )
     assert summary["params"] == main and summary["params_aux"] > 0 and summary["macs"] > 0
     assert summary["best_val_top1"] == max(float(r["val_top1"]) for r in rows)
     assert summary["world_size"] == 1 and summary["epochs"] == 6
@@ -85,8 +95,23 @@ def test_weights_move(tmp_path):
 
 
 def _cli_args(spec, out, *extra):
-    return ["train", str(spec), "--device", "cpu", "--epochs", "2", "--steps-per-epoch", "20",
-            "--batch-size", "32", "--save-every", "3", "--out", str(out), *extra]
+    return [
+        "train",
+        str(spec),
+        "--device",
+        "cpu",
+        "--epochs",
+        "2",
+        "--steps-per-epoch",
+        "20",
+        "--batch-size",
+        "32",
+        "--save-every",
+        "3",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
@@ -96,8 +121,9 @@ def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
 
     out = tmp_path / "killed"
     env_cmd = [sys.executable, "-m", "inceptcost", *_cli_args(spec, out)]
-    proc = subprocess.Popen(env_cmd, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": ""},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        env_cmd, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": ""}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     ckpt, killed_at = out / "checkpoint.pt", None
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -131,8 +157,18 @@ def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
 def test_diverging_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_path):
     spec = write_tiny_spec(tmp_path)
     out = tmp_path / "run"
-    config = TrainConfig(spec=str(spec), data="digits", epochs=3, batch_size=32, device="cpu",
-                         steps_per_epoch=10, save_every=1, log_every=1, out=str(out), recipe=Recipe(lr=1e8))
+    config = TrainConfig(
+        spec=str(spec),
+        data="digits",
+        epochs=3,
+        batch_size=32,
+        device="cpu",
+        steps_per_epoch=10,
+        save_every=1,
+        log_every=1,
+        out=str(out),
+        recipe=Recipe(lr=1e8),
+    )
     with pytest.raises(DivergedError, match="NaN or infinite.*last good checkpoint"):
         train(config)
     state = load_checkpoint(out / "checkpoint.pt")
@@ -141,8 +177,9 @@ def test_diverging_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(t
 
 
 def test_existing_run_needs_resume_and_resume_needs_same_settings(tmp_path, tiny_spec):
-    common = dict(spec=str(tiny_spec), data="digits", batch_size=32, device="cpu", steps_per_epoch=2,
-                  out=str(tmp_path / "run"))
+    common = dict(
+        spec=str(tiny_spec), data="digits", batch_size=32, device="cpu", steps_per_epoch=2, out=str(tmp_path / "run")
+    )
     train(TrainConfig(**common, epochs=1))
     with pytest.raises(TrainError, match="--resume"):
         train(TrainConfig(**common, epochs=2))
@@ -152,12 +189,15 @@ def test_existing_run_needs_resume_and_resume_needs_same_settings(tmp_path, tiny
     assert summary["epochs"] == 2
 
 
-@pytest.mark.parametrize("args, pattern", [
-    (["--gpus", "64"], "asked for 64 GPUs but only"),
-    (["--device", "cpu", "--batch-size", "5000"], "larger than the training set"),
-    (["--device", "cpu", "--nproc", "2", "--batch-size", "33"], "does not split evenly over 2 workers"),
-    (["--device", "cpu", "--data", "digitz"], "did you mean 'digits'"),
-])
+@pytest.mark.parametrize(
+    "args, pattern",
+    [
+        (["--gpus", "64"], "asked for 64 GPUs but only"),
+        (["--device", "cpu", "--batch-size", "5000"], "larger than the training set"),
+        (["--device", "cpu", "--nproc", "2", "--batch-size", "33"], "does not split evenly over 2 workers"),
+        (["--device", "cpu", "--data", "digitz"], "did you mean 'digits'"),
+    ],
+)
 def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, tiny_spec, args, pattern):
     result = cli("train", tiny_spec, "--out", tmp_path / "r", *args)
     assert result.exit_code == 2, result.output
@@ -169,10 +209,34 @@ def test_joins_an_outer_torchrun_group(tmp_path, tiny_spec):
     out = tmp_path / "run"
     env = {"PYTHONPATH": str(REPO), "PATH": "", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "inceptcost",
-         "train", str(tiny_spec), "--device", "cpu", "--epochs", "1", "--steps-per-epoch", "3",
-         "--batch-size", "16", "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "inceptcost",
+            "train",
+            str(tiny_spec),
+            "--device",
+            "cpu",
+            "--epochs",
+            "1",
+            "--steps-per-epoch",
+            "3",
+            "--batch-size",
+            "16",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "summary.json").read_text())["world_size"] == 2
     assert result.stdout.count("best val top-1") == 1  # only rank 0 reports
@@ -182,8 +246,19 @@ def test_joins_an_outer_torchrun_group(tmp_path, tiny_spec):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("compile", [False, True])
 def test_one_gpu_bf16_channels_last(tmp_path, tiny_spec, compile):
-    summary = train(TrainConfig(spec=str(tiny_spec), data="digits", epochs=2, batch_size=64, gpus=1,
-                                channels_last=True, compile=compile, steps_per_epoch=5, out=str(tmp_path / "r")))
+    summary = train(
+        TrainConfig(
+            spec=str(tiny_spec),
+            data="digits",
+            epochs=2,
+            batch_size=64,
+            gpus=1,
+            channels_last=True,
+            compile=compile,
+            steps_per_epoch=5,
+            out=str(tmp_path / "r"),
+        )
+    )
     assert summary["amp"] == "bf16" and summary["device_type"] == "cuda" and summary["images_per_s"] > 0
     state = load_checkpoint(tmp_path / "r" / "checkpoint.pt")
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
