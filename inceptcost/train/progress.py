@@ -16,6 +16,8 @@ class Reporter(Protocol):
 
 
 class NullReporter:
+    """What every rank but 0 gets: only rank 0 reports."""
+
     def start_epoch(self, epoch, epochs, steps, first_step):
         pass
 
