@@ -251,6 +251,13 @@ class _Reader:
                 where,
                 "write the layers out as a 'sequence'",
             )
+        if "multiplier" in m and "groups" in m:
+            raise self.error(
+                "'groups' with 'multiplier' is ambiguous: a depthwise conv has one group per input channel",
+                m.line_of("groups"),
+                where,
+                "drop 'groups'",
+            )
         args = self.args(m, "conv", where)
         if "reduce" in m:
             width = self.value(m, "reduce", layers.pos_int, where)

@@ -76,6 +76,20 @@ CASES = [
         3,
         r"ends in a 8x28x28 feature map.*linear",
     ),
+    (
+        "classes-mismatch",
+        spec_with("{name: c, type: conv, kernel: 3, out: 8}", head="input: 8x8x3\nclasses: 10\n").replace(
+            "{name: fc, type: linear}", "{name: fc, type: linear, out: 7}"
+        ),
+        6,
+        r"ends in 7 outputs but the spec has 10 classes",
+    ),
+    (
+        "groups-and-multiplier",
+        spec_with("{name: c, type: conv, kernel: 3, out: 8, multiplier: 2, groups: 3}"),
+        3,
+        r"'groups' with 'multiplier'",
+    ),
     ("missing-input", "layers:\n  - {name: fc, type: linear}\n", 1, r"missing 'input'"),
     ("bad-input", "input: 224x224\nlayers:\n  - {name: fc, type: linear}\n", 1, r"'input' must be HxWxC"),
     (

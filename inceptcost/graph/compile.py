@@ -197,6 +197,14 @@ class _Compiler:
                 where=spec.body.children[-1].name,
                 hint="end with a global average pool ('type: gap') and a 'linear' layer",
             )
+        if shape[0] != spec.classes:
+            raise ShapeError(
+                f"the network ends in {shape[0]} outputs but the spec has {spec.classes} classes",
+                file=spec.file,
+                line=spec.body.children[-1].line,
+                where=spec.body.children[-1].name,
+                hint="end with a 'linear' layer without 'out' (it takes 'classes'), or set 'classes'",
+            )
         by_name = {r.name: r for r in rows}
         aux_rows, aux_tree = [], []
         for head in spec.aux:
@@ -210,6 +218,14 @@ class _Compiler:
                     line=head.line,
                     where=head.name,
                     hint="end it with a 'linear' layer",
+                )
+            if row.out_shape[0] != spec.classes:
+                raise ShapeError(
+                    f"aux head ends in {row.out_shape[0]} outputs but the spec has {spec.classes} classes",
+                    file=spec.file,
+                    line=head.line,
+                    where=head.name,
+                    hint="end it with a 'linear' layer without 'out' (it takes 'classes')",
                 )
             aux_rows.append(row)
             aux_tree.append(entry)

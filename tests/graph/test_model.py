@@ -98,10 +98,11 @@ def test_absurd_width_is_refused_before_allocating(write_spec):
     path = write_spec(
         """
         input: 32x32x3
+        classes: 1000000
         layers:
           - {name: conv, type: conv, kernel: 3, out: 1000000}
           - {name: gap, type: gap}
-          - {name: fc, type: linear, out: 1000000}
+          - {name: fc, type: linear}
         """
     )
     graph = compile_graph(load_spec(path))
