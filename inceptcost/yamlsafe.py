@@ -38,7 +38,7 @@ _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]
-    pass
+    """A safe loader of our own, so that the constructors we add do not change yaml's global one."""
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:

@@ -166,14 +166,12 @@ def spec_to_data(spec: Spec) -> dict[str, Any]:
     return data
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
 def spec_to_yaml(spec: Spec, header: str = "") -> str:
     """The spec as YAML; read back and checked equal (layer tree, input, classes, aux) before returning."""
     data = spec_to_data(spec)
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=200, allow_unicode=True)
+    body = yaml.dump(
+        data, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=None, width=200, allow_unicode=True
+    )
     text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + body
     back = parse_spec(yaml.load(text, Loader=_Loader), spec.file)
     same = (

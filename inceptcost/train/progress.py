@@ -19,19 +19,19 @@ class NullReporter:
     """What every rank but 0 gets: only rank 0 reports."""
 
     def start_epoch(self, epoch, epochs, steps, first_step):
-        pass
+        return None
 
     def step(self, step, loss, images_per_s, lr):
-        pass
+        return None
 
     def end_epoch(self, row):
-        pass
+        return None
 
     def message(self, text):
-        pass
+        return None
 
     def close(self):
-        pass
+        return None
 
 
 class PlainReporter(NullReporter):
