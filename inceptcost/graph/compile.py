@@ -165,6 +165,24 @@ class _Compiler:
         )
         return row, entry
 
+    def check_ends_in_classes(
+        self, shape: tuple, what: str, line: int | None, where: str, flat_hint: str, width_hint: str
+    ) -> None:
+        """The main net and each aux head must end in one score per class."""
+        if len(shape) != 1:
+            message = f"ends in a {'x'.join(map(str, shape))} feature map"
+            if what == "the network":
+                message += ", not a vector of class scores"
+            raise ShapeError(f"{what} {message}", file=self.spec.file, line=line, where=where, hint=flat_hint)
+        if shape[0] != self.spec.classes:
+            raise ShapeError(
+                f"{what} ends in {shape[0]} outputs but the spec has {self.spec.classes} classes",
+                file=self.spec.file,
+                line=line,
+                where=where,
+                hint=width_hint,
+            )
+
     def run(self) -> nx.DiGraph:
         spec, g = self.spec, self.g
         g.add_node(
@@ -189,44 +207,28 @@ class _Compiler:
             tree.append(entry)
             src, shape = row.output, row.out_shape
         g.graph["output"] = src
-        if len(shape) != 1:
-            raise ShapeError(
-                f"the network ends in a {'x'.join(map(str, shape))} feature map, not a vector of class scores",
-                file=spec.file,
-                line=spec.body.children[-1].line,
-                where=spec.body.children[-1].name,
-                hint="end with a global average pool ('type: gap') and a 'linear' layer",
-            )
-        if shape[0] != spec.classes:
-            raise ShapeError(
-                f"the network ends in {shape[0]} outputs but the spec has {spec.classes} classes",
-                file=spec.file,
-                line=spec.body.children[-1].line,
-                where=spec.body.children[-1].name,
-                hint="end with a 'linear' layer without 'out' (it takes 'classes'), or set 'classes'",
-            )
+        self.check_ends_in_classes(
+            shape,
+            "the network",
+            spec.body.children[-1].line,
+            spec.body.children[-1].name,
+            "end with a global average pool ('type: gap') and a 'linear' layer",
+            "end with a 'linear' layer without 'out' (it takes 'classes'), or set 'classes'",
+        )
         by_name = {r.name: r for r in rows}
         aux_rows, aux_tree = [], []
         for head in spec.aux:
             tap = by_name[head.at]
             row, entry = self.row(head.body, tap.output, tap.out_shape, aux=head.name)
             row.at, row.weight, row.kind = head.at, head.weight, "aux"
-            if len(row.out_shape) != 1:
-                raise ShapeError(
-                    f"aux head ends in a {'x'.join(map(str, row.out_shape))} feature map",
-                    file=spec.file,
-                    line=head.line,
-                    where=head.name,
-                    hint="end it with a 'linear' layer",
-                )
-            if row.out_shape[0] != spec.classes:
-                raise ShapeError(
-                    f"aux head ends in {row.out_shape[0]} outputs but the spec has {spec.classes} classes",
-                    file=spec.file,
-                    line=head.line,
-                    where=head.name,
-                    hint="end it with a 'linear' layer without 'out' (it takes 'classes')",
-                )
+            self.check_ends_in_classes(
+                row.out_shape,
+                "aux head",
+                head.line,
+                head.name,
+                "end it with a 'linear' layer",
+                "end it with a 'linear' layer without 'out' (it takes 'classes')",
+            )
             aux_rows.append(row)
             aux_tree.append(entry)
         g.graph.update(rows=rows, aux=aux_rows, tree=tree, aux_tree=aux_tree)

@@ -648,7 +648,7 @@ def text_mutations(draw, text: str) -> str:
 
 
 class Hang(Exception):
-    pass
+    """A command that ran past the wall-clock guard."""
 
 
 @contextmanager
