@@ -7,10 +7,6 @@ Sources: digits, digits-clutter, synthetic[:N], imagefolder:PATH, cifar10:PATH.
 
 from __future__ import annotations
 
-import hashlib
-import pickle
-import tarfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inceptcost.train import cifar
 from inceptcost.train.errors import TrainError
 
 SOURCES = ("digits", "digits-clutter", "synthetic", "imagefolder:PATH", "cifar10:PATH")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 
 
 @dataclass
@@ -228,66 +223,28 @@ def _read_folder(split: Path, names: list[str], store: tuple[int, int]):
 
 
 def cifar10(root: Path, *, download: bool) -> Dataset:
-    folder = _find_cifar(root)
+    folder = cifar.find(root)
     if folder is None:
         if not download:
             raise TrainError(
                 f"no CIFAR-10 batches under {root} (expected data_batch_1..5 and test_batch, "
                 "python format); pass --download to fetch them"
             )
-        _download_cifar(root)
-        folder = _find_cifar(root)
-        assert folder is not None
+        cifar.download(root)
+        folder = cifar.find(root)
+        if folder is None:
+            raise TrainError(f"the downloaded archive in {root} holds no CIFAR-10 batches")
     tx, ty = _read_cifar([folder / f"data_batch_{i}" for i in range(1, 6)])
     vx, vy = _read_cifar([folder / "test_batch"])
-    meta = _unpickle(folder / "batches.meta") if (folder / "batches.meta").exists() else {}
-    names = [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get(b"label_names", [])]
-    return Dataset(f"cifar10:{root}", tx, ty, vx, vy, names or [str(i) for i in range(10)])
-
-
-def _find_cifar(root: Path) -> Path | None:
-    for folder in (root, root / "cifar-10-batches-py"):
-        if (folder / "data_batch_1").exists() and (folder / "test_batch").exists():
-            return folder
-    return None
-
-
-def _unpickle(path: Path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            return pickle.load(f, encoding="bytes")
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
-        raise TrainError(f"cannot read CIFAR-10 batch {path}: {exc}") from None
+    names = cifar.read_label_names(folder / "batches.meta")
+    return Dataset(f"cifar10:{root}", tx, ty, vx, vy, names)
 
 
 def _read_cifar(paths: list[Path]):
-    xs, ys = [], []
-    for path in paths:
-        if not path.exists():
-            raise TrainError(f"missing CIFAR-10 batch {path}")
-        batch = _unpickle(path)
-        try:
-            xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-            ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
-        except (KeyError, ValueError) as exc:
-            raise TrainError(f"{path} is not a CIFAR-10 python batch ({exc})") from None
-    return _as_tensor(np.concatenate(xs)), torch.as_tensor(np.concatenate(ys))
-
-
-def _download_cifar(root: Path) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    archive = root / "cifar-10-python.tar.gz"
-    tmp = archive.with_suffix(".part")
-    try:
-        urllib.request.urlretrieve(CIFAR10_URL, tmp)
-    except OSError as exc:
-        raise TrainError(f"download of {CIFAR10_URL} failed: {exc}") from None
-    if hashlib.md5(tmp.read_bytes()).hexdigest() != CIFAR10_MD5:
-        tmp.unlink()
-        raise TrainError(f"downloaded {CIFAR10_URL} has the wrong checksum; try again")
-    tmp.replace(archive)
-    with tarfile.open(archive) as tar:
-        tar.extractall(root, filter="data")
+    batches = [cifar.read_batch(p) for p in paths]
+    xs = np.concatenate([x for x, _ in batches])
+    ys = np.concatenate([y for _, y in batches])
+    return _as_tensor(xs), torch.as_tensor(ys)
 
 
 def _as_tensor(a: np.ndarray) -> torch.Tensor:
