@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import os
 import platform
 import statistics
@@ -18,7 +19,7 @@ from torch.utils.data import DistributedSampler
 from inceptcost.errors import InceptcostError
 from inceptcost.train import augment, ddp
 from inceptcost.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from inceptcost.train.config import RESUME_MUST_MATCH, TrainConfig
+from inceptcost.train.config import TrainConfig, resume_changes, resume_settings
 from inceptcost.train.data import load_data
 from inceptcost.train.errors import CheckpointError, DivergedError, TrainError
 from inceptcost.train.files import write_csv, write_json, write_yaml
@@ -132,6 +133,7 @@ class Trainer:
 
         self.config, self.ctx, self.reporter, self.recipe = config, ctx, reporter, config.recipe
         base = load_spec(config.spec)
+        self.spec_sha256 = hashlib.sha256(open(base.file, "rb").read()).hexdigest()  # load_spec read it: a file
         self.size = (int(base.input[1]), int(base.input[2]))
         self.data = self._load_data(base)
         # The data decides channels and classes; the spec keeps its resolution (images are resized).
@@ -366,8 +368,8 @@ class Trainer:
         if bad == 0:
             return
         where = (
-            f"the last good checkpoint {self.checkpoint_path} is kept; resume from it with a lower --lr "
-            "or grad_clip in a --recipe"
+            f"the last good checkpoint {self.checkpoint_path} is kept; continue it with a lower learning rate: "
+            f"--resume --lr {self.recipe.lr / 10:g} --allow-change lr (or --grad-clip 1 --allow-change grad_clip)"
             if self.checkpoint_path.exists()
             else "no checkpoint was written yet"
         )
@@ -390,6 +392,7 @@ class Trainer:
             {
                 "config": self.config.to_dict(),
                 "spec_name": self.spec.name,
+                "resume": resume_settings(self.config, self.spec_sha256),
                 "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
@@ -406,21 +409,31 @@ class Trainer:
 
     def _restore(self, state: dict) -> None:
         try:
-            old = state["config"]
-            if state["spec_name"] != self.spec.name:
-                raise CheckpointError(
-                    f"checkpoint {self.checkpoint_path} is for spec {state['spec_name']!r}, not {self.spec.name!r}"
+            old, now = state["resume"], resume_settings(self.config, self.spec_sha256)
+            refused = [k for k in resume_changes(old, now) if k not in self.config.allow_change]
+            if refused:
+                shown = ", ".join(
+                    f"spec {self.config.spec} (content changed)" if k == "spec" else f"{k} {old[k]!r} -> {now[k]!r}"
+                    for k in refused
                 )
-            now = self.config.to_dict()
-            diff = [k for k in RESUME_MUST_MATCH if k != "spec" and old.get(k) != now.get(k)]
-            if diff:
                 raise CheckpointError(
-                    "--resume with different settings than the checkpoint: "
-                    + ", ".join(f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in diff)
+                    f"--resume: {self.run_dir} was started with other settings: {shown}; pass "
+                    f"--allow-change {','.join(refused)} to continue with the new ones, or --out to start a new run"
                 )
+            # The optimizer's and scheduler's states hold the hyper-parameters they were built with: keep the
+            # recipe's (an allowed change of lr, momentum or weight decay takes effect) and recompute this
+            # step's lr from the schedule (an allowed change of epochs or schedule too).
+            recipe_groups = [{k: v for k, v in g.items() if k != "params"} for g in self.optimizer.param_groups]
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
+            for group, fresh in zip(self.optimizer.param_groups, recipe_groups, strict=True):
+                group.update(fresh)
+            self.scheduler.base_lrs = [g["initial_lr"] for g in self.optimizer.param_groups]
+            for group, base, factor in zip(
+                self.optimizer.param_groups, self.scheduler.base_lrs, self.scheduler.lr_lambdas, strict=True
+            ):
+                group["lr"] = base * factor(self.scheduler.last_epoch)
             self.scaler.load_state_dict(state["scaler"])
             self.epoch, self.step_in_epoch = int(state["epoch"]), int(state["step_in_epoch"])
             self.global_step = int(state["global_step"])
