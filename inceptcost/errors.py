@@ -35,7 +35,16 @@ class InceptcostError(Exception):
         text = ": ".join(parts + [self.message])
         if self.hint:
             text += f"; {self.hint}"
-        return " ".join(text.split())  # always one line
+        return printable(" ".join(text.split()))  # always one line
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on any terminal: control characters (ESC, NUL) and the undecodable bytes of a file
+    name (surrogates) as backslash escapes; everything else as it is."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in text
+    )
 
 
 class SpecError(InceptcostError):

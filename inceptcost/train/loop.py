@@ -9,6 +9,7 @@ import os
 import platform
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -133,7 +134,7 @@ class Trainer:
 
         self.config, self.ctx, self.reporter, self.recipe = config, ctx, reporter, config.recipe
         base = load_spec(config.spec)
-        self.spec_sha256 = hashlib.sha256(open(base.file, "rb").read()).hexdigest()  # load_spec read it: a file
+        self.spec_sha256 = hashlib.sha256(Path(base.file).read_bytes()).hexdigest()  # load_spec read it: a file
         self.size = (int(base.input[1]), int(base.input[2]))
         self.data = self._load_data(base)
         # The data decides channels and classes; the spec keeps its resolution (images are resized).
