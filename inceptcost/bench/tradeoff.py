@@ -113,6 +113,8 @@ def read_run(path: str | Path) -> Run:
         raise InceptcostError(f"a value has the wrong type ({exc})", file=str(summary)) from None
     if not run.macs > 0:
         raise InceptcostError(f"MACs must be a positive number, got {run.macs}", file=str(summary))
+    if run.params is not None and run.params < 0:
+        raise InceptcostError(f"params must be >= 0, got {run.params}", file=str(summary))
     return run
 
 

@@ -7,7 +7,9 @@ import functools
 import hashlib
 import os
 import platform
+import signal
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from inceptcost.train import augment, ddp
 from inceptcost.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from inceptcost.train.config import TrainConfig, resume_changes, resume_settings
 from inceptcost.train.data import load_data
-from inceptcost.train.errors import CheckpointError, DivergedError, TrainError
+from inceptcost.train.errors import CheckpointError, DivergedError, Interrupted, TrainError
 from inceptcost.train.files import write_csv, write_json, write_yaml
 from inceptcost.train.progress import NullReporter, default_reporter
 from inceptcost.train.recipe import lr_factor
@@ -70,7 +72,9 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
     results = ddp.launch_local(nproc, _elastic_worker, config, device, reporter_factory)
     errors = [results[r] for r in sorted(results) if "error" in results[r]]
     if errors:  # the same class as in the worker, so callers can tell a diverged run from bad input
-        raise (DivergedError if errors[0]["diverged"] else TrainError)(errors[0]["error"])
+        raise {"diverged": DivergedError, "interrupted": Interrupted}.get(errors[0]["kind"], TrainError)(
+            errors[0]["error"]
+        )
     return results[0]["summary"]
 
 
@@ -79,17 +83,44 @@ def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
     try:
         return {"summary": run_worker(config, device, reporter_factory)}
     except InceptcostError as exc:  # expected errors go back as data, not as a worker crash
-        return {"error": str(exc), "diverged": isinstance(exc, DivergedError)}
+        kind = "diverged" if isinstance(exc, DivergedError) else "interrupted" if isinstance(exc, Interrupted) else ""
+        return {"error": str(exc), "kind": kind}
 
 
 def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
     ctx = ddp.setup(device)
     reporter = (reporter_factory or default_reporter)() if ctx.is_main else NullReporter()
     try:
-        return Trainer(config, ctx, reporter).fit()
+        with StopOnSignal() as stop:
+            return Trainer(config, ctx, reporter, stop).fit()
     finally:
         reporter.close()
         ddp.teardown()
+
+
+class StopOnSignal:
+    """Ctrl-C and SIGTERM ask the trainer to stop at the next step boundary, where it saves a checkpoint (a
+    checkpoint taken there resumes exactly). A second Ctrl-C stops at once. In a terminal every worker gets
+    the Ctrl-C, and the launcher passes it on too: all of them only set this flag."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict[int, object] = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 # --- running sums of one epoch -----------------------------------------------------------------------------
@@ -128,11 +159,12 @@ def _hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, ctx: ddp.DistContext, reporter):
+    def __init__(self, config: TrainConfig, ctx: ddp.DistContext, reporter, stop: StopOnSignal | None = None):
         from inceptcost import build_model, compile_graph, load_spec
         from inceptcost.analyze.costs import summarize
 
         self.config, self.ctx, self.reporter, self.recipe = config, ctx, reporter, config.recipe
+        self.stop = stop or StopOnSignal()
         base = load_spec(config.spec)
         self.spec_sha256 = hashlib.sha256(Path(base.file).read_bytes()).hexdigest()  # load_spec read it: a file
         self.size = (int(base.input[1]), int(base.input[2]))
@@ -278,6 +310,9 @@ class Trainer:
                 )
                 window_loss.zero_()
                 window_t0, window_steps = now, 0
+            # One process looks at its flag every step; workers agree on it where they synchronize anyway.
+            if not last and (self.step_in_epoch % cfg.log_every == 0 or not ctx.distributed) and self._stopping():
+                self._interrupt(epoch, t0)
             if cfg.save_every and self.global_step % cfg.save_every == 0 and not last:
                 self._check_finite(epoch, weights=True)
                 self.sums.t[5] += time.perf_counter() - t0
@@ -310,6 +345,29 @@ class Trainer:
             write_csv(self.run_dir / "metrics.csv", self.history, METRIC_COLUMNS)
             write_json(self.run_dir / "summary.json", self._summary("running"))
         self.reporter.end_epoch(row)
+        if epoch + 1 < cfg.epochs and self._stopping():
+            raise Interrupted(self._interrupted_message())
+
+    def _stopping(self) -> bool:
+        """Whether any worker was asked to stop (every worker calls this at the same steps)."""
+        if not self.ctx.distributed:
+            return self.stop.requested
+        flag = torch.tensor([float(self.stop.requested)], dtype=torch.float64, device=self.ctx.device)
+        return ddp.all_reduce_sum(flag, self.ctx).item() > 0
+
+    def _interrupt(self, epoch: int, t0: float) -> None:
+        self._check_finite(epoch, weights=True)
+        self.sums.t[5] += time.perf_counter() - t0
+        self._save()
+        raise Interrupted(self._interrupted_message())
+
+    def _interrupted_message(self) -> str:
+        where = (
+            f"in epoch {self.epoch + 1} at step {self.step_in_epoch}/{self.steps_per_epoch}"
+            if self.step_in_epoch
+            else f"after epoch {self.epoch}"
+        )
+        return f"interrupted {where}; saved {self.checkpoint_path}; continue with the same command and --resume"
 
     def _augmented(self, idx: torch.Tensor, epoch: int, step: int) -> torch.Tensor:
         ctx = self.ctx

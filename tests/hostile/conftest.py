@@ -107,5 +107,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 @pytest.fixture(scope="session", autouse=True)
 def _imported() -> None:
     """Import torch and the trainer once, so that no case's time limit pays for the first import."""
+    import matplotlib.pyplot  # noqa: F401
+
     import inceptcost.cli  # noqa: F401
     import inceptcost.train.loop  # noqa: F401
