@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch.distributed.elastic.multiprocessing.errors import record
 from torch.utils.data import DistributedSampler
 
-from inceptcost.errors import InceptcostError
+from inceptcost.errors import InceptcostError, literal
 from inceptcost.train import augment, ddp
 from inceptcost.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from inceptcost.train.config import TrainConfig, resume_changes, resume_settings
@@ -65,16 +65,17 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
         ddp.check_gpu_count(nproc)
     if config.batch_size % nproc:  # checked again per worker (an outer torchrun); here before any spawn
         raise TrainError(
-            f"--batch-size {config.batch_size} does not split evenly over {nproc} workers; use a multiple of {nproc}"
+            f"{{batch_size}} {config.batch_size} does not split evenly over {nproc} workers; use a multiple of {nproc}",
+            settings=True,
         )
     if nproc == 1:
         return run_worker(config, device, reporter_factory)
     results = ddp.launch_local(nproc, _elastic_worker, config, device, reporter_factory)
     errors = [results[r] for r in sorted(results) if "error" in results[r]]
     if errors:  # the same class as in the worker, so callers can tell a diverged run from bad input
-        raise {"diverged": DivergedError, "interrupted": Interrupted}.get(errors[0]["kind"], TrainError)(
-            errors[0]["error"]
-        )
+        first = errors[0]
+        kind = {"diverged": DivergedError, "interrupted": Interrupted}.get(first["kind"], TrainError)
+        raise kind(first["error"], **first["fields"])
     return results[0]["summary"]
 
 
@@ -83,8 +84,9 @@ def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
     try:
         return {"summary": run_worker(config, device, reporter_factory)}
     except InceptcostError as exc:  # expected errors go back as data, not as a worker crash
+        fields = {k: getattr(exc, k) for k in ("file", "line", "where", "hint", "settings")}
         kind = "diverged" if isinstance(exc, DivergedError) else "interrupted" if isinstance(exc, Interrupted) else ""
-        return {"error": str(exc), "kind": kind}
+        return {"error": exc.message, "fields": fields, "kind": kind}
 
 
 def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
@@ -178,13 +180,15 @@ class Trainer:
         world, batch = ctx.world_size, config.batch_size
         if batch % world:
             raise TrainError(
-                f"--batch-size {batch} does not split evenly over {world} workers; use a multiple of {world}"
+                f"{{batch_size}} {batch} does not split evenly over {world} workers; use a multiple of {world}",
+                settings=True,
             )
         self.local_batch = batch // world
         full = self.data.train_x.shape[0] // batch
         if full == 0:
             raise TrainError(
-                f"--batch-size {batch} is larger than the training set ({self.data.train_x.shape[0]} images)"
+                f"{{batch_size}} {batch} is larger than the training set ({self.data.train_x.shape[0]} images)",
+                settings=True,
             )
         self.steps_per_epoch = min(full, config.steps_per_epoch or full)
         self.amp = config.amp if config.amp is not None else ctx.device.type == "cuda"
@@ -254,8 +258,9 @@ class Trainer:
             self._restore(load_checkpoint(self.checkpoint_path))
         elif self.checkpoint_path.exists():
             raise TrainError(
-                f"{self.run_dir} already holds a run (checkpoint.pt); pass --resume to continue "
-                "it or --out to start a new one"
+                f"{literal(self.run_dir)} already holds a run (checkpoint.pt); pass {{resume}} to continue "
+                "it or {out} to start a new one",
+                settings=True,
             )
         if self.ctx.is_main:
             write_yaml(self.run_dir / "config.yaml", self._config_record())
@@ -346,7 +351,7 @@ class Trainer:
             write_json(self.run_dir / "summary.json", self._summary("running"))
         self.reporter.end_epoch(row)
         if epoch + 1 < cfg.epochs and self._stopping():
-            raise Interrupted(self._interrupted_message())
+            raise Interrupted(self._interrupted_message(), settings=True)
 
     def _stopping(self) -> bool:
         """Whether any worker was asked to stop (every worker calls this at the same steps)."""
@@ -359,7 +364,7 @@ class Trainer:
         self._check_finite(epoch, weights=True)
         self.sums.t[5] += time.perf_counter() - t0
         self._save()
-        raise Interrupted(self._interrupted_message())
+        raise Interrupted(self._interrupted_message(), settings=True)
 
     def _interrupted_message(self) -> str:
         where = (
@@ -367,7 +372,9 @@ class Trainer:
             if self.step_in_epoch
             else f"after epoch {self.epoch}"
         )
-        return f"interrupted {where}; saved {self.checkpoint_path}; continue with the same command and --resume"
+        return (
+            f"interrupted {where}; saved {literal(self.checkpoint_path)}; continue with the same command and {{resume}}"
+        )
 
     def _augmented(self, idx: torch.Tensor, epoch: int, step: int) -> torch.Tensor:
         ctx = self.ctx
@@ -427,8 +434,9 @@ class Trainer:
         if bad == 0:
             return
         where = (
-            f"the last good checkpoint {self.checkpoint_path} is kept; continue it with a lower learning rate: "
-            f"--resume --lr {self.recipe.lr / 10:g} --allow-change lr (or --grad-clip 1 --allow-change grad_clip)"
+            f"the last good checkpoint {literal(self.checkpoint_path)} is kept; continue it with a lower learning "
+            f"rate: {{resume}} {{lr}} {self.recipe.lr / 10:g} {{allow_change}} lr (or {{grad_clip}} 1 "
+            "{allow_change} grad_clip)"
             if self.checkpoint_path.exists()
             else "no checkpoint was written yet"
         )
@@ -436,7 +444,8 @@ class Trainer:
             write_json(self.run_dir / "summary.json", self._summary("diverged"))
         raise DivergedError(
             f"loss became NaN or infinite in epoch {epoch + 1} (by step {self.step_in_epoch}, "
-            f"lr {self.optimizer.param_groups[0]['lr']:.4g}); training stopped and {where}"
+            f"lr {self.optimizer.param_groups[0]['lr']:.4g}); training stopped and {where}",
+            settings=True,
         )
 
     # --- checkpoints -----------------------------------------------------------------------------------------
@@ -476,8 +485,9 @@ class Trainer:
                     for k in refused
                 )
                 raise CheckpointError(
-                    f"--resume: {self.run_dir} was started with other settings: {shown}; pass "
-                    f"--allow-change {','.join(refused)} to continue with the new ones, or --out to start a new run"
+                    f"{{resume}}: {literal(self.run_dir)} was started with other settings: {literal(shown)}; pass "
+                    f"{{allow_change}} {','.join(refused)} to continue with the new ones, or {{out}} to start a new run",
+                    settings=True,
                 )
             # The optimizer's and scheduler's states hold the hyper-parameters they were built with: keep the
             # recipe's (an allowed change of lr, momentum or weight decay takes effect) and recompute this

@@ -80,7 +80,7 @@ SUMMARIES: dict[str, tuple[bytes, str]] = {
     "not JSON": (b"{spec: tiny", "cannot read summary.json"),
     "not UTF-8": (b'{"spec": "caf\xe9"}', "cannot read summary.json"),
     "empty": (b"", "cannot read summary.json"),
-    "missing top-1": (json.dumps({"spec": "tiny", "macs": 5}).encode(), "lacks best_top1"),
+    "missing top-1": (json.dumps({"spec": "tiny", "macs": 5}).encode(), "lacks best_val_top1"),
     "huge": (b" " * ((1 << 20) + 1) + b"{}", "larger than"),
 }
 
