@@ -51,6 +51,10 @@ class BenchConfig:
             value = getattr(self, name)
             if value is not None and not (0 < value < math.inf):  # NaN fails too
                 raise InceptcostError(f"{flag} must be a positive finite number, got {value}")
+        if self.compile:
+            from ..nn import require_compiler
+
+            require_compiler()
         return self
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ import typer
 
 from ..errors import InceptcostError
 from ..io import emit, write_atomic
-from .common import DEFAULT_SPEC, Format, SpecArg, parse_budget, user_errors
+from .common import DEFAULT_SPEC, Format, SpecArg, check_out, parse_budget, user_errors
 from .views import console, table
 
 
@@ -32,12 +34,20 @@ def sweep(
     from ..quantities import human
 
     with user_errors():
+        check_out(out, spec)
         s = load_spec(spec)
         records = run_sweep(s, parse_widths(width))
         if format is Format.json:
             emit(json.dumps({"spec": str(spec), "variants": records}, indent=2), out)
             return
-        if out is not None:  # a file gets a markdown table
+        if format is Format.csv:
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+            emit(buf.getvalue(), out)
+            return
+        if format is Format.md or out is not None:  # a file gets a markdown table
             lines = ["| width | params | MACs | aux params | budget |", "|---:|---:|---:|---:|:-:|"]
             for r in records:
                 lines.append(
@@ -73,6 +83,7 @@ def fit(
     from ..quantities import human
 
     with user_errors():
+        check_out(out, spec)
         s = load_spec(spec)
         limit = parse_budget(budget) if budget is not None else s.budget_macs
         if limit is None:

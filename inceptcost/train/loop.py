@@ -56,6 +56,10 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
     returns the Reporter used on rank 0; the default prints one plain line per epoch.
     """
     config = config.validate()
+    if config.compile:
+        from inceptcost.nn import require_compiler
+
+        require_compiler()
     if ddp.under_torchrun():  # an outer torchrun started us: join its group as one worker
         summary = run_worker(config, ddp.resolve_device(config.device), reporter_factory)
         return summary if os.environ.get("RANK", "0") == "0" else None
@@ -176,6 +180,7 @@ class Trainer:
         self.costs = summarize(compile_graph(self.spec))
         self.run_dir = config.run_dir(self.spec.name)
         self.checkpoint_path = self.run_dir / CHECKPOINT
+        _check_run_dir(self.run_dir)
 
         world, batch = ctx.world_size, config.batch_size
         if batch % world:
@@ -574,6 +579,30 @@ class Trainer:
             "channels_last": self.config.channels_last,
             "compile": self.config.compile,
         }
+
+
+def _check_run_dir(run_dir: Path) -> None:
+    """The run folder is a folder, or can be made as one, before the first epoch (nothing is created here)."""
+    from inceptcost.errors import OutputError
+
+    if run_dir.exists() and not run_dir.is_dir():
+        raise OutputError("is a file, not a run folder", file=str(run_dir), hint="give {out} a folder", settings=True)
+    existing = run_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(
+            f"cannot make the run folder under the file {literal(existing)}",
+            file=str(run_dir),
+            hint="give {out} a folder",
+            settings=True,
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write in {literal(existing)} (permission denied)",
+            file=str(run_dir),
+            hint="choose a writable folder",
+        )
 
 
 def _version() -> str:

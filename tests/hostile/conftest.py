@@ -105,9 +105,15 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _imported() -> None:
-    """Import torch and the trainer once, so that no case's time limit pays for the first import."""
+def _warm(tmp_path_factory) -> None:
+    """Import torch, matplotlib and the trainer's modules once (a trainer up to its checkpoint, which imports
+    torch's optimizers and compiler pieces), so that no case's time limit pays for a first import."""
     import matplotlib.pyplot  # noqa: F401
+    from typer.testing import CliRunner
 
-    import inceptcost.cli  # noqa: F401
-    import inceptcost.train.loop  # noqa: F401
+    from inceptcost.cli import app
+
+    folder = tmp_path_factory.mktemp("warm")
+    (folder / "tiny.yaml").write_text(TINY)
+    args = ["train", str(folder / "tiny.yaml"), "--device", "cpu", "--resume", "--out", str(folder / "run")]
+    assert "no checkpoint" in CliRunner().invoke(app, args).stderr
