@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from inceptcost.cli.common import flag
 from inceptcost.train import TrainConfig, train
 from inceptcost.train.checkpoint import load_checkpoint
 from inceptcost.train.errors import CheckpointError, DivergedError, TrainError
@@ -34,14 +35,15 @@ def run(tmp_path):
 
 def test_a_changed_spec_is_refused_even_with_the_same_name(run):
     run.spec.write_text(run.spec.read_text().replace("out: 8}", "out: 16}"))
-    with pytest.raises(CheckpointError, match=r"spec .*tiny.yaml \(content changed\).*--allow-change spec"):
+    with pytest.raises(CheckpointError) as err:
         train(run())
+    assert re.search(r"spec .*tiny.yaml \(content changed\).*--allow-change spec", err.value.shown(flag))
 
 
 def test_each_changed_field_is_named(run):
     with pytest.raises(CheckpointError) as err:
         train(run(seed=3, recipe=Recipe(lr=0.01, label_smoothing=0.1)))
-    message = str(err.value)
+    message = err.value.shown(flag)  # as the command line prints it
     for part in (
         "seed 0 -> 3",
         "lr 0.05 -> 0.01",
@@ -85,14 +87,24 @@ def test_allow_change_names_are_checked(run):
 
 def test_the_advice_after_a_diverged_run_works(tmp_path):
     spec = write_tiny_spec(tmp_path, aux=False)
-    common = dict(spec=str(spec), data="digits", epochs=2, batch_size=32, device="cpu", out=str(tmp_path / "r"))
-    with pytest.raises(DivergedError) as err:
-        train(TrainConfig(**common, steps_per_epoch=10, save_every=1, log_every=1, recipe=Recipe(lr=1e8)))
-    advice = re.search(r"--resume --lr (\S+) --allow-change lr", str(err.value))
-    assert advice, str(err.value)
-    assert float(advice.group(1)) < 1e8
+    common = dict(spec=str(spec), data="digits", epochs=3, batch_size=32, device="cpu", steps_per_epoch=5)
+    common["out"] = str(tmp_path / "r")
+    train(TrainConfig(**{**common, "epochs": 1}))  # a good epoch: the checkpoint to fall back on
+    with pytest.raises(DivergedError) as err:  # then a learning rate far too high
+        train(TrainConfig(**common, resume=True, allow_change=("lr",), log_every=1, recipe=Recipe(lr=1e30)))
+    advice = re.search(r"--resume --lr (\S+) --allow-change lr", err.value.shown(flag))
+    assert advice, err.value.shown(flag)
+    assert float(advice.group(1)) < 1e30
     # The advice's flags, with a learning rate low enough for this net: the run continues and completes.
-    summary = train(
-        TrainConfig(**common, steps_per_epoch=10, resume=True, allow_change=("lr",), recipe=Recipe(lr=0.01))
-    )
-    assert summary["status"] == "completed"
+    summary = train(TrainConfig(**common, resume=True, allow_change=("lr",), recipe=Recipe(lr=0.01)))
+    assert summary["status"] == "completed" and summary["epochs"] == 3
+
+
+def test_the_command_line_names_the_flag_and_takes_it(cli, tmp_path):
+    spec = write_tiny_spec(tmp_path, aux=False)
+    args = ["train", spec, "--device", "cpu", "--steps-per-epoch", "1", "--batch-size", "32", "--out", tmp_path / "r"]
+    assert cli(*args, "--epochs", "1").exit_code == 0
+    refused = cli(*args, "--epochs", "2", "--resume", "--lr", "0.01")
+    assert refused.exit_code == 2 and "lr 0.05 -> 0.01" in refused.stderr and "--allow-change lr" in refused.stderr
+    done = cli(*args, "--epochs", "2", "--resume", "--lr", "0.01", "--allow-change", "lr")
+    assert done.exit_code == 0, done.stderr
