@@ -262,3 +262,19 @@ def test_one_gpu_bf16_channels_last(tmp_path, tiny_spec, compile):
     assert summary["amp"] == "bf16" and summary["device_type"] == "cuda" and summary["images_per_s"] > 0
     state = load_checkpoint(tmp_path / "r" / "checkpoint.pt")
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_a_run_compiles_its_spec_once(tmp_path, tiny_spec, monkeypatch):
+    import inceptcost
+    import inceptcost.graph.compile as compile_module
+    import inceptcost.graph.model as model_module
+
+    calls = []
+    real = compile_module.compile_graph
+    for module in (inceptcost, compile_module, model_module):  # every name it is reached by
+        monkeypatch.setattr(module, "compile_graph", lambda spec: calls.append(spec.name) or real(spec))
+    config = TrainConfig(
+        spec=str(tiny_spec), data="digits", batch_size=32, device="cpu", epochs=1, steps_per_epoch=1, out=str(tmp_path)
+    )
+    train(config)
+    assert len(calls) == 1
