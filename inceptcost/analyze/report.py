@@ -18,12 +18,13 @@ import networkx as nx
 from ..graph.compile import compile_graph
 from ..quantities import human
 from ..spec import TABLE_COLUMNS, load_spec
+from ..text import shape_text, short_word
 from .budget import Budget, budget_verdict
 from .claims import Claim, claims
 from .costs import RowCost, row_costs, summarize
 from .memory import Memory, memory
 from .printed import CLOSE, OFF, mib
-from .table import shape_text, table_records
+from .table import table_records
 from .verify import RowCheck, SelfCheck, check_row, paper_values, self_check
 
 SHORT_HEADERS = {"1x1": "1x1", "3x3reduce": "3x3r", "3x3": "3x3", "5x5reduce": "5x5r", "5x5": "5x5", "poolproj": "proj"}
@@ -177,18 +178,9 @@ def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
     if rc.row.kind == "parallel":
         return "inception" if rc.row.columns else "module"
     op = graph.nodes[rc.row.output]["op"]
-    word = {
-        "conv": "conv",
-        "maxpool": "max",
-        "avgpool": "avg",
-        "adaptive_avgpool": "gap",
-        "lrn": "LRN",
-        "linear": "linear",
-        "flatten": "flatten",
-    }.get(op, op)
     if op == "dropout":
-        return f"drop {graph.nodes[rc.row.output]['args']['p']:.0%}"
-    return f"{word} {rec['patch']}".strip()
+        return f"{short_word(op)} {graph.nodes[rc.row.output]['args']['p']:.0%}"
+    return f"{short_word(op)} {rec['patch']}".strip()
 
 
 def _mark(grade: str | None) -> str:
