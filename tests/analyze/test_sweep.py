@@ -5,6 +5,7 @@ import sys
 import time
 
 import pytest
+from support import ROOT
 from typer.testing import CliRunner
 
 from inceptcost import compile_graph, load_spec, summarize
@@ -13,7 +14,7 @@ from inceptcost.analyze.sweep import Sweep, fit, parse_widths, round_width, scal
 from inceptcost.cli import app
 from inceptcost.errors import CheckFailed, InceptcostError
 
-from .conftest import ROOT, SPECS
+SPECS = ROOT / "specs"
 
 SHIPPED = sorted(SPECS.glob("*.yaml"))
 
