@@ -19,6 +19,7 @@ import networkx as nx
 from .. import layers, shapes
 from ..errors import ShapeError
 from ..spec import Node, Spec
+from ..text import shape_text
 
 
 @dataclass
@@ -145,7 +146,7 @@ class _Compiler:
     ) -> None:
         """The main net and each aux head must end in one score per class."""
         if len(shape) != 1:
-            message = f"ends in a {'x'.join(map(str, shape))} feature map"
+            message = f"ends in a {shape_text(shape)} feature map"
             if what == "the network":
                 message += ", not a vector of class scores"
             raise ShapeError(f"{what} {message}", file=self.spec.file, line=line, where=where, hint=flat_hint)

@@ -126,6 +126,7 @@ def test_unknown_device_has_no_peak():
     assert peaks.detect("Intel Xeon") is None
 
 
+@pytest.mark.slow
 def test_gpu_script_runs_on_cpu(small_spec, tmp_path):
     env = {
         **os.environ,
