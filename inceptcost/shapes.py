@@ -3,7 +3,7 @@
 
 `resolve` fills in what a layer leaves to its input or to the spec (a depthwise conv's width and groups, a
 linear's class count); `infer` applies the kind's shape rule, refuses a collapsed map and applies its cost
-rule; `concat` is the rule of a parallel module's filter concatenation. Each raises `layers.ShapeProblem`
+rule; `concat_shape` is the rule of a parallel module's filter concatenation. Each raises `layers.ShapeProblem`
 (message and fix); the caller adds the file, line and layer.
 """
 
@@ -37,7 +37,7 @@ def infer(kind: str, args: dict, shape: Shape) -> tuple[Shape, Cost]:
     return out, rule.cost(args, shape, out)
 
 
-def concat(outs: list[tuple[str, Shape]]) -> Shape:
+def concat_shape(outs: list[tuple[str, Shape]]) -> Shape:
     """The shape of named branch outputs concatenated along channels."""
     for branch, shape in outs:
         if len(shape) != 3:

@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import layers, shapes
 from ..errors import CheckFailed, InceptcostError, ShapeError
 from ..graph.compile import compile_graph
+from ..layers import ShapeProblem
+from ..shapes import concat_shape, infer, resolve
 from ..spec import Node, Spec
 from .costs import COST_FIELDS
 
@@ -154,12 +155,12 @@ class Sweep:
             return shape
         try:
             if kind == "parallel":
-                return shapes.concat([(b.name, self._walk(b, shape, width, sums)) for b in node.children])
+                return concat_shape([(b.name, self._walk(b, shape, width, sums)) for b in node.children])
             args = node.args
             if kind == "conv" or kind == "linear":
-                args = shapes.resolve(kind, {**args, "out": self._out(node, width)}, shape, self.base.classes)
-            out, c = shapes.infer(kind, args, shape)
-        except layers.ShapeProblem:
+                args = resolve(kind, {**args, "out": self._out(node, width)}, shape, self.base.classes)
+            out, c = infer(kind, args, shape)
+        except ShapeProblem:
             raise _Problem from None
         sums[0] += c.weights
         sums[1] += c.biases

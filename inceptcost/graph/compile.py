@@ -16,8 +16,9 @@ from typing import Any
 
 import networkx as nx
 
-from .. import layers, shapes
 from ..errors import ShapeError
+from ..layers import ShapeProblem
+from ..shapes import concat_shape, infer, resolve
 from ..spec import Node, Spec
 from ..text import shape_text
 
@@ -72,8 +73,8 @@ class _Compiler:
             outs.append((branch.name, out, out_shape))
             entries.append(entry)
         try:
-            out_shape = shapes.concat([(b, o) for b, _, o in outs])
-        except layers.ShapeProblem as exc:
+            out_shape = concat_shape([(b, o) for b, _, o in outs])
+        except ShapeProblem as exc:
             raise self.fail(str(exc), node, full, exc.hint) from None
         concat = f"{full}.concat"
         self.added.append(concat)
@@ -98,9 +99,9 @@ class _Compiler:
 
     def op(self, node: Node, full: str, src: str, shape: tuple, ctx: dict) -> tuple[str, tuple, tuple]:
         try:
-            args = shapes.resolve(node.kind, dict(node.args), shape, self.spec.classes)
-            out_shape, cost = shapes.infer(node.kind, args, shape)
-        except layers.ShapeProblem as exc:
+            args = resolve(node.kind, dict(node.args), shape, self.spec.classes)
+            out_shape, cost = infer(node.kind, args, shape)
+        except ShapeProblem as exc:
             raise self.fail(str(exc), node, full, exc.hint) from None
         self.added.append(full)
         self.g.add_node(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import layers
+from ...layers import KINDS
 from ...quantities import human
 from ...text import op_title, shape_text
 
@@ -113,7 +113,7 @@ def node_label(a: dict, detail: bool) -> str:
 
 def node_attrs(a: dict, top: int, detail: bool = False, aux: bool = False) -> dict[str, Any]:
     """An IR node's drawing: its kind's style from `layers.KINDS`, its label, tooltip and MACs fill."""
-    kind = layers.KINDS.get(a["op"])
+    kind = KINDS.get(a["op"])
     style: dict[str, Any] = dict(kind.style) if kind else {"shape": "box", "style": "rounded,filled"}
     style["style"] = ",".join(sorted({*style.get("style", "").split(","), "filled"} - {""}))
     if aux:
