@@ -77,14 +77,16 @@ def test_width_one_of_googlenet_is_googlenet():
 
 
 def test_sweep_is_fast():
+    """At least 1,000 variants per second of this process's CPU time (not wall time: other processes on a busy
+    machine do not count against it)."""
     s = Sweep(load_spec(SPECS / "googlenet.yaml"))
     widths = parse_widths("0.25:2.0:0.25") * 25
     best = 0.0
     for _ in range(3):
-        t = time.perf_counter()
+        t = time.process_time()
         for w in widths:
             s.costs(w)
-        best = max(best, len(widths) / (time.perf_counter() - t))
+        best = max(best, len(widths) / (time.process_time() - t))
     assert best >= 1000, f"{best:.0f} variants/s"
 
 
