@@ -105,7 +105,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _warm(tmp_path_factory) -> None:
+def _warm(tmp_path_factory):
     """Import torch, matplotlib and the trainer's modules once (a trainer up to its checkpoint, which imports
     torch's optimizers and compiler pieces), so that no case's time limit pays for a first import."""
     import matplotlib.pyplot  # noqa: F401
@@ -117,3 +117,12 @@ def _warm(tmp_path_factory) -> None:
     (folder / "tiny.yaml").write_text(TINY)
     args = ["train", str(folder / "tiny.yaml"), "--device", "cpu", "--resume", "--out", str(folder / "run")]
     assert "no checkpoint" in CliRunner().invoke(app, args).stderr
+    # typer rebuilds the click command from the function signatures on every invoke (about 0.4 s on a busy
+    # machine); the suite builds it once, as a real process does.
+    import typer.main
+    import typer.testing
+
+    built, original = typer.main.get_command(app), typer.testing._get_command
+    typer.testing._get_command = lambda given: built if given is app else original(given)
+    yield
+    typer.testing._get_command = original
