@@ -780,5 +780,48 @@ def fit(
             typer.echo(f"wrote {out}")
 
 
+# ---- time: predict, calibrate (issue 15) ----
+
+ProfileOpt = Annotated[
+    str, typer.Option("--profile", "-p", help="device profile: a file or a shipped name (h100, h200, a100, cpu)")
+]
+
+
+@app.command()
+def predict(
+    spec: SpecArg = DEFAULT_SPEC,
+    profile: ProfileOpt = "h100",
+    batch: Annotated[int, typer.Option("--batch", help="images per step")] = 32,
+    dtype: Annotated[str, typer.Option("--dtype", help="math and activation dtype: fp32, bf16, fp16")] = "fp32",
+    mode: Annotated[
+        BenchMode, typer.Option(help="train: forward + backward + SGD update; infer: forward")
+    ] = BenchMode.train,
+    aux: Annotated[bool, typer.Option("--aux", help="a training step also runs the aux heads")] = False,
+    device: Annotated[str | None, typer.Option(help="refuse a profile for another device kind (cpu or cuda)")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Predicted time per layer and per step from MACs, bytes moved and a device profile (no torch)."""
+    from . import compile_graph, load_spec
+    from .analyze.predict import predict as run_predict
+    from .analyze.predict_view import prediction_csv, prediction_markdown, prediction_view
+    from .analyze.profile import load_profile, resolve_profile
+
+    with user_errors():
+        prof = load_profile(resolve_profile(profile))
+        if device is not None:
+            prof.check_device(device)
+        p = run_predict(compile_graph(load_spec(spec)), prof, batch, dtype, mode.value, aux=aux)
+        if format is Format.json:
+            emit(json.dumps(p.as_dict(), indent=2), out)
+        elif format is Format.csv:
+            emit(prediction_csv(p), out)
+        elif format is Format.md:
+            cmd = f"inceptcost predict {spec} --profile {profile} --batch {batch} --dtype {dtype} --mode {mode.value}"
+            emit(prediction_markdown(p, cmd + (" --aux" if aux else "")), out)
+        else:
+            _print_views([prediction_view(p)], out)
+
+
 def main() -> None:
     app()
