@@ -823,5 +823,34 @@ def predict(
             _print_views([prediction_view(p)], out)
 
 
+@app.command()
+def calibrate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="profile file to write (YAML), e.g. profiles/mybox.yaml")],
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    quick: Annotated[bool, typer.Option("--quick", help="fewer shapes and rounds: seconds, not a minute")] = False,
+    threads: Annotated[int | None, typer.Option(help="CPU threads to pin (default: torch's)")] = None,
+    name: Annotated[str | None, typer.Option(help="profile name (default: DEVICE-calibrated)")] = None,
+) -> None:
+    """Fit a device profile on microbenchmarks (GEMM, conv, pool, norm, copy, per-op overhead)."""
+    import yaml
+
+    from .analyze.profile import parse_profile
+    from .bench.calibrate import calibrate as run_calibrate
+
+    with user_errors():
+        if out.suffix not in (".yaml", ".yml"):
+            raise InceptcostError("--out must end in .yaml", file=str(out))
+        data = run_calibrate(device, quick=quick, threads=threads, log=lambda m: typer.echo(m, err=True))
+        if name:
+            data["name"] = name
+        parse_profile(data, str(out))  # what is written must load back
+        head = f"# Calibrated by `inceptcost calibrate --device {device}{' --quick' if quick else ''}` on microbenchmarks only.\n"
+        write_atomic(out, head + yaml.safe_dump(data, sort_keys=False, width=110))
+        typer.echo(
+            f"wrote {out}: {data['device_name']}, peak {data['peak_tflops']} TFLOP/s, {data['bandwidth_gbs']} GB/s, "
+            f"overhead {data['overhead_us']['forward']}/{data['overhead_us']['backward']} us"
+        )
+
+
 def main() -> None:
     app()

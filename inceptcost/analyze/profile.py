@@ -86,6 +86,13 @@ class Profile:
         return {k: v for k, v in {**out, **self.extra}.items() if v is not None}
 
 
+def _line(m: Any, key: Any = None) -> int | None:
+    """The line of `key` in a mapping read from a file (None for a plain dict, e.g. a fresh calibration)."""
+    if key is None:
+        return getattr(m, "line", None)
+    return m.line_of(key) if hasattr(m, "line_of") else None
+
+
 def _number(value: Any, what: str, file: str, line: int | None, upper: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= upper):
         limit = "" if upper == math.inf else f" and at most {upper:g}"
@@ -96,7 +103,7 @@ def _number(value: Any, what: str, file: str, line: int | None, upper: float = m
 def _mapping(data: Any, key: str, file: str) -> Any:
     value = data[key]
     if not isinstance(value, dict):
-        raise ProfileError(f"'{key}' must be a mapping", file=file, line=data.line_of(key), hint=FIX)
+        raise ProfileError(f"'{key}' must be a mapping", file=file, line=_line(data, key), hint=FIX)
     return value
 
 
@@ -105,25 +112,25 @@ def parse_profile(data: Any, file: str) -> Profile:
         raise ProfileError("is not a device profile (expected a mapping of keys)", file=file, hint=FIX)
     unknown = [k for k in data if k not in REQUIRED + OPTIONAL]
     if unknown:
-        raise ProfileError(f"unknown key '{unknown[0]}'", file=file, line=data.line_of(unknown[0]), hint=FIX)
+        raise ProfileError(f"unknown key '{unknown[0]}'", file=file, line=_line(data, unknown[0]), hint=FIX)
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise ProfileError(f"missing '{missing[0]}'", file=file, hint=FIX)
     for key in ("name", "device_name"):
         if not isinstance(data[key], str) or not data[key]:
-            raise ProfileError(f"'{key}' must be text", file=file, line=data.line_of(key), hint=FIX)
+            raise ProfileError(f"'{key}' must be text", file=file, line=_line(data, key), hint=FIX)
     if data["device"] not in DEVICES:
         raise ProfileError(
             f"device kind {data['device']!r} is not one of {', '.join(DEVICES)}",
             file=file,
-            line=data.line_of("device"),
+            line=_line(data, "device"),
             hint=FIX,
         )
     if data["source"] not in SOURCES:
         raise ProfileError(
             f"source {data['source']!r} is not one of {', '.join(SOURCES)}",
             file=file,
-            line=data.line_of("source"),
+            line=_line(data, "source"),
             hint=FIX,
         )
     peaks = _mapping(data, "peak_tflops", file)
@@ -131,9 +138,9 @@ def parse_profile(data: Any, file: str) -> Profile:
     if bad or "fp32" not in peaks:
         what = f"unknown math kind '{bad[0]}'" if bad else "no fp32 entry"
         raise ProfileError(
-            f"peak_tflops: {what}", file=file, line=peaks.line_of(bad[0]) if bad else peaks.line, hint=FIX
+            f"peak_tflops: {what}", file=file, line=_line(peaks, bad[0]) if bad else _line(peaks), hint=FIX
         )
-    peak = {k: _number(v, f"peak_tflops.{k}", file, peaks.line_of(k)) for k, v in peaks.items()}
+    peak = {k: _number(v, f"peak_tflops.{k}", file, _line(peaks, k)) for k, v in peaks.items()}
     effs = _mapping(data, "efficiency", file)
     extra = [k for k in effs if k not in KINDS]
     absent = [k for k in KINDS if k not in effs]
@@ -142,22 +149,22 @@ def parse_profile(data: Any, file: str) -> Profile:
         raise ProfileError(
             f"efficiency: {what}",
             file=file,
-            line=effs.line_of(extra[0]) if extra else effs.line,
+            line=_line(effs, extra[0]) if extra else _line(effs),
             hint=f"kinds: {', '.join(KINDS)}",
         )
-    eff = {k: _number(effs[k], f"efficiency.{k}", file, effs.line_of(k), upper=1.0) for k in KINDS}
+    eff = {k: _number(effs[k], f"efficiency.{k}", file, _line(effs, k), upper=1.0) for k in KINDS}
     over = _mapping(data, "overhead_us", file)
     if sorted(over) != ["backward", "forward"]:
-        raise ProfileError("overhead_us needs exactly 'forward' and 'backward'", file=file, line=over.line, hint=FIX)
-    overhead = {k: _number(over[k], f"overhead_us.{k}", file, over.line_of(k), upper=1e6) for k in over}
+        raise ProfileError("overhead_us needs exactly 'forward' and 'backward'", file=file, line=_line(over), hint=FIX)
+    overhead = {k: _number(over[k], f"overhead_us.{k}", file, _line(over, k), upper=1e6) for k in over}
     threads = data.get("threads")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ProfileError(
-            f"threads must be a whole number >= 1, got {threads!r}", file=file, line=data.line_of("threads"), hint=FIX
+            f"threads must be a whole number >= 1, got {threads!r}", file=file, line=_line(data, "threads"), hint=FIX
         )
     versions = data.get("versions") or {}
     if not isinstance(versions, dict):
-        raise ProfileError("'versions' must be a mapping", file=file, line=data.line_of("versions"), hint=FIX)
+        raise ProfileError("'versions' must be a mapping", file=file, line=_line(data, "versions"), hint=FIX)
     return Profile(
         file=file,
         name=data["name"],
@@ -165,7 +172,7 @@ def parse_profile(data: Any, file: str) -> Profile:
         device_name=data["device_name"],
         source=data["source"],
         peak_tflops=peak,
-        bandwidth_gbs=_number(data["bandwidth_gbs"], "bandwidth_gbs", file, data.line_of("bandwidth_gbs")),
+        bandwidth_gbs=_number(data["bandwidth_gbs"], "bandwidth_gbs", file, _line(data, "bandwidth_gbs")),
         efficiency=eff,
         overhead_us=overhead,
         threads=threads,
