@@ -24,6 +24,8 @@ from .costs import RowCost, row_costs, summarize
 from .memory import Memory, memory
 from .printed import CLOSE, OFF, mib
 from .table import shape_text, table_records
+from .traffic import totals as traffic_totals
+from .traffic import traffic
 from .verify import RowCheck, SelfCheck, check_row, paper_values, self_check
 
 SHORT_HEADERS = {"1x1": "1x1", "3x3reduce": "3x3r", "3x3": "3x3", "5x5reduce": "5x5r", "5x5": "5x5", "poolproj": "proj"}
@@ -89,8 +91,31 @@ def analyze_spec(path: str | Path, budget: float | None = None, batch: int = 1, 
 # ---- JSON ----
 
 
+def _traffic_json(a: Analysis) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Bytes moved per Table-1 row and per node at the analysis' batch and dtype (training: with backward)."""
+    nodes = traffic(a.graph, a.memory.batch, a.memory.dtype, train=True)
+    per_row: dict[str, dict[str, Any]] = {}
+    for row in a.graph.graph["rows"]:
+        mine = [t for t in nodes if t.name in set(row.nodes)]
+        fwd = sum(t.read() + t.write() for t in mine)
+        per_row[row.name] = {
+            "bytes_forward": fwd,
+            "bytes_backward": sum(t.read(True) + t.write(True) for t in mine),
+            "intensity": sum(t.macs for t in mine) / fwd if fwd else None,
+        }
+    block = {
+        "batch": a.memory.batch,
+        "dtype": a.memory.dtype,
+        "units": "bytes for the whole batch; intensity = forward MACs per forward byte; backward of a training step",
+        "totals": traffic_totals(nodes),
+        "nodes": [t.as_dict() for t in nodes],
+    }
+    return per_row, block
+
+
 def to_json(a: Analysis) -> dict[str, Any]:
     t = a.totals
+    moved, traffic_block = _traffic_json(a)
     layers = []
     for rec, rc in zip(a.records, a.rows, strict=True):
         paper = rc.row.paper
@@ -108,6 +133,7 @@ def to_json(a: Analysis) -> dict[str, Any]:
                 "macs": rc.macs,
                 "other_ops": rc.other_ops,
                 "activation_bytes": a.memory.rows[rc.row.name]["output"],
+                **moved[rc.row.name],
                 "paper": None
                 if paper is None
                 else {
@@ -158,6 +184,7 @@ def to_json(a: Analysis) -> dict[str, Any]:
         },
         "claims": [c.as_dict() for c in a.claims],
         "memory": a.memory.as_dict(),
+        "traffic": traffic_block,
         "strict_failures": a.failed,
     }
 
