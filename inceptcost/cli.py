@@ -571,11 +571,15 @@ def _per_layer_table(result: dict, top: int = 25):
             f"{g['measured_ms']:.3f}",
             f"{g['roofline_ms']:.3f}" if g["roofline_ms"] is not None else "-",
         )
+    predicted = result.get("profile") is not None
     layers = Table(title=f"slowest {top} layers", title_justify="left", header_style="bold")
-    for head in ("layer", "op", "MACs", "measured ms", "roofline ms", "bound", "measured/roofline"):
-        layers.add_column(head, justify="left" if head in ("layer", "op", "bound") else "right")
+    heads = ["layer", "op", "MACs", "measured ms", "roofline ms", "bound", "measured/roofline"]
+    if predicted:
+        heads += ["predicted ms", "error", "predicted bound"]
+    for head in heads:
+        layers.add_column(head, justify="left" if head in ("layer", "op", "bound", "predicted bound") else "right")
     for r in sorted(result["layers"], key=lambda r: -r["measured_ms"])[:top]:
-        layers.add_row(
+        cells = [
             r["name"],
             r["op"],
             human(r["macs"]) if r["macs"] else "0",
@@ -583,6 +587,16 @@ def _per_layer_table(result: dict, top: int = 25):
             f"{r['roofline_ms']:.3f}" if r["roofline_ms"] is not None else "-",
             r["bound"] or "-",
             f"{r['measured_over_roofline']:.1f}x" if r["measured_over_roofline"] else "-",
+        ]
+        if predicted:
+            err = r["error"]
+            cells += [f"{r['predicted_ms']:.3f}", f"{err:+.0%}" if err is not None else "-", r["predicted_bound"]]
+        layers.add_row(*cells)
+    if predicted:
+        total = result["total_predicted_ms"] / result["total_measured_ms"] - 1
+        layers.caption = (
+            f"predicted {result['total_predicted_ms']:.2f} ms against measured {result['total_measured_ms']:.2f} ms"
+            f" over all layers ({total:+.0%}); profile {result['profile']}"
         )
     return by_op, layers
 
@@ -619,6 +633,9 @@ def bench(
     peak: Annotated[float | None, typer.Option(help="device peak TFLOP/s for MFU (overrides the table)")] = None,
     peak_bw: Annotated[float | None, typer.Option(help="device bandwidth GB/s for the roofline")] = None,
     aux: Annotated[bool, typer.Option("--aux", help="run aux heads in train mode (their MACs counted)")] = False,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="with --per-layer: device profile; prediction beside each row")
+    ] = None,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from . import load_spec
@@ -642,12 +659,18 @@ def bench(
             aux=aux,
         )
         s = load_spec(spec)
+        prof = None
+        if profile is not None:  # read and checked before the run, so that a bad one costs nothing
+            from .analyze.profile import load_profile, resolve_profile
+
+            prof = load_profile(resolve_profile(profile))
+            prof.check_device(device)
         rows = run_bench(s, cfg, compare=compare)
         layers = None
         if per_layer:
             from .bench.per_layer import per_layer as run_per_layer
 
-            layers = run_per_layer(s, cfg)
+            layers = run_per_layer(s, cfg, prof)
         console = _console()
         console.print(_bench_table(rows, f"bench {s.name} ({spec})"))
         console.print(
@@ -683,48 +706,121 @@ def tradeoff(
         typer.echo("wrote " + ", ".join(result["files"]))
 
 
+TimeOpt = Annotated[str | None, typer.Option("--time", help="time budget per step, e.g. 4ms (needs --profile)")]
+TimeProfileOpt = Annotated[str | None, typer.Option("--profile", help="device profile for predicted step time")]
+TimeBatchOpt = Annotated[int, typer.Option("--batch", help="images per step for predicted time")]
+TimeModeOpt = Annotated[BenchMode, typer.Option("--mode", help="predicted step: train or infer")]
+
+
+def _time_run(profile: str | None, batch: int, mode: BenchMode, time_budget: str | None):
+    """(TimeRun or None, budget ms or None) from the time options; --time without --profile is an error."""
+    from .analyze.predict import check_run
+    from .analyze.profile import load_profile, resolve_profile
+    from .analyze.time_budget import TimeRun, parse_duration
+
+    limit = parse_duration(time_budget) if time_budget is not None else None
+    if profile is None:
+        if limit is not None:
+            raise InceptcostError("--time needs a device profile", hint="add --profile h100 (or a calibrated file)")
+        return None, None
+    check_run(batch, "fp32", mode.value)
+    return TimeRun(load_profile(resolve_profile(profile)), batch, "fp32", mode.value), limit
+
+
 @app.command()
 def sweep(
     spec: SpecArg = DEFAULT_SPEC,
     width: Annotated[str, typer.Option(help="width grid start:stop:step (stop included) or a,b,c")] = "0.25:2.0:0.25",
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
+    time_budget: TimeOpt = None,
+    profile: TimeProfileOpt = None,
+    batch: TimeBatchOpt = 32,
+    mode: TimeModeOpt = BenchMode.train,
 ) -> None:
     """Static costs of width-scaled variants (channels x width, rounded to multiples of 8; classifier kept)."""
     from . import load_spec
     from .analyze.sweep import parse_widths
     from .analyze.sweep import sweep as run_sweep
+    from .analyze.time_budget import predicted_ms
     from .quantities import human
 
     with user_errors():
         s = load_spec(spec)
-        records = run_sweep(s, parse_widths(width))
+        run, limit = _time_run(profile, batch, mode, time_budget)
+        widths = parse_widths(width)
+        records = run_sweep(s, widths)
+        if run is not None:
+            for r, ms in zip(records, predicted_ms(s, widths, run), strict=True):
+                r["predicted_ms"] = ms
+                r["within_time"] = None if limit is None else ms <= limit
         if format is Format.json:
             emit(json.dumps({"spec": str(spec), "variants": records}, indent=2), out)
             return
         from rich.table import Table
 
         table = Table(title=f"{s.name} ({spec}): width sweep", title_justify="left", header_style="bold")
-        for head in ("width", "params", "MACs", "MACs (G)", "aux params", "budget"):
+        heads = ["width", "params", "MACs", "MACs (G)", "aux params", "budget"]
+        heads += ["predicted ms", "time budget"] if run is not None else []
+        for head in heads:
             table.add_column(head, justify="right")
         for r in records:
             verdict = "" if r["within_budget"] is None else ("within" if r["within_budget"] else "OVER")
-            table.add_row(
-                f"{r['width']:g}",
-                f"{r['params']:,}",
-                f"{r['macs']:,}",
-                human(r["macs"]),
-                f"{r['params_aux']:,}",
-                verdict,
-            )
+            cells = [f"{r['width']:g}", f"{r['params']:,}", f"{r['macs']:,}", human(r["macs"]), f"{r['params_aux']:,}"]
+            cells.append(verdict)
+            if run is not None:
+                timed = "" if r["within_time"] is None else ("within" if r["within_time"] else "OVER")
+                cells += [f"{r['predicted_ms']:.3f}", timed]
+            table.add_row(*cells)
+        if run is not None:
+            table.caption = f"predicted: {run.describe()}" + (f"; time budget {limit:g} ms" if limit else "")
         if out is None:
             _console().print(table)
         else:  # a file gets a markdown table
-            lines = ["| width | params | MACs | aux params | budget |", "|---:|---:|---:|---:|:-:|"]
+            timed = run is not None
+            lines = [
+                "| width | params | MACs | aux params | budget |" + (" predicted ms | time budget |" if timed else "")
+            ]
+            lines.append("|---:|---:|---:|---:|:-:|" + ("---:|:-:|" if timed else ""))
             for r in records:
                 verdict = "" if r["within_budget"] is None else ("within" if r["within_budget"] else "OVER")
-                lines.append(f"| {r['width']:g} | {r['params']:,} | {r['macs']:,} | {r['params_aux']:,} | {verdict} |")
+                line = f"| {r['width']:g} | {r['params']:,} | {r['macs']:,} | {r['params_aux']:,} | {verdict} |"
+                if timed:
+                    within = "" if r["within_time"] is None else ("within" if r["within_time"] else "OVER")
+                    line += f" {r['predicted_ms']:.3f} | {within} |"
+                lines.append(line)
             emit("\n".join(lines) + "\n", out)
+
+
+def _fit_time(spec: Path, s, width: str, out: Path | None, run, limit: float) -> None:
+    """`fit --time`: the widest variant whose predicted step time fits."""
+    from .analyze.spec_yaml import spec_to_yaml
+    from .analyze.sweep import parse_widths
+    from .analyze.time_budget import fit_time
+
+    record, fitted = fit_time(s, limit, parse_widths(width), run)
+    nxt = (
+        f"next width {record['next_width']:g} is predicted at {record['next_ms']:.3f} ms (over)"
+        if record["next_width"] is not None
+        else "the grid's widest width fits; widen --width to search further"
+    )
+    summary = (
+        f"{s.name}: width {record['width']:g} -> predicted {record['predicted_ms']:.3f} ms within {limit:g} ms"
+        f" ({record['run']}); {nxt}"
+    )
+    header = (
+        f"generated by `inceptcost fit {spec} --time {limit:g}ms --profile {run.profile.name} --batch {run.batch}`:"
+        f" {s.name} at width {record['width']:g}\n(conv/linear widths x{record['width']:g}, rounded to multiples of 8;"
+        f" classifier kept).\npredicted {record['predicted_ms']:.3f} ms per {run.describe()}."
+    )
+    text = spec_to_yaml(fitted, header)
+    if out is None:
+        sys.stdout.write(text)
+        typer.echo(summary, err=True)
+    else:
+        write_atomic(out, text)
+        typer.echo(summary)
+        typer.echo(f"wrote {out}")
 
 
 @app.command()
@@ -733,8 +829,12 @@ def fit(
     budget: Annotated[str | None, typer.Option(help="MAC budget like 0.5G (default: the spec's budget)")] = None,
     width: Annotated[str, typer.Option(help="width grid to search")] = "0.0625:4.0:0.0625",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write the fitted spec as YAML here")] = None,
+    time_budget: TimeOpt = None,
+    profile: TimeProfileOpt = None,
+    batch: TimeBatchOpt = 32,
+    mode: TimeModeOpt = BenchMode.train,
 ) -> None:
-    """The widest width-scaled variant whose MACs fit the budget; writes its spec (YAML)."""
+    """The widest width-scaled variant whose MACs (or, with --time, predicted step time) fit; writes its spec."""
     from . import load_spec
     from .analyze.spec_yaml import spec_to_yaml
     from .analyze.sweep import fit as run_fit
@@ -743,6 +843,12 @@ def fit(
 
     with user_errors():
         s = load_spec(spec)
+        run, limit = _time_run(profile, batch, mode, time_budget)
+        if limit is not None:
+            if budget is not None:
+                raise InceptcostError("give --budget or --time, not both")
+            _fit_time(spec, s, width, out, run, limit)
+            return
         if budget is not None:
             try:
                 limit = parse_count(budget)
@@ -780,7 +886,7 @@ def fit(
             typer.echo(f"wrote {out}")
 
 
-# ---- time: predict, calibrate (issue 15) ----
+# ---- time: predict, calibrate, time budgets (issue 15) ----
 
 ProfileOpt = Annotated[
     str, typer.Option("--profile", "-p", help="device profile: a file or a shipped name (h100, h200, a100, cpu)")

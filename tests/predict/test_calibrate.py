@@ -16,7 +16,9 @@ def test_calibrate_quick_then_predict(cli, tmp_path):
     assert r.exit_code == 0, r.stderr
     text = out.read_text()
     assert "source: calibrated" in text and "torch:" in text and "date:" in text
-    p = cli("predict", ROOT / "specs/variant.yaml", "--profile", out, "--batch", "4", "--format", "json", "--device", "cpu")
+    p = cli(
+        "predict", ROOT / "specs/variant.yaml", "--profile", out, "--batch", "4", "--format", "json", "--device", "cpu"
+    )
     assert p.exit_code == 0, p.stderr
     d = json.loads(p.stdout)
     assert d["profile"]["source"] == "calibrated" and d["step_ms"] > 0
