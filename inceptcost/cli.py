@@ -689,23 +689,6 @@ def bench(
                     write_atomic(out.with_suffix(".layers.csv"), _rows_csv(layers["layers"]))
 
 
-@app.command()
-def tradeoff(
-    runs: Annotated[list[Path], typer.Argument(help="run folders (reports/runs/NAME) or their summary.json")],
-    out_dir: Annotated[Path, typer.Option("--out-dir", help="where the table and plot go")] = Path("reports"),
-    stem: Annotated[str, typer.Option(help="file name stem")] = "tradeoff",
-) -> None:
-    """Best top-1 against MACs over training runs: table (md/csv/json) and plot (png/svg), Pareto frontier."""
-    from .bench.tradeoff import write_tradeoff
-
-    with user_errors():
-        result = write_tradeoff(runs, out_dir, stem=stem, writer=write_atomic)
-        sys.stdout.write(Path(result["files"][0]).read_text())
-        pareto = [r["run"] for r in result["runs"] if r["pareto"]]
-        typer.echo(f"Pareto-optimal: {', '.join(pareto)}")
-        typer.echo("wrote " + ", ".join(result["files"]))
-
-
 TimeOpt = Annotated[str | None, typer.Option("--time", help="time budget per step, e.g. 4ms (needs --profile)")]
 TimeProfileOpt = Annotated[str | None, typer.Option("--profile", help="device profile for predicted step time")]
 TimeBatchOpt = Annotated[int, typer.Option("--batch", help="images per step for predicted time")]
@@ -725,6 +708,29 @@ def _time_run(profile: str | None, batch: int, mode: BenchMode, time_budget: str
         return None, None
     check_run(batch, "fp32", mode.value)
     return TimeRun(load_profile(resolve_profile(profile)), batch, "fp32", mode.value), limit
+
+
+@app.command()
+def tradeoff(
+    runs: Annotated[list[Path], typer.Argument(help="run folders (reports/runs/NAME) or their summary.json")],
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="where the table and plot go")] = Path("reports"),
+    stem: Annotated[str, typer.Option(help="file name stem")] = "tradeoff",
+    x: Annotated[
+        str, typer.Option("--x", help="x axis: macs, measured (ms/image) or predicted (needs --profile)")
+    ] = "macs",
+    profile: TimeProfileOpt = None,
+    batch: TimeBatchOpt = 32,
+) -> None:
+    """Best top-1 against MACs (or step time) over training runs: table and plot, Pareto frontier."""
+    from .bench.tradeoff import write_tradeoff
+
+    with user_errors():
+        run, _ = _time_run(profile, batch, BenchMode.train, None)
+        result = write_tradeoff(runs, out_dir, stem=stem, writer=write_atomic, x=x, time_run=run)
+        sys.stdout.write(Path(result["files"][0]).read_text())
+        pareto = [r["run"] for r in result["runs"] if r["pareto"]]
+        typer.echo(f"Pareto-optimal: {', '.join(pareto)}")
+        typer.echo("wrote " + ", ".join(result["files"]))
 
 
 @app.command()
