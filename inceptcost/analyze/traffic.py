@@ -19,8 +19,9 @@ element). E = batch x elements of a tensor, W = the op's parameters (weights, bi
   mask. Backward reads the gradient and the mask, writes the gradient. Flatten is a view (no kernel).
 - A tensor read by k > 1 ops gets k gradients in backward, summed by k - 1 additions (each reads two
   gradients, writes one); they are charged to the op that produced the tensor.
-- Optimizer (SGD with momentum, fp32): per parameter tensor one momentum update (reads momentum and gradient,
-  writes momentum) and one weight update (reads weight and momentum, writes weight).
+- Optimizer (SGD with momentum, fp32), one parameter tensor at a time as PyTorch runs it on CPU: the momentum
+  is scaled (reads and writes it), the gradient added (reads momentum and gradient, writes momentum), and the
+  weight updated (reads weight and momentum, writes weight): 3 kernels per tensor.
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ def optimizer_kernels(graph: nx.DiGraph, aux: bool = False) -> list[Kernel]:
     out = []
     for n in param_tensors(graph, aux):
         b = n * PARAM_BYTES
-        out += [Kernel("eltwise", 0, 2 * b, b), Kernel("eltwise", 0, 2 * b, b)]
+        out += [Kernel("eltwise", 0, b, b), Kernel("eltwise", 0, 2 * b, b), Kernel("eltwise", 0, 2 * b, b)]
     return out
 
 

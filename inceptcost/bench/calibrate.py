@@ -166,6 +166,18 @@ def _calls_for(sync, fn, min_s: float) -> int:
     return max(1, min(10_000, int(min_s / once)))
 
 
+def cpu_name() -> str:
+    """The processor's model name (Linux), else what the platform module knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
 def _wls_inverse_rate(points: list[tuple[float, float]]) -> float:
     """a minimizing sum(((t - a w) / t)^2): time per unit of work, relative error weighted."""
     num = sum(w / t for w, t in points if t > 0)
@@ -299,7 +311,11 @@ def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = No
         full = (compute_peak * 1e12) if base in COMPUTE_KINDS else bandwidth * 1e9
         eff[k] = round(min(max(rates[k] / full, 1e-4), 1.0), 5)
     macs_rate = 1 / _wls_inverse_rate(macs_points)
-    name = device_name(torch, dev)
+    name = (
+        device_name(torch, dev)
+        if cuda
+        else f"{cpu_name()} ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+    )
     return {
         "name": f"{dev.type}-calibrated",
         "device": dev.type,

@@ -63,7 +63,7 @@ def test_a_training_step_adds_backward_loss_and_optimizer(write_spec):
     assert [r.name for r in train.rows][-2:] == ["loss", "optimizer"]
     assert train.step_ms > 2 * infer.step_ms
     opt = train.rows[-1]
-    assert opt.kernels == 2 * 5  # conv1 weight, bn weight, bn bias, linear weight, bias
+    assert opt.kernels == 3 * 5  # conv1 weight, bn weight, bn bias, linear weight, bias
 
 
 def test_shipped_datasheet_profiles_load_and_order_by_bandwidth():
