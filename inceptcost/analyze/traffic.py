@@ -5,11 +5,13 @@ a batch, with their multiply-adds and the bytes they read and write in the run's
 element). E = batch x elements of a tensor, W = the op's parameters (weights, biases, norm affine).
 
 - conv unit: conv reads E_in + W, writes E_out. Its epilogue runs as separate kernels, each reading and
-  writing E_out: batch norm (in training it reads E_out twice: statistics, then normalization), LRN, the
+  writing E_out: batch norm (in training it reads E_out twice: statistics, then normalization), the
   activation (in place). Backward: the activation reads its output and the gradient and writes a gradient;
-  batch norm and LRN read the saved tensor and the gradient and write a gradient; the conv reads the saved
+  batch norm reads the saved tensor and the gradient and writes a gradient; the conv reads the saved
   input, the output gradient and W, and writes the input gradient and the weight gradient (2 x MACs). The
   first layer does not compute an input gradient (the image needs none).
+- LRN (alone or in a conv unit) is composed by PyTorch of 7 kernels, each reading and writing E_out (the
+  final division reads two tensors); its backward of about 10, each reading two tensors and writing one.
 - linear: the same as a conv (one GEMM forward, two backward).
 - max pool: reads E_in, writes E_out (and, in training, int64 indices of E_out). Backward reads the output
   gradient (and the indices) and writes the input gradient E_in. Average and adaptive pools: no indices.
@@ -76,12 +78,23 @@ def _epilogue(args: dict, e_out: int, c: Ctx) -> tuple[list[Kernel], list[Kernel
         fwd.append(Kernel("bn", 0, (2 if c.train else 1) * e_out * s, e_out * s))
         bwd.append(Kernel("bn_bwd", 0, 2 * e_out * s, e_out * s))
     elif args.get("norm") == "lrn":
-        fwd.append(Kernel("lrn", 0, e_out * s, e_out * s))
-        bwd.append(Kernel("lrn_bwd", 0, 2 * e_out * s, e_out * s))
+        fwd += _lrn(e_out * s)
+        bwd += _lrn(e_out * s, backward=True)
     if args.get("activation", "none") != "none":
         fwd.append(Kernel("eltwise", 0, e_out * s, e_out * s))
         bwd.append(Kernel("eltwise_bwd", 0, 2 * e_out * s, e_out * s))
     return fwd, bwd
+
+
+LRN_FORWARD = 7  # x*x, pad, average over the channel window, *alpha, +k, **beta, x / that
+LRN_BACKWARD = 10  # autograd through those seven: two gradients of the division, pow, scale, pool, pad, x*x
+
+
+def _lrn(b: int, backward: bool = False) -> list[Kernel]:
+    """LRN as PyTorch composes it: elementwise and pooling kernels, each reading (backward: two) tensors."""
+    if backward:
+        return [Kernel("lrn_bwd", 0, 2 * b, b)] * LRN_BACKWARD
+    return [Kernel("lrn", 0, b, b)] * (LRN_FORWARD - 1) + [Kernel("lrn", 0, 2 * b, b)]
 
 
 def _gemm_pair(kind: str, a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[Kernel, Kernel]:

@@ -41,6 +41,7 @@ class Micro:
     fwd_work: int  # 2 x MACs for compute kinds, else bytes
     bwd_work: int
     macs: tuple[int, int]  # forward, backward
+    kernels: tuple[int, int]  # kernels of the kind per call, forward and backward (each pays the overhead)
 
 
 def _node(op: str, args: dict, in_shape: tuple) -> dict:
@@ -75,8 +76,8 @@ def _conv_args(out: int, k: int, stride: int = 1, groups: int = 1, **extra) -> d
     }
 
 
-def _work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, int]:
-    """(forward work, backward work, forward MACs, backward MACs) of `kind`'s kernels in this node."""
+def _work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, int, int, int]:
+    """Forward and backward work, MACs and kernel counts of `kind`'s kernels in this node."""
     e_in = batch * _prod(node["in_shape"])
     e_out = batch * _prod(node["out_shape"])
     fwd, bwd = RULES[node["op"]](node, Ctx(batch, size, True, True), e_in, e_out)
@@ -84,11 +85,11 @@ def _work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, 
 
     def total(ks, k):
         sel = [x for x in ks if x.kind == k]
-        return sum(2 * x.macs if compute else x.bytes for x in sel), sum(x.macs for x in sel)
+        return sum(2 * x.macs if compute else x.bytes for x in sel), sum(x.macs for x in sel), len(sel)
 
-    fw, fm = total(fwd, kind)
-    bw, bm = total(bwd, kind + "_bwd")
-    return fw, bw, fm, bm
+    fw, fm, nf = total(fwd, kind)
+    bw, bm, nb = total(bwd, kind + "_bwd")
+    return fw, bw, fm, bm, nf, nb
 
 
 def _prod(shape) -> int:
@@ -218,7 +219,7 @@ def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = No
     benches = []
     for label, kind, node in _plan(quick):
         fn, leaves = _module(torch, kind, node, dev, dtype)
-        fw, bw, fm, bm = _work(node, kind, BATCH, 4)
+        fw, bw, fm, bm, nf, nb = _work(node, kind, BATCH, 4)
         out = fn()
         grad = torch.ones_like(out)
 
@@ -227,7 +228,7 @@ def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = No
             for t in leaves:
                 t.grad = None
 
-        benches.append((Micro(label, kind, fw, bw, (fm, bm)), fn, both))
+        benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, both))
 
     def gemm(n, dt):
         a = torch.randn(n, n, device=dev, dtype=dt)
@@ -278,9 +279,9 @@ def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = No
     for i, (m, _, _) in enumerate(benches):
         t_f = med[f"f{i}"]
         t_b = med[f"b{i}"]
-        points[m.kind].append((m.fwd_work, max(t_f - o_fwd, 1e-9)))  # one module, one kernel of the kind
+        points[m.kind].append((m.fwd_work, max(t_f - m.kernels[0] * o_fwd, 1e-9)))
         if m.bwd_work:
-            points[m.kind + "_bwd"].append((m.bwd_work, max(t_b - o_bwd, 1e-9)))
+            points[m.kind + "_bwd"].append((m.bwd_work, max(t_b - m.kernels[1] * o_bwd, 1e-9)))
         if m.kind in COMPUTE_KINDS:
             macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
         records.append(

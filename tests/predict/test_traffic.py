@@ -61,10 +61,11 @@ def test_maxpool_saves_int64_indices_in_training(graph):
 
 
 def test_lrn_and_the_gradient_sum_of_a_tensor_read_four_times(graph):
-    t = by_name(graph, True)["norm1"]  # 128 elements, read by the module's 4 branches
-    assert rw(t) == (512, 512)
-    # lrn backward (reads 2 x 512, writes 512) + 3 additions of the branches' gradients (each 1024 / 512)
-    assert rw(t, True) == (1024 + 3 * 1024, 512 + 3 * 512)
+    t = by_name(graph, True)["norm1"]  # 128 elements = 512 B, read by the module's 4 branches
+    # PyTorch's composition: x*x, pad, window average, *alpha, +k, **beta (512 B in and out each), x / div
+    assert rw(t) == (6 * 512 + 2 * 512, 7 * 512) and len(t.forward) == 7
+    # 10 backward kernels (each reads 2 x 512, writes 512) + 3 additions of the branches' gradients (same)
+    assert rw(t, True) == (10 * 1024 + 3 * 1024, 10 * 512 + 3 * 512)
 
 
 def test_concat_copies_and_its_backward_is_views(graph):
