@@ -11,7 +11,8 @@ Fitted constants:
 - peak_tflops: the fastest square GEMM per dtype; bandwidth_gbs: the fastest of a large tensor copy and the
   memory-bound benchmarks (so that no efficiency exceeds 1);
 - efficiency per kernel kind: weighted least squares (relative error) of time - overhead = work / rate over
-  that kind's benchmarks, as a share of the peak (compute kinds, 2 x MACs) or of the bandwidth (bytes);
+  that kind's benchmarks, as a share of the peak (compute kinds, 2 x MACs) or of the bandwidth (bytes); a
+  benchmark whose time is over 80% fixed cost is left out of its kind's fit;
 - the MACs-only baseline: one rate, time = MACs / rate, by the same least squares over all conv and GEMM
   benchmarks, forward and backward (stored under `fit`, used by benchmarks/bench_predict.py).
 """
@@ -279,9 +280,11 @@ def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = No
     for i, (m, _, _) in enumerate(benches):
         t_f = med[f"f{i}"]
         t_b = med[f"b{i}"]
-        points[m.kind].append((m.fwd_work, max(t_f - m.kernels[0] * o_fwd, 1e-9)))
-        if m.bwd_work:
-            points[m.kind + "_bwd"].append((m.bwd_work, max(t_b - m.kernels[1] * o_bwd, 1e-9)))
+        # a point whose time is mostly fixed cost says little about the rate: it is left out of the fit
+        if t_f - m.kernels[0] * o_fwd > 0.2 * t_f:
+            points[m.kind].append((m.fwd_work, t_f - m.kernels[0] * o_fwd))
+        if m.bwd_work and t_b - m.kernels[1] * o_bwd > 0.2 * t_b:
+            points[m.kind + "_bwd"].append((m.bwd_work, t_b - m.kernels[1] * o_bwd))
         if m.kind in COMPUTE_KINDS:
             macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
         records.append(
