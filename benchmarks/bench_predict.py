@@ -93,7 +93,8 @@ def generated_specs(n: int, seed: int = 0) -> list[dict]:
         seen.add(key)
         specs.append(
             {
-                "name": f"gen{len(specs):02d}-{'naive' if naive else 'reduced'}-{size}px-d{depth}-w{width:g}-k{k3}{k5}-{norm}",
+                "name": f"gen{len(specs):02d}-{'naive' if naive else 'reduced'}-{size}px-s{stem_k}-d{depth}-w{width:g}"
+                f"-k{k3}{k5}-{norm}{'-lrn' if any(x['type'] == 'lrn' for x in layers) else ''}",
                 "input": f"{size}x{size}x3",
                 "classes": 100,
                 "defaults": {"activation": "relu", "bias": norm == "none", "norm": norm},
@@ -117,7 +118,7 @@ def load_nets(quick: bool, tmp: Path) -> list[tuple[str, object, tuple[int, ...]
     return nets
 
 
-def measure(cases, device: str, rounds: int, warmup: int, log) -> None:
+def measure(cases, device: str, rounds: int, warmup: int, log, clock=time.perf_counter) -> None:
     """Time one step of every case, round-robin; sets case['measured_ms'] (median) and case['spread']."""
     import torch
 
@@ -144,10 +145,10 @@ def measure(cases, device: str, rounds: int, warmup: int, log) -> None:
         for c in cases:
             models[c["net"]].train(c["mode"] == "train")
             sync()
-            t0 = time.perf_counter()
+            t0 = clock()
             c["step"]()
             sync()
-            c["times"].append((time.perf_counter() - t0) * 1e3)
+            c["times"].append((clock() - t0) * 1e3)
         log(f"round {r + 1}/{rounds}: {time.perf_counter() - t_round:.1f} s")
     for c in cases:
         c["median_ms"] = statistics.median(c["times"])
@@ -217,7 +218,8 @@ def report(result: dict) -> str:
         f"- profile: {result['profile']['name']} ({result['profile']['source']}, {result['profile']['date']}),"
         f" fitted on microbenchmarks only; MACs-only baseline: {result['macs_rate_gmacs']:.2f} GMAC/s, the same fit",
         f"- {len(result['cases'])} cases ({result['nets']} nets x 2-3 batch sizes, mode {result['mode']}),"
-        f" {result['rounds']} interleaved rounds after {result['warmup']} warm-up steps, {result['stat']} kept;"
+        f" {result['rounds']} interleaved rounds after {result['warmup']} warm-up steps, {result['stat']} kept"
+        f" ({result['clock']} clock);"
         f" median spread of the rounds {result['median_spread']:.0%}, worst {result['max_spread']:.0%}",
         "",
         "| | MAPE | within 10% | Spearman |",
@@ -253,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, help="measurement rounds (default 3 quick, 5 full)")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "reports")
     ap.add_argument(
+        "--clock",
+        default="wall",
+        choices=("wall", "cpu"),
+        help="cpu: the thread's CPU time, for calibration and nets alike (1 CPU thread on a machine shared with other jobs)",
+    )
+    ap.add_argument(
         "--stat",
         default="median",
         choices=("median", "min"),
@@ -261,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import torch
 
-    from inceptcost.bench.calibrate import calibrate
+    from inceptcost.bench.calibrate import CLOCKS, calibrate, check_clock
 
     if args.device == "cpu":
         torch.set_num_threads(args.threads)
@@ -274,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"error: {args.profile}: has no 'fit' (the MACs-only rate); calibrate a profile")
     else:
         log("calibrating on microbenchmarks ...")
-        data = calibrate(args.device, quick=args.quick, threads=args.threads if args.device == "cpu" else None)
+        threads = args.threads if args.device == "cpu" else None
+        data = calibrate(args.device, quick=args.quick, threads=threads, clock=args.clock)
         profile = parse_profile(data, f"calibrated now ({args.device})")
         (args.out_dir / f"predict-{args.device}-profile.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     macs_rate = profile.extra["fit"]["macs_only_gmacs_per_s"] * 1e9
@@ -299,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     log(f"measuring {len(cases)} cases ({len(nets)} nets) ...")
-    measure(cases, args.device, rounds, warmup=1 if args.quick else 2, log=log)
+    check_clock(args.clock, args.device, args.threads if args.device == "cpu" else None)
+    clock = CLOCKS[args.clock]
+    measure(cases, args.device, rounds, warmup=1 if args.quick else 2, log=log, clock=clock)
     for c in cases:
         c["measured_ms"] = c[f"{args.stat}_ms"]
     meas = [c["measured_ms"] for c in cases]
@@ -308,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd = "python benchmarks/bench_predict.py" + (" --quick" if args.quick else "")
     cmd += f" --device {args.device}" + (f" --threads {args.threads}" if args.device == "cpu" else "")
     cmd += f" --stat {args.stat}" if args.stat != "median" else ""
+    cmd += f" --clock {args.clock}" if args.clock != "wall" else ""
     spreads = sorted(c["spread"] for c in cases)
     result = {
         "command": cmd,
@@ -321,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         "nets": len(nets),
         "rounds": rounds,
         "stat": args.stat,
+        "clock": args.clock,
         "warmup": 1 if args.quick else 2,
         "median_spread": statistics.median(spreads),
         "max_spread": spreads[-1],

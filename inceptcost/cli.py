@@ -942,6 +942,10 @@ def calibrate(
     quick: Annotated[bool, typer.Option("--quick", help="fewer shapes and rounds: seconds, not a minute")] = False,
     threads: Annotated[int | None, typer.Option(help="CPU threads to pin (default: torch's)")] = None,
     name: Annotated[str | None, typer.Option(help="profile name (default: DEVICE-calibrated)")] = None,
+    clock: Annotated[
+        str,
+        typer.Option(help="wall, or cpu: the thread's CPU time (1 CPU thread; for a machine shared with other jobs)"),
+    ] = "wall",
 ) -> None:
     """Fit a device profile on microbenchmarks (GEMM, conv, pool, norm, copy, per-op overhead)."""
     import yaml
@@ -952,11 +956,13 @@ def calibrate(
     with user_errors():
         if out.suffix not in (".yaml", ".yml"):
             raise InceptcostError("--out must end in .yaml", file=str(out))
-        data = run_calibrate(device, quick=quick, threads=threads, log=lambda m: typer.echo(m, err=True))
+        data = run_calibrate(device, quick=quick, threads=threads, log=lambda m: typer.echo(m, err=True), clock=clock)
         if name:
             data["name"] = name
         parse_profile(data, str(out))  # what is written must load back
-        head = f"# Calibrated by `inceptcost calibrate --device {device}{' --quick' if quick else ''}` on microbenchmarks only.\n"
+        flags = f"--device {device}" + (" --quick" if quick else "") + (f" --threads {threads}" if threads else "")
+        flags += f" --clock {clock}" if clock != "wall" else ""
+        head = f"# Calibrated by `inceptcost calibrate {flags}` on microbenchmarks only.\n"
         write_atomic(out, head + yaml.safe_dump(data, sort_keys=False, width=110))
         typer.echo(
             f"wrote {out}: {data['device_name']}, peak {data['peak_tflops']} TFLOP/s, {data['bandwidth_gbs']} GB/s, "

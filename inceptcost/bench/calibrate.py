@@ -154,13 +154,24 @@ def _module(torch, kind: str, node: dict, device, dtype):
     return (lambda: mod(x)), [x, *mod.parameters()]
 
 
-def _timed(sync, fn: Callable[[], None], calls: int) -> float:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def check_clock(clock: str, device: str, threads: int | None) -> None:
+    """`cpu` (this thread's CPU time) measures one-thread CPU work apart from other jobs' share of the cores."""
+    if clock not in CLOCKS:
+        raise InceptcostError(f"unknown clock '{clock}'", hint="wall or cpu")
+    if clock == "cpu" and (device != "cpu" or threads != 1):
+        raise InceptcostError("--clock cpu needs --device cpu --threads 1", hint="or use --clock wall")
+
+
+def _timed(sync, fn: Callable[[], None], calls: int, clock=time.perf_counter) -> float:
     sync()
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(calls):
         fn()
     sync()
-    return (time.perf_counter() - t0) / calls
+    return (clock() - t0) / calls
 
 
 def _calls_for(sync, fn, min_s: float) -> int:
@@ -187,8 +198,11 @@ def _wls_inverse_rate(points: list[tuple[float, float]]) -> float:
     return num / den if den else 0.0
 
 
-def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = None, log=None) -> dict[str, Any]:
+def calibrate(
+    device: str = "cpu", quick: bool = False, threads: int | None = None, log=None, clock: str = "wall"
+) -> dict[str, Any]:
     """Run the microbenchmarks and return the profile as a plain dict (ready to dump as YAML)."""
+    check_clock(clock, device, threads)
     torch = _torch()
     dev = _device(torch, device)
     if threads is not None:
@@ -261,7 +275,7 @@ def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = No
     for r in range(rounds):
         say(f"round {r + 1}/{rounds}")
         for name, f in units:
-            times[name].append(_timed(sync, f, calls[name]))
+            times[name].append(_timed(sync, f, calls[name], CLOCKS[clock]))
     med = {k: statistics.median(v) for k, v in times.items()}
     spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in times.items() if statistics.median(v) > 0}
 
@@ -339,6 +353,7 @@ def calibrate(device: str = "cpu", quick: bool = False, threads: int | None = No
         "efficiency": eff,
         "fit": {
             "quick": quick,
+            "clock": clock,
             "rounds": rounds,
             "batch": BATCH,
             "macs_only_gmacs_per_s": round(macs_rate / 1e9, 4),
