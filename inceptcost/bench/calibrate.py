@@ -4,10 +4,12 @@ Each microbenchmark is one layer described as an IR node (layers.py's shape and 
 counted by the same traffic rules the predictor uses (analyze/traffic.py); it is run as the torch module the
 model builder makes for it. Timing: all benchmarks run round-robin (interleaved, so that a burst of load on
 a shared machine hits all alike), each round times enough calls to fill `min_s`, and the median over rounds
-is kept; a backward is timed alone, on a graph kept between calls.
+is kept; a backward is timed alone, on a graph kept between calls. The clock is the wall clock, or with
+`clock="cpu"` the calling thread's CPU time (one CPU thread only: then other jobs' share of the cores does
+not count, which makes a calibration on a shared machine repeatable).
 
 Fitted constants:
-- overhead_us: a chain of tiny ReLU modules (1 element) forward, and forward + backward, per module;
+- overhead_us: a chain of 32 tiny ReLU modules (1 element), forward and backward, per module;
 - peak_tflops: the fastest square GEMM per dtype; bandwidth_gbs: the fastest of a large tensor copy and the
   memory-bound benchmarks (so that no efficiency exceeds 1);
 - efficiency per kernel kind: weighted least squares (relative error) of time - overhead = work / rate over
