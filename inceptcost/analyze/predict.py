@@ -1,8 +1,8 @@
 """Predicted time per layer and per step, from MACs, bytes, kernel kind and a device profile. No torch.
 
 Each kernel from analyze/traffic.py takes max(2 x MACs / (peak x efficiency), bytes / (bandwidth x
-efficiency)) plus the profile's fixed cost of one kernel (forward or backward): a roofline with one
-efficiency per kernel kind, plus per-op overhead. A layer's time is the sum of its kernels; it is bound by
+efficiency)) plus the profile's fixed cost of one kernel (its kind's, or a forward or backward kernel's): a
+roofline with one efficiency per kernel kind, plus per-op overhead. A layer's time is the sum of its kernels; it is bound by
 whichever of compute, memory and overhead contributes most. A training step is the forward, the loss, the
 backward and the optimizer update (SGD with momentum); inference is the forward alone.
 
@@ -42,7 +42,7 @@ def kernel_time(k: Kernel, profile: Profile, dtype: str) -> KernelTime:
     compute = 2 * k.macs / (profile.peak_flops(base, dtype) * eff) if k.macs else 0.0
     mem_eff = profile.efficiency["copy"] if base in COMPUTE_KINDS else eff
     memory = k.bytes / (profile.bandwidth_gbs * 1e9 * mem_eff)
-    overhead = profile.overhead_us["backward" if k.backward else "forward"] * 1e-6
+    overhead = profile.overhead_us.get(k.kind, profile.overhead_us["backward" if k.backward else "forward"]) * 1e-6
     return KernelTime(compute, memory, overhead)
 
 

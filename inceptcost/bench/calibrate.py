@@ -12,9 +12,10 @@ Fitted constants:
 - overhead_us: a chain of 32 tiny ReLU modules (1 element), forward and backward, per module;
 - peak_tflops: the fastest square GEMM per dtype; bandwidth_gbs: the fastest of a large tensor copy and the
   memory-bound benchmarks (so that no efficiency exceeds 1);
-- efficiency per kernel kind: weighted least squares (relative error) of time - overhead = work / rate over
-  that kind's benchmarks, as a share of the peak (compute kinds, 2 x MACs) or of the bandwidth (bytes); a
-  benchmark whose time is over 80% fixed cost is left out of its kind's fit;
+- per kernel kind, weighted least squares (relative error) of time = kernels x fixed cost + work / rate over
+  that kind's benchmarks (a large and a small shape at least): the rate as a share of the peak (compute
+  kinds, 2 x MACs) or of the bandwidth (bytes) is its efficiency; a fixed cost well above a plain kernel's
+  (oneDNN's small convolutions on CPU) is kept as that kind's own `overhead_us` entry;
 - the MACs-only baseline: one rate, time = MACs / rate, by the same least squares over all conv and GEMM
   benchmarks, forward and backward (stored under `fit`, used by benchmarks/bench_predict.py).
 """
@@ -102,39 +103,44 @@ def _prod(shape) -> int:
     return out
 
 
-def _plan(quick: bool) -> list[tuple[str, str, dict, tuple]]:
-    """(label, kind, node, input shape) for each layer benchmark; quick keeps one or two per kind."""
-    conv1 = [(64, 56, 64), (192, 28, 64), (480, 14, 192), (832, 7, 256), (256, 28, 128), (32, 16, 48)]
-    convk = [(96, 28, 128, 3), (128, 14, 256, 3), (16, 28, 32, 5), (32, 14, 96, 5), (3, 64, 32, 3), (64, 28, 96, 3)]
+def _pick(shapes: list, quick: bool) -> list:
+    """Quick: the first two shapes of a kind (one large, one small, so that both its rate and fixed cost show)."""
+    return shapes[:2] if quick else shapes
+
+
+def _plan(quick: bool) -> list[tuple[str, str, dict]]:
+    """(label, kind, node) for each layer benchmark."""
+    conv1 = [(192, 28, 64), (16, 8, 8), (64, 56, 64), (480, 14, 192), (832, 7, 256), (256, 28, 128), (32, 16, 48)]
+    convk = [(96, 28, 128, 3), (8, 8, 8, 3), (128, 14, 256, 3), (16, 28, 32, 5), (32, 14, 96, 5), (3, 64, 32, 3)]
+    convk += [(64, 28, 96, 3), (16, 8, 16, 5)]
     plan = []
-    for c, h, o in conv1[: 2 if quick else None]:
+    for c, h, o in _pick(conv1, quick):
         plan.append((f"conv1x1 {c}->{o} {h}x{h}", "conv1x1", _node("conv", _conv_args(o, 1), (c, h, h))))
-    for c, h, o, k in convk[: 2 if quick else None]:
+    for c, h, o, k in _pick(convk, quick):
         plan.append((f"conv{k}x{k} {c}->{o} {h}x{h}", "conv", _node("conv", _conv_args(o, k), (c, h, h))))
-    for c, h, m, k, s in [(3, 112, 8, 7, 2), (32, 28, 1, 3, 1)][: 1 if quick else None]:
+    for c, h, m, k, s in _pick([(3, 112, 8, 7, 2), (8, 16, 1, 3, 1), (32, 28, 1, 3, 1)], quick):
         args = _conv_args(c * m, k, s, groups=c, depthwise=True)
         plan.append((f"depthwise{k}x{k} {c}x{m} {h}x{h}", "depthwise", _node("conv", args, (c, h, h))))
-    for i, o in [(1024, 1000), (512, 512), (2048, 256)][: 1 if quick else None]:
+    for i, o in _pick([(1024, 1000), (64, 10), (512, 512), (2048, 256)], quick):
         plan.append((f"linear {i}->{o}", "gemm", _node("linear", {"out": o, "bias": True, "activation": "none"}, (i,))))
     pools = [
         ("maxpool", 3, 2, 0, (64, 56, 56)),
+        ("maxpool", 3, 1, 1, (8, 8, 8)),
         ("maxpool", 3, 1, 1, (192, 28, 28)),
         ("avgpool", 5, 3, 0, (512, 14, 14)),
     ]
-    for op, k, s, p, shape in pools[: 1 if quick else None]:
+    for op, k, s, p, shape in _pick(pools, quick):
         args = {"kernel": (k, k), "stride": (s, s), "padding": (p, p), "ceil": True, "count_pad": True}
         plan.append((f"{op} {k}x{k}/{s} {shape[0]}x{shape[1]}", "pool", _node(op, args, shape)))
-    maps = [(64, 56), (192, 28), (512, 14), (64, 8)][: 2 if quick else None]
-    for c, h in maps:
+    for c, h in _pick([(64, 56), (8, 8), (192, 28), (512, 14)], quick):
         plan.append((f"batchnorm {c}x{h}x{h}", "bn", _node("conv", _conv_args(c, 1, norm="bn"), (c, h, h))))
         plan.append((f"relu {c}x{h}x{h}", "eltwise", _node("conv", _conv_args(c, 1, activation="relu"), (c, h, h))))
-    for c, h in maps[:2]:
+    for c, h in _pick([(64, 56), (8, 8), (192, 28)], quick):
         lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 1.0}
         plan.append((f"lrn {c}x{h}x{h}", "lrn", _node("lrn", lrn, (c, h, h))))
-    for c, h in [(256, 28), (512, 14)][: 1 if quick else None]:
-        plan.append(
-            (f"concat 4 -> {c}x{h}x{h}", "copy", {"op": "concat", "in_shape": (c, h, h), "out_shape": (c, h, h)})
-        )
+    for c, h in _pick([(256, 28), (16, 8), (512, 14)], quick):
+        node = {"op": "concat", "in_shape": (c, h, h), "out_shape": (c, h, h)}
+        plan.append((f"concat 4 -> {c}x{h}x{h}", "copy", node))
     return plan
 
 
@@ -191,6 +197,26 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "cpu"
+
+
+def _fit_kind(points: list[tuple[float, int, float]], base_overhead: float) -> tuple[float, float]:
+    """(fixed cost per kernel o, time per unit of work a) minimizing sum(((t - n o - w a) / t)^2).
+
+    The fixed cost is at least a plain kernel's (`base_overhead`); with fewer than two points, or a fit below
+    that, it is that and only `a` is fitted."""
+    suu = sum((n / t) ** 2 for _, n, t in points)
+    svv = sum((w / t) ** 2 for w, _, t in points)
+    suv = sum(n * w / t**2 for w, n, t in points)
+    su = sum(n / t for _, n, t in points)
+    sv = sum(w / t for w, _, t in points)
+    det = suu * svv - suv**2
+    if len(points) >= 2 and det > 1e-12 * suu * svv:
+        o = (su * svv - sv * suv) / det
+        a = (suu * sv - suv * su) / det
+        if o >= base_overhead and a > 0:
+            return o, a
+    o = base_overhead
+    return o, (sv - o * suv) / svv if svv else 0.0
 
 
 def _wls_inverse_rate(points: list[tuple[float, float]]) -> float:
@@ -290,17 +316,15 @@ def calibrate(
         torch.backends.cuda.matmul.allow_tf32 = False
     bandwidth = 2 * big.numel() * 4 / med["copy"] / 1e9
 
-    points: dict[str, list[tuple[float, float]]] = {k: [] for k in KINDS}
+    points: dict[str, list[tuple[float, int, float]]] = {k: [] for k in KINDS}  # (work, kernels, seconds)
     macs_points: list[tuple[float, float]] = []
     records = []
     for i, (m, _, _) in enumerate(benches):
         t_f = med[f"f{i}"]
         t_b = med[f"b{i}"]
-        # a point whose time is mostly fixed cost says little about the rate: it is left out of the fit
-        if t_f - m.kernels[0] * o_fwd > 0.2 * t_f:
-            points[m.kind].append((m.fwd_work, t_f - m.kernels[0] * o_fwd))
-        if m.bwd_work and t_b - m.kernels[1] * o_bwd > 0.2 * t_b:
-            points[m.kind + "_bwd"].append((m.bwd_work, t_b - m.kernels[1] * o_bwd))
+        points[m.kind].append((m.fwd_work, m.kernels[0], t_f))
+        if m.bwd_work:
+            points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], t_b))
         if m.kind in COMPUTE_KINDS:
             macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
         records.append(
@@ -312,7 +336,16 @@ def calibrate(
                 "spread": round(max(spread.get(f"f{i}", 0), spread.get(f"b{i}", 0)), 3),
             }
         )
-    rates = {k: 1 / _wls_inverse_rate(p) for k, p in points.items() if p and _wls_inverse_rate(p) > 0}
+    rates, kind_overhead = {}, {}
+    for k, pts in points.items():
+        if not pts:
+            continue
+        base_o = o_bwd if k.endswith("_bwd") else o_fwd
+        o, a = _fit_kind(pts, base_o)
+        if a > 0:
+            rates[k] = 1 / a
+        if o > 1.5 * base_o:  # a kind whose fixed cost is well above a plain kernel's keeps its own
+            kind_overhead[k] = round(o * 1e6, 3)
     compute_peak = peak["fp32"] if not cuda else peak["tf32"]
     for k, r in rates.items():  # fitted rates above the measured peak raise the peak (efficiency <= 1)
         if k.removesuffix("_bwd") in COMPUTE_KINDS:
@@ -351,7 +384,7 @@ def calibrate(
         "threads": torch.get_num_threads() if not cuda else None,
         "peak_tflops": {k: round(v, 4) for k, v in peak.items()},
         "bandwidth_gbs": round(bandwidth, 2),
-        "overhead_us": {"forward": round(o_fwd * 1e6, 3), "backward": round(o_bwd * 1e6, 3)},
+        "overhead_us": {"forward": round(o_fwd * 1e6, 3), "backward": round(o_bwd * 1e6, 3), **kind_overhead},
         "efficiency": eff,
         "fit": {
             "quick": quick,
