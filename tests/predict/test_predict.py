@@ -158,3 +158,14 @@ def test_a_profile_name_that_is_not_shipped(cli):
 def test_parse_profile_raises_typed_errors():
     with pytest.raises(ProfileError, match="unknown key 'bogus'"):
         parse_profile(simple_profile(bogus=1), "x.yaml")
+
+
+def test_a_kind_with_its_own_fixed_cost(write_spec):
+    graph = compile_graph(load_spec(write_spec(TINY)))
+    plain = predict(graph, parse_profile(simple_profile(), "p"), 2, mode="infer")
+    over = {"forward": 10.0, "backward": 20.0, "conv": 110.0}
+    own = predict(graph, parse_profile(simple_profile(overhead_us=over), "p"), 2, mode="infer")
+    # conv1's conv kernel (kind "conv": a 3x3) pays 110 us instead of 10; its bn and relu are unchanged
+    assert own.rows[0].overhead_ms - plain.rows[0].overhead_ms == pytest.approx(0.100)
+    with pytest.raises(ProfileError, match="overhead_us: unknown key 'convv'"):
+        parse_profile(simple_profile(overhead_us={**over, "convv": 1.0}), "p")
