@@ -145,21 +145,38 @@ def _plan(quick: bool) -> list[tuple[str, str, dict]]:
 
 
 def _module(torch, kind: str, node: dict, device, dtype):
-    """The torch callable for one benchmark: the module the model builder makes, or the piece under test."""
+    """(call, leaves, base call or None) for one benchmark: the module the model builder makes for the piece
+    under test. Batch norm and ReLU run where the model runs them, after a 1x1 conv (an autograd graph behind
+    them); the conv alone is the base, whose time is subtracted."""
     nn = torch.nn
     a, i, o = node.get("args", {}), node["in_shape"], node["out_shape"]
+    x = torch.randn(BATCH, *i, device=device, dtype=dtype, requires_grad=True)
     if kind in ("bn", "eltwise"):
-        mod = nn.BatchNorm2d(o[0]) if kind == "bn" else nn.ReLU()
-    elif kind == "copy":
+        conv = nn.Conv2d(i[0], o[0], 1, bias=False)
+        mod = nn.Sequential(conv, nn.BatchNorm2d(o[0]) if kind == "bn" else nn.ReLU(inplace=True))
+        mod = mod.to(device=device, dtype=dtype).train()
+        return (lambda: mod(x)), [x, *mod.parameters()], (lambda: conv(x))
+    if kind == "copy":
         parts = [
             torch.randn(BATCH, i[0] // 4, *i[1:], device=device, dtype=dtype, requires_grad=True) for _ in range(4)
         ]
-        return lambda: torch.cat(parts, 1), parts
-    else:
-        mod = layers.KINDS[node["op"]].build({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
+        return (lambda: torch.cat(parts, 1)), parts, None
+    mod = layers.KINDS[node["op"]].build({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
     mod = mod.to(device=device, dtype=dtype).train()
-    x = torch.randn(BATCH, *i, device=device, dtype=dtype, requires_grad=True)
-    return (lambda: mod(x)), [x, *mod.parameters()]
+    return (lambda: mod(x)), [x, *mod.parameters()], None
+
+
+def _backward(fn, leaves):
+    """The backward of one call alone: the graph is kept between calls, the gradients dropped."""
+    out = fn()
+    grad = out.new_ones(out.shape)
+
+    def run():
+        out.backward(grad, retain_graph=True)
+        for t in leaves:
+            t.grad = None
+
+    return run
 
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
@@ -260,18 +277,13 @@ def calibrate(
         tiny.grad = None
 
     benches = []
+    bases = {}
     for label, kind, node in _plan(quick):
-        fn, leaves = _module(torch, kind, node, dev, dtype)
+        fn, leaves, base = _module(torch, kind, node, dev, dtype)
         fw, bw, fm, bm, nf, nb = _work(node, kind, BATCH, 4)
-        out = fn()
-        grad = torch.ones_like(out)
-
-        def both(out=out, leaves=leaves, grad=grad):  # the backward alone: the graph is kept between calls
-            out.backward(grad, retain_graph=True)
-            for t in leaves:
-                t.grad = None
-
-        benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, both))
+        if base is not None:
+            bases[len(benches)] = (base, _backward(base, leaves))
+        benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, _backward(fn, leaves)))
 
     def gemm(n, dt):
         a = torch.randn(n, n, device=dev, dtype=dt)
@@ -295,6 +307,8 @@ def calibrate(
     units.append(("copy", copy))
     for i, (_, fn, both) in enumerate(benches):
         units += [(f"f{i}", fn), (f"b{i}", both)]
+        if i in bases:
+            units += [(f"f{i}base", bases[i][0]), (f"b{i}base", bases[i][1])]
     for _, f in units:  # warm-up: allocator, oneDNN/cuDNN algorithm choice
         f()
         f()
@@ -320,10 +334,11 @@ def calibrate(
     macs_points: list[tuple[float, float]] = []
     records = []
     for i, (m, _, _) in enumerate(benches):
-        t_f = med[f"f{i}"]
-        t_b = med[f"b{i}"]
-        points[m.kind].append((m.fwd_work, m.kernels[0], t_f))
-        if m.bwd_work:
+        t_f = med[f"f{i}"] - med.get(f"f{i}base", 0.0)
+        t_b = med[f"b{i}"] - med.get(f"b{i}base", 0.0)
+        if t_f > 0:
+            points[m.kind].append((m.fwd_work, m.kernels[0], t_f))
+        if m.bwd_work and t_b > 0:
             points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], t_b))
         if m.kind in COMPUTE_KINDS:
             macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
