@@ -285,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         threads = args.threads if args.device == "cpu" else None
         data = calibrate(args.device, quick=args.quick, threads=threads, clock=args.clock)
         profile = parse_profile(data, f"calibrated now ({args.device})")
-        (args.out_dir / f"predict-{args.device}-profile.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        stem_name = f"predict-{args.device}{'-quick' if args.quick else ''}-profile.yaml"
+        (args.out_dir / stem_name).write_text(yaml.safe_dump(data, sort_keys=False))
     macs_rate = profile.extra["fit"]["macs_only_gmacs_per_s"] * 1e9
     rounds = args.rounds or (3 if args.quick else 5)
     with tempfile.TemporaryDirectory() as tmp:
