@@ -321,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd += f" --device {args.device}" + (f" --threads {args.threads}" if args.device == "cpu" else "")
     cmd += f" --stat {args.stat}" if args.stat != "median" else ""
     cmd += f" --clock {args.clock}" if args.clock != "wall" else ""
+    cmd += f" --profile {args.profile}" if args.profile else ""
     spreads = sorted(c["spread"] for c in cases)
     result = {
         "command": cmd,
