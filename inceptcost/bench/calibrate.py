@@ -23,6 +23,7 @@ Fitted constants:
 from __future__ import annotations
 
 import datetime
+import math
 import platform
 import statistics
 import time
@@ -41,7 +42,7 @@ BATCH = 4
 @dataclass
 class Micro:
     label: str
-    kind: str  # the forward kernel kind it measures (and kind + "_bwd" unless forward_only)
+    kind: str  # the forward kernel kind it measures (and kind + "_bwd" where it has a backward)
     fwd_work: int  # 2 x MACs for compute kinds, else bytes
     bwd_work: int
     macs: tuple[int, int]  # forward, backward
@@ -82,8 +83,8 @@ def _conv_args(out: int, k: int, stride: int = 1, groups: int = 1, **extra) -> d
 
 def _work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, int, int, int]:
     """Forward and backward work, MACs and kernel counts of `kind`'s kernels in this node."""
-    e_in = batch * _prod(node["in_shape"])
-    e_out = batch * _prod(node["out_shape"])
+    e_in = batch * math.prod(node["in_shape"])
+    e_out = batch * math.prod(node["out_shape"])
     fwd, bwd = RULES[node["op"]](node, Ctx(batch, size, True, True), e_in, e_out)
     compute = kind in COMPUTE_KINDS
 
@@ -94,13 +95,6 @@ def _work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, 
     fw, fm, nf = total(fwd, kind)
     bw, bm, nb = total(bwd, kind + "_bwd")
     return fw, bw, fm, bm, nf, nb
-
-
-def _prod(shape) -> int:
-    out = 1
-    for d in shape:
-        out *= d
-    return out
 
 
 def _pick(shapes: list, quick: bool) -> list:
