@@ -90,6 +90,12 @@ for _tag in ("int", "float", "timestamp"):
     )
 
 
+# YAML 1.1 reads `1e-5` (no dot) as text; YAML 1.2 and every spec writer mean a number.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
 def _precheck(text: str) -> None:
     """One pass over the parser's events, no tree built: refuse deep nesting and huge documents early."""
     loader = _Loader(text)

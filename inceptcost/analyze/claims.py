@@ -79,7 +79,7 @@ def depth(graph: nx.DiGraph, pools: bool = False, aux: bool = False) -> tuple[in
             continue
         kind = layers.KINDS.get(a["op"])
         own = 0
-        if kind is not None and a["params"] and not a["args"].get("depthwise"):
+        if kind is not None and a["weights"] and not a["args"].get("depthwise"):
             own = 1
         elif kind is not None and pools and kind.is_pool:
             own = 1

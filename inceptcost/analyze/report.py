@@ -176,6 +176,8 @@ class View:
 def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
     if rc.row.kind == "parallel":
         return "inception" if rc.row.columns else "module"
+    if rc.row.kind == "residual":
+        return "residual"
     op = graph.nodes[rc.row.output]["op"]
     word = {
         "conv": "conv",

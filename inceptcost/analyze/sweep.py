@@ -95,7 +95,8 @@ class Sweep:
                 columns = {
                     k: (round_width(v, width) if isinstance(v, int) and v else v) for k, v in node.columns.items()
                 }
-            return replace(node, children=children, columns=columns, paper=None)
+            shortcut = self._scale(node.shortcut, width) if node.shortcut is not None else None
+            return replace(node, children=children, columns=columns, paper=None, shortcut=shortcut)
         if node.kind in ("conv", "linear"):
             return replace(node, args={**node.args, "out": self._out(node, width)}, paper=None)
         return replace(node, paper=None)
@@ -157,6 +158,15 @@ class Sweep:
             if any(len(o) != 3 for o in outs) or len({o[1:] for o in outs}) > 1:
                 raise _Problem
             return (sum(o[0] for o in outs), *outs[0][1:])
+        if kind == "residual":
+            body = shape
+            for child in node.children:
+                body = self._walk(child, body, width, sums)
+            side = self._walk(node.shortcut, shape, width, sums) if node.shortcut is not None else shape
+            if body != side:
+                raise _Problem
+            sums[5] += layers.ADD.cost(node.args, body, body).other_ops
+            return body
         rule = layers.KINDS[kind]
         args = node.args
         if kind in ("conv", "linear"):

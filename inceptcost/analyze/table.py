@@ -19,7 +19,7 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
     """Table 1's patch size/stride for rows that are one windowed op (or a conv with its reduce/partner)."""
-    if rc.row.kind == "parallel":
+    if rc.row.kind in ("parallel", "residual"):
         return ""
     windowed = [graph.nodes[n] for n in rc.row.nodes if "kernel" in graph.nodes[n]["args"]]
     if not windowed:
@@ -34,6 +34,8 @@ def _type(graph: nx.DiGraph, rc: RowCost) -> str:
         return rc.row.label
     if rc.row.kind == "parallel":  # a module written in the general form (no table-row label)
         return "inception module"
+    if rc.row.kind == "residual":
+        return "residual block"
     first = graph.nodes[rc.row.nodes[0]]["op"] if rc.row.nodes else rc.row.kind
     return {"conv": "convolution", "linear": "linear", "maxpool": "max pool", "avgpool": "avg pool"}.get(
         first, first.replace("_", " ")

@@ -37,6 +37,37 @@ class Parallel(nn.ModuleDict):
         return torch.cat([branch(x) for branch in self.values()], dim=1)
 
 
+class Add(nn.Module):
+    """A residual block's add: `act(scale * body + shortcut)`."""
+
+    def __init__(self, scale: float, act: nn.Module | None):
+        super().__init__()
+        self.scale = scale
+        self.act = act
+
+    def forward(self, body: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
+        y = body + shortcut if self.scale == 1 else body * self.scale + shortcut
+        return y if self.act is None else self.act(y)
+
+
+class Residual(nn.Module):
+    """The body's layers in order, added to the shortcut (the identity, or the `shortcut` projection)."""
+
+    def __init__(self, body: list[tuple[str, nn.Module]], shortcut: nn.Module | None, add: Add):
+        super().__init__()
+        for name, module in body:
+            self.add_module(name, module)
+        self.body_names = [name for name, _ in body]
+        self.shortcut = shortcut
+        self.add = add
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        for name in self.body_names:
+            y = self._modules[name](y)
+        return self.add(y, x if self.shortcut is None else self.shortcut(x))
+
+
 class InceptionNet(nn.Module):
     """The compiled network: rows applied in order; aux heads tap rows and run in training mode only.
 
@@ -77,6 +108,11 @@ def _build(graph: nx.DiGraph, entry: tuple) -> nn.Module:
         for child in entry[2]:
             seq.add_module(child[1].rsplit(".", 1)[-1], _build(graph, child))
         return seq
+    if kind == "residual":
+        body = [(child[1].rsplit(".", 1)[-1], _build(graph, child)) for child in entry[2]]
+        shortcut = _build(graph, entry[3]) if entry[3] is not None else None
+        attrs = graph.nodes[entry[4]]
+        return Residual(body, shortcut, layers.ADD.build(attrs["args"], attrs["in_shape"], attrs["out_shape"]))
     par = Parallel()
     for branch in entry[2]:
         par[branch[1].rsplit(".", 1)[-1]] = _build(graph, branch)
@@ -96,6 +132,7 @@ def _check_names(graph: nx.DiGraph) -> None:
         "root": set(dir(InceptionNet([], []))),
         "sequence": set(dir(nn.Sequential())),
         "parallel": set(dir(Parallel())),
+        "residual": set(dir(Residual([], None, Add(1.0, None)))),
     }
 
     def walk(entries: list[tuple], container: str) -> None:
@@ -109,8 +146,10 @@ def _check_names(graph: nx.DiGraph) -> None:
                     where=entry[1],
                     hint="rename the layer or branch",
                 )
-            if entry[0] in ("sequence", "parallel"):
+            if entry[0] in ("sequence", "parallel", "residual"):
                 walk(entry[2], entry[0])
+            if entry[0] == "residual" and entry[3] is not None:
+                walk(entry[3][2], "sequence")
 
     walk([*graph.graph["tree"], *graph.graph["aux_tree"]], "root")
 
