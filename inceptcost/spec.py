@@ -125,7 +125,9 @@ _DEFAULT_KEYS = {
     "norm": layers.choice(*layers.NORMS),
     "eps": layers.pos_float,
 }
-_TOP_KEYS = ("name", "title", "reference", "notes", "input", "classes", "budget", "defaults", "layers", "aux")
+_TOP_KEYS = (
+    "name", "title", "reference", "notes", "input", "classes", "budget", "defaults", "layers", "aux", "claims"
+)
 _COMMON_KEYS = ("name", "type", "paper", "label")
 
 
