@@ -473,4 +473,10 @@ KIND_ALIASES = {
 
 # The residual add is an IR node of its own (not a layer one writes): `scale` times the body plus the
 # shortcut, then the activation. Its costs and torch module come from this entry like any layer's.
-ADD = Kind(keys={}, shape=same_shape, cost=add_cost, build=add_build, style={"shape": "circle"})
+ADD = Kind(
+    keys={},
+    shape=same_shape,
+    cost=add_cost,
+    build=add_build,
+    style={"shape": "circle", "style": "filled", "fillcolor": "white", "width": "0.3", "fixedsize": "true"},
+)

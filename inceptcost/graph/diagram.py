@@ -220,6 +220,12 @@ def op_title(a: dict) -> str:
         return f"linear {args['out']}"
     if op == "concat":
         return "concat"
+    if op == "add":
+        scale = f" x{args['scale']:g}" if args["scale"] != 1 else ""
+        act = f", {args['activation']}" if args["activation"] != "none" else ""
+        return f"add (body{scale}){act}"
+    if op == "activation":
+        return args["activation"]
     if op == "input":
         return "input"
     return op.replace("_", " ")
@@ -246,13 +252,15 @@ def node_label(a: dict, detail: bool) -> Html:
 
 
 def node_attrs(a: dict, top: int, detail: bool = False, aux: bool = False) -> dict[str, Any]:
-    kind = layers.KINDS.get(a["op"])
+    kind = layers.ADD if a["op"] == "add" else layers.KINDS.get(a["op"])
     style = dict(kind.style) if kind else {"shape": "box", "style": "rounded,filled"}
     style["style"] = ",".join(sorted({*style.get("style", "").split(","), "filled"} - {""}))
     if aux:
         style["style"] += ",dashed"
     if a["op"] == "concat":
         style = {"shape": "box", "style": "filled", "height": 0.22}
+    if a["op"] == "add":  # a small "+" with what it does beside it
+        return {**style, "label": "+", "xlabel": esc(op_title(a)), "tooltip": tooltip(a), "id": a["name"]}
     return {
         **style,
         "label": node_label(a, detail),
@@ -270,6 +278,8 @@ def tree_ops(entry: tuple) -> list[str]:
     if entry[0] == "op":
         return [entry[1]]
     names = [n for child in entry[2] for n in tree_ops(child)]
+    if entry[0] == "residual":
+        return names + (tree_ops(entry[3]) if entry[3] is not None else []) + [entry[4]]
     return names + ([entry[3]] if entry[0] == "parallel" else [])
 
 
@@ -279,6 +289,8 @@ def _height(entry: tuple) -> int:
         return 1
     if entry[0] == "sequence":
         return sum(_height(c) for c in entry[2])
+    if entry[0] == "residual":
+        return 1 + sum(_height(c) for c in entry[2])
     return 2 + max(_height(c) for c in entry[2])
 
 
@@ -384,7 +396,20 @@ class _Drawer:
             for i, child in enumerate(entry[2]):
                 src = self.entry(child, src, aux, label_edge if i == 0 else True, first if i == 0 else None)
             return src  # type: ignore[return-value]
+        if entry[0] == "residual":
+            return self.residual(entry, src, aux, first)
         return self.module(entry, src, aux, first)
+
+    def residual(self, entry: tuple, src: str | None, aux: bool, first: dict) -> str:
+        """The body in line, then the add node; the shortcut (the identity, or through its projection) is an
+        edge of its own into the add, drawn bold and labelled."""
+        _, full, body, shortcut, add = entry
+        out = self.entry(("sequence", full, body), src, aux, True, first)
+        side = self.entry(shortcut, src, aux) if shortcut is not None else src
+        self.op(add, out, aux, True, {})
+        if side is not None:
+            self.shape_edge(self.id(side), self.id(add), self.out_shape(side), style="bold", xlabel="shortcut")
+        return add
 
     def module(self, entry: tuple, src: str | None, aux: bool, first: dict) -> str:
         """One labelled edge into a split point, unlabelled fan-out to the branches, each branch into a concat."""
