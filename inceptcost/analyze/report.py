@@ -178,6 +178,8 @@ def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
         return "inception" if rc.row.columns else "module"
     if rc.row.kind == "residual":
         return "residual"
+    if rc.row.kind == "sequence" and not rc.row.label:
+        return "sequence"
     op = graph.nodes[rc.row.output]["op"]
     word = {
         "conv": "conv",

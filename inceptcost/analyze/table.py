@@ -19,7 +19,7 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
     """Table 1's patch size/stride for rows that are one windowed op (or a conv with its reduce/partner)."""
-    if rc.row.kind in ("parallel", "residual"):
+    if rc.row.kind in ("parallel", "residual") or _written_sequence(rc):
         return ""
     windowed = [graph.nodes[n] for n in rc.row.nodes if "kernel" in graph.nodes[n]["args"]]
     if not windowed:
@@ -29,6 +29,14 @@ def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
     return f"{kh}x{kw}/{s}"
 
 
+def _written_sequence(rc: RowCost) -> bool:
+    """A `type: sequence` row (the conv sugar's sequences carry the label "convolution")."""
+    return rc.row.kind == "sequence" and not rc.row.label
+
+
+_WORDS = {"conv": "convolution", "linear": "linear", "maxpool": "max pool", "avgpool": "avg pool"}
+
+
 def _type(graph: nx.DiGraph, rc: RowCost) -> str:
     if rc.row.label:
         return rc.row.label
@@ -36,10 +44,11 @@ def _type(graph: nx.DiGraph, rc: RowCost) -> str:
         return "inception module"
     if rc.row.kind == "residual":
         return "residual block"
-    first = graph.nodes[rc.row.nodes[0]]["op"] if rc.row.nodes else rc.row.kind
-    return {"conv": "convolution", "linear": "linear", "maxpool": "max pool", "avgpool": "avg pool"}.get(
-        first, first.replace("_", " ")
-    )
+    ops = [graph.nodes[n]["op"] for n in rc.row.nodes] or [rc.row.kind]
+    words = [_WORDS.get(op, op.replace("_", " ")) for op in ops]
+    if _written_sequence(rc):  # its layers in order, each once: "convolution + max pool"
+        return " + ".join(dict.fromkeys(words))
+    return words[0]
 
 
 def table_records(graph: nx.DiGraph, aux: bool = False) -> list[dict[str, Any]]:
