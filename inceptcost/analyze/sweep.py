@@ -2,7 +2,9 @@
 
 A variant at width w multiplies every conv and linear width by w and rounds it to the nearest multiple of 8
 (at least 8), except the classifiers (the last linear of the main net and of each aux head, and any linear
-whose width is the spec's `classes`). `scale_spec` builds the variant as a Spec (a transform of the typed
+whose width is the spec's `classes`) and the layer that closes a residual block with an identity shortcut,
+which takes the width of the block's input (rounding the branches of the module that made that input one by
+one need not give the rounded total). `scale_spec` builds the variant as a Spec (a transform of the typed
 tree, never of YAML text); `Sweep.costs` computes the same totals as `summarize(compile_graph(scale_spec(...)))`
 without building the networkx graph, walking the spec tree with the same shape and cost rules of `layers.py`
 so that thousands of variants a second are cheap. Nothing here imports torch.
@@ -78,6 +80,7 @@ class Sweep:
     def __init__(self, spec: Spec) -> None:
         self.base = spec
         self._keep = _classifier_ids(spec)
+        self._matched: dict[int, int] = {}  # id(closing layer) -> its block's input width, from the last walk
 
     # ---- the transform ----
 
@@ -98,12 +101,17 @@ class Sweep:
             shortcut = self._scale(node.shortcut, width) if node.shortcut is not None else None
             return replace(node, children=children, columns=columns, paper=None, shortcut=shortcut)
         if node.kind in ("conv", "linear"):
-            return replace(node, args={**node.args, "out": self._out(node, width)}, paper=None)
+            out = self._matched.get(id(node), self._out(node, width))
+            return replace(node, args={**node.args, "out": out}, paper=None)
         return replace(node, paper=None)
 
     def spec(self, width: float) -> Spec:
         """The variant at `width` as a Spec (the published paper values are dropped: they no longer apply)."""
         base = self.base
+        try:
+            self._costs(width)  # finds the widths of the layers that close residual blocks
+        except _Problem:
+            pass  # the compiler will say where
         aux = tuple(replace(h, body=self._scale(h.body, width)) for h in base.aux)
         return replace(
             base,
@@ -126,6 +134,7 @@ class Sweep:
 
     def _costs(self, width: float) -> dict[str, Any]:
         spec = self.base
+        self._matched.clear()
         sums = [0] * 6
         rows: dict[str, tuple] = {}
         shape: tuple = spec.input
@@ -147,11 +156,12 @@ class Sweep:
         totals["within_budget"] = None if spec.budget_macs is None else totals["macs"] <= spec.budget_macs
         return totals
 
-    def _walk(self, node: Node, shape: tuple, width: float, sums: list[int]) -> tuple:
+    def _walk(self, node: Node, shape: tuple, width: float, sums: list[int], match: int | None = None) -> tuple:
+        """`match`: the width the last conv or linear of `node` must give (it closes a residual block)."""
         kind = node.kind
         if kind == "sequence":
-            for child in node.children:
-                shape = self._walk(child, shape, width, sums)
+            for i, child in enumerate(node.children):
+                shape = self._walk(child, shape, width, sums, match if i == len(node.children) - 1 else None)
             return shape
         if kind == "parallel":
             outs = [self._walk(b, shape, width, sums) for b in node.children]
@@ -159,9 +169,10 @@ class Sweep:
                 raise _Problem
             return (sum(o[0] for o in outs), *outs[0][1:])
         if kind == "residual":
-            body = shape
-            for child in node.children:
-                body = self._walk(child, body, width, sums)
+            body, last = shape, len(node.children) - 1
+            for i, child in enumerate(node.children):
+                closing = shape[0] if i == last and node.shortcut is None and len(shape) == 3 else None
+                body = self._walk(child, body, width, sums, closing)
             side = self._walk(node.shortcut, shape, width, sums) if node.shortcut is not None else shape
             if body != side:
                 raise _Problem
@@ -170,7 +181,9 @@ class Sweep:
         rule = layers.KINDS[kind]
         args = node.args
         if kind in ("conv", "linear"):
-            args = {**args, "out": self._out(node, width)}
+            args = {**args, "out": self._out(node, width) if match is None else match}
+            if match is not None:
+                self._matched[id(node)] = match
             if kind == "conv" and args.get("multiplier"):
                 if len(shape) != 3:
                     raise _Problem
