@@ -143,7 +143,7 @@ def _table_sum(c: _Ctx, d: ClaimSpec) -> Measured:
     paper_sum = sum(rc.row.paper.params for rc in c.rows if rc.row.paper and rc.row.paper.params)
     ours_sum = sum(rc.weights for rc in c.rows if rc.row.paper and rc.row.paper.params) or c.totals["weights"]
     note = (
-        f"both print as {d.value_text} (K = 1024); in units of 10^6: ours {ours_sum / 1e6:.2f}M weights,"
+        f"both print as {d.value / 1e6:g} thousand K (K = 1024); in units of 10^6: ours {ours_sum / 1e6:.2f}M weights,"
         f" the column {paper_sum / 1e6:.2f}M"
         if paper_sum
         else f"no params column in the spec; its weights: {c.totals['weights']:,}"
