@@ -323,3 +323,23 @@ def test_module_svg_has_every_branch(tmp_path):
         for branch in ("b1x1", "b3x3", "b5x5", "bpool"):
             assert f"cluster_{prefix}inception_4e.{branch}" in clusters
     assert "inception_4e.b3x3.reduce" in nodes and "naive:inception_4e.b3x3.conv" in nodes
+
+
+def test_a_residual_add_is_a_node_with_its_shortcut_edge(tmp_path):
+    """The add is drawn as its own node; the shortcut (the block's input, or the projection's output) is an
+    edge into it beside the body's."""
+    path = tmp_path / "res.yaml"
+    path.write_text(
+        "input: 8x8x4\nclasses: 3\nlayers:\n"
+        "  - {name: stem, type: conv, kernel: 3, out: 8}\n"
+        "  - {name: r1, type: residual, scale: 0.2, activation: relu, body: [{name: c, type: conv, kernel: 3, out: 8}]}\n"
+        "  - {name: r2, type: residual, body: [{name: c, type: conv, patch: 3x3/2, out: 16}],"
+        " shortcut: [{name: p, type: conv, patch: 1x1/2, out: 16, activation: none}]}\n"
+        "  - {name: gap, type: gap}\n  - {name: fc, type: linear}\n"
+    )
+    source = network_source(compile_graph(load_spec(path)))
+    assert re.search(r'^\s*"r1\.add" \[.*label="\+".*xlabel="add \(body x0\.2\), relu"', source, re.M)
+    edges = set(re.findall(r'^\s*"([^"]+)" -> "([^"]+)" \[([^\]]*)\]', source, re.M))
+    shortcut = {(a, b) for a, b, attrs in edges if 'xlabel="shortcut"' in attrs}
+    assert shortcut == {("stem", "r1.add"), ("r2.shortcut.p", "r2.add")}
+    assert any((a, b) == ("r1.c", "r1.add") for a, b, _ in edges)
