@@ -17,8 +17,8 @@ from typing import Any
 import networkx as nx
 
 from .. import layers
+from ..claimspec import ClaimSpec
 from ..errors import InceptcostError
-from ..spec import ClaimSpec
 from .costs import RowCost
 from .printed import OK, printed
 
