@@ -185,8 +185,10 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
     try:
         _precheck(text)
         node = loader.get_single_node()
-        if node is None:
-            raise SpecError("empty file", file=shown, hint="a spec needs at least 'input' and 'layers'")
+        if node is None:  # nothing, or only comments: point at the first line that has anything
+            first = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip()), None)
+            what = "empty file" if first is None else "no YAML content (only comments or markers)"
+            raise SpecError(what, file=shown, line=first, hint="a spec needs at least 'input' and 'layers'")
         _check_size(node)
         data = loader.construct_document(node)
     except SpecError as exc:
