@@ -260,3 +260,15 @@ def claims(graph: nx.DiGraph, totals: dict[str, Any], rows: list[RowCost]) -> li
         ours, ours_text, paper, paper_text, note = measured
         out.append(Claim(d.claim, _judge(ctx, d, ours), ours, paper, ours_text, paper_text, note, d.source))
     return out
+
+
+def claims_csv(found: list[Claim]) -> str:
+    """The claims as CSV: claim, verdict, ours, paper, note."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["claim", "verdict", "ours", "paper", "note"])
+    writer.writerows([c.claim, c.verdict, c.ours, c.paper, c.note] for c in found)
+    return buf.getvalue()
