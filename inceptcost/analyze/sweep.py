@@ -6,8 +6,8 @@ whose width is the spec's `classes`) and the layer that closes a residual block 
 which takes the width of the block's input (rounding the branches of the module that made that input one by
 one need not give the rounded total). `scale_spec` builds the variant as a Spec (a transform of the typed
 tree, never of YAML text); `Sweep.costs` computes the same totals as `summarize(compile_graph(scale_spec(...)))`
-without building the networkx graph, walking the spec tree with the same shape and cost rules of `layers.py`
-so that thousands of variants a second are cheap. Nothing here imports torch.
+without building the networkx graph, walking the spec tree with the compiler's own per-op engine
+(`shapes.py`), so that thousands of variants a second are cheap. Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 from .. import layers
 from ..errors import CheckFailed, InceptcostError, ShapeError
 from ..graph.compile import compile_graph
+from ..layers import ShapeProblem
+from ..shapes import concat_shape, infer, resolve
 from ..spec import Node, Spec
 from .costs import COST_FIELDS
 
@@ -163,11 +165,6 @@ class Sweep:
             for i, child in enumerate(node.children):
                 shape = self._walk(child, shape, width, sums, match if i == len(node.children) - 1 else None)
             return shape
-        if kind == "parallel":
-            outs = [self._walk(b, shape, width, sums) for b in node.children]
-            if any(len(o) != 3 for o in outs) or len({o[1:] for o in outs}) > 1:
-                raise _Problem
-            return (sum(o[0] for o in outs), *outs[0][1:])
         if kind == "residual":
             body, last = shape, len(node.children) - 1
             for i, child in enumerate(node.children):
@@ -178,29 +175,22 @@ class Sweep:
                 raise _Problem
             sums[5] += layers.ADD.cost(node.args, body, body).other_ops
             return body
-        rule = layers.KINDS[kind]
-        args = node.args
-        if kind in ("conv", "linear"):
-            args = {**args, "out": self._out(node, width) if match is None else match}
-            if match is not None:
-                self._matched[id(node)] = match
-            if kind == "conv" and args.get("multiplier"):
-                if len(shape) != 3:
-                    raise _Problem
-                args["out"], args["groups"] = shape[0] * args.pop("multiplier"), shape[0]
-            elif kind == "linear" and args["out"] is None:
-                args["out"] = self.base.classes
         try:
-            out = rule.shape(args, shape)
-        except layers.ShapeProblem:
+            if kind == "parallel":
+                return concat_shape([(b.name, self._walk(b, shape, width, sums)) for b in node.children])
+            args = node.args
+            if kind == "conv" or kind == "linear":
+                out_width = self._out(node, width) if match is None else match
+                if match is not None:
+                    self._matched[id(node)] = match
+                args = resolve(kind, {**args, "out": out_width}, shape, self.base.classes)
+            out, c = infer(kind, args, shape)
+        except ShapeProblem:
             raise _Problem from None
-        if len(out) == 3 and min(out[1:]) < 1:
-            raise _Problem
-        c = rule.cost(args, shape, out)
         sums[0] += c.weights
         sums[1] += c.biases
         sums[2] += c.norm
-        sums[3] += c.params
+        sums[3] += c.weights + c.biases + c.norm
         sums[4] += c.macs
         sums[5] += c.other_ops
         return out

@@ -20,10 +20,11 @@ def test_the_specs_folder_is_not_empty():
 
 
 # The forward passes (fvcore, flop_counter) of the 299-px nets run at 107 px without aux heads, to keep the
-# suite fast on 2 cores; their full-size MACs are checked against fvcore in tests/test_reference_nets.py.
+# suite fast on 2 cores; their full-size MACs are checked against fvcore in tests/graph/test_reference_nets.py.
 REDUCED = 107
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_json_totals_equal_numel_fvcore_and_flop_counter(run, path):
     torch = pytest.importorskip("torch")
