@@ -258,10 +258,6 @@ class _Compiler:
         return g
 
 
-def shape_text(shape: tuple[int, ...]) -> str:
-    return f"{shape[1]}x{shape[2]}x{shape[0]}" if len(shape) == 3 else f"a flat vector of {shape[0]}"
-
-
 def compile_graph(spec: Spec) -> nx.DiGraph:
     """Compile a Spec into the IR graph. Raises ShapeError (with file:line and layer) when shapes fail."""
     return _Compiler(spec).run()

@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_bad_specs import spec_with
+
+
+def spec_with(*rows: str, head: str = "input: 28x28x192\n", tail: str = "") -> str:
+    """A spec with `rows` before a gap and a linear (as in test_bad_specs.py)."""
+    body = "".join(f"  - {r}\n" for r in rows)
+    return f"{head}layers:\n{body}  - {{name: gap, type: gap}}\n  - {{name: fc, type: linear}}\n{tail}"
+
 
 CONV = "{name: c, type: conv, kernel: 3, out: 192}"
 RES = "{name: r, type: residual, body: [" + CONV + "]}"
