@@ -111,8 +111,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
-    shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
-    return f"expected one of: {shown}"
+    return f"expected one of: {', '.join(choices)}"
 
 
 def literal(value: object) -> str:

@@ -40,3 +40,34 @@ class Parallel(nn.ModuleDict):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([branch(x) for branch in self.values()], dim=1)
+
+
+class Add(nn.Module):
+    """A residual block's add: `act(scale * body + shortcut)`."""
+
+    def __init__(self, scale: float, act: nn.Module | None):
+        super().__init__()
+        self.scale = scale
+        self.act = act
+
+    def forward(self, body: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
+        y = body + shortcut if self.scale == 1 else body * self.scale + shortcut
+        return y if self.act is None else self.act(y)
+
+
+class Residual(nn.Module):
+    """The body's layers in order, added to the shortcut (the identity, or the `shortcut` projection)."""
+
+    def __init__(self, body: list[tuple[str, nn.Module]], shortcut: nn.Module | None, add: Add):
+        super().__init__()
+        for name, module in body:
+            self.add_module(name, module)
+        self.body_names = [name for name, _ in body]
+        self.shortcut = shortcut
+        self.add = add
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        for name in self.body_names:
+            y = self._modules[name](y)
+        return self.add(y, x if self.shortcut is None else self.shortcut(x))

@@ -101,6 +101,12 @@ for _tag in ("int", "float", "timestamp"):
     )
 
 
+# YAML 1.1 reads `1e-5` (no dot) as text; YAML 1.2 and every spec writer mean a number.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
 def _precheck(text: str) -> None:
     """One pass over the parser's events, no tree built: refuse explicit tags, deep nesting and huge documents."""
     loader = _Loader(text)
@@ -195,8 +201,10 @@ def _load(path: str | Path, kind: str) -> Any:
     try:
         _precheck(text)
         node = loader.get_single_node()
-        if node is None:
-            raise SpecError("empty file", file=shown, hint=f"write the {kind}'s keys in it")
+        if node is None:  # nothing, or only comments: point at the first line that has anything
+            first = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip()), None)
+            what = "empty file" if first is None else "no YAML content (only comments or markers)"
+            raise SpecError(what, file=shown, line=first, hint=f"write the {kind}'s keys in it")
         _check_size(node)
         data = loader.construct_document(node)
     except SpecError as exc:

@@ -120,6 +120,7 @@ CASES = [
     ),
     ("deep-nesting", "x: " + "[" * 100 + "]" * 100 + "\n", 1, r"nesting"),
     ("empty", "", None, r"empty file"),
+    ("comments-only", "\n# input: 224x224x3\n", 2, r"no YAML content"),
     ("not-a-mapping", "- just\n- a list\n", 1, r"must be a mapping"),
 ]
 
