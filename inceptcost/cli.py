@@ -472,6 +472,10 @@ def train(
     save_every: Annotated[int, typer.Option(help="also checkpoint every K steps (0: epoch ends only)")] = 0,
     steps_per_epoch: Annotated[int | None, typer.Option(help="cap steps per epoch (quick trials)")] = None,
     download: Annotated[bool, typer.Option("--download", help="allow downloading cifar10")] = False,
+    init: Annotated[
+        Path | None,
+        typer.Option(help="start from these weights: our checkpoint, or a torchvision/timm state dict the spec mirrors"),
+    ] = None,
 ) -> None:
     """Train a spec (DDP over --gpus/--nproc workers); writes config.yaml, metrics.csv, summary.json."""
     with user_errors():
@@ -506,6 +510,7 @@ def train(
             save_every=save_every,
             steps_per_epoch=steps_per_epoch,
             download=download,
+            init=str(init) if init else None,
             recipe=chosen,
         )
         summary = run_training(config, reporter_factory=train_reporter)
@@ -619,6 +624,9 @@ def bench(
     peak: Annotated[float | None, typer.Option(help="device peak TFLOP/s for MFU (overrides the table)")] = None,
     peak_bw: Annotated[float | None, typer.Option(help="device bandwidth GB/s for the roofline")] = None,
     aux: Annotated[bool, typer.Option("--aux", help="run aux heads in train mode (their MACs counted)")] = False,
+    weights: Annotated[
+        Path | None, typer.Option(help="our checkpoint, or a torchvision/timm state dict of the model the spec mirrors")
+    ] = None,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from . import load_spec
@@ -640,6 +648,7 @@ def bench(
             peak_tflops=peak,
             peak_bw_gbs=peak_bw,
             aux=aux,
+            weights=str(weights) if weights else None,
         )
         s = load_spec(spec)
         rows = run_bench(s, cfg, compare=compare)
@@ -664,6 +673,39 @@ def bench(
                 write_atomic(out, _rows_csv(rows))
                 if layers:
                     write_atomic(out.with_suffix(".layers.csv"), _rows_csv(layers["layers"]))
+
+
+# ---- import / export (issue 17): thin commands over inceptcost.interop ----
+
+
+class ExportFormat(str, Enum):
+    onnx = "onnx"
+    torchscript = "torchscript"
+
+
+@app.command("export")
+def export_cmd(
+    spec: SpecArg,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="onnx or torchscript")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="file to write (atomically)")],
+    weights: Annotated[
+        Path | None, typer.Option(help="our checkpoint, or a torchvision/timm state dict of the model the spec mirrors")
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, help="batch of the example input (ONNX keeps the batch dynamic)")] = 1,
+) -> None:
+    """The compiled model (our layer names, aux heads left out) as ONNX or TorchScript."""
+    with user_errors():
+        from . import load_spec
+        from .interop.extras import need
+
+        need("torch", "export")
+        if format is ExportFormat.onnx:
+            need("onnx", "--format onnx")
+        from .interop.export import export_spec
+
+        data, summary = export_spec(load_spec(spec), format.value, batch, str(weights) if weights else None)
+        write_atomic(out, data)
+        typer.echo(f"wrote {out} ({len(data) / 2**20:,.1f} MiB): {summary}")
 
 
 @app.command()

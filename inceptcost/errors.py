@@ -64,3 +64,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
         return f"did you mean '{close[0]}'?"
     shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
     return f"expected one of: {shown}"
+
+
+class WeightsError(InceptcostError):
+    """A weights file that cannot be loaded into a model: missing, corrupt, hostile, or not matching it."""
+
+
+class ImportFailed(InceptcostError):
+    """A torch model the importer cannot turn into a spec: untraceable, or an op the spec language lacks."""

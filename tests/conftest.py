@@ -29,3 +29,9 @@ def cli():
 
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def root() -> Path:
+    """The repository root (shipped specs live in root / "specs")."""
+    return Path(__file__).resolve().parents[1]

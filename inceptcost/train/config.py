@@ -31,6 +31,7 @@ class TrainConfig:
     eval_batch_size: int = 256
     log_every: int = 20
     download: bool = False
+    init: str | None = None  # a weights file to start from (interop.weights); ignored by --resume
     recipe: Recipe = field(default_factory=Recipe)
 
     def validate(self) -> TrainConfig:
