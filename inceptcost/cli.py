@@ -474,7 +474,9 @@ def train(
     download: Annotated[bool, typer.Option("--download", help="allow downloading cifar10")] = False,
     init: Annotated[
         Path | None,
-        typer.Option(help="start from these weights: our checkpoint, or a torchvision/timm state dict the spec mirrors"),
+        typer.Option(
+            help="start from these weights: our checkpoint, or a torchvision/timm state dict the spec mirrors"
+        ),
     ] = None,
 ) -> None:
     """Train a spec (DDP over --gpus/--nproc workers); writes config.yaml, metrics.csv, summary.json."""

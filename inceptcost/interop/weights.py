@@ -8,6 +8,7 @@ the model lacks or the file lacks (named, the first one), or a shape that differ
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,19 +31,21 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         state: Any = load_checkpoint(path).get("model")
     else:
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # a pickle protocol note from the safe unpickler: the error says more
+                warnings.simplefilter("ignore", UserWarning)
+                state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many types here; every one means "not loadable as plain tensors"
-            text = str(exc)
-            if "weights_only" in text or "Unsupported global" in text or "GLOBAL" in text:
-                what = next((ln.strip() for ln in text.splitlines() if "GLOBAL" in ln or "global" in ln), "")
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            banned = next((ln for ln in lines if "GLOBAL" in ln), None)
+            if banned:  # a pickle that would import and call something: never run, say what it wanted
                 raise WeightsError(
-                    f"refused: the file holds Python objects, not only tensors ({what[:160]})",
+                    f"refused: the file asks to run Python code, not only to hold tensors ({banned[:160]})",
                     file=str(path),
                     hint="save a plain state_dict (torch.save(model.state_dict(), FILE)) from code you trust",
                 ) from None
-            first = text.strip().splitlines()[0][:160] if text.strip() else type(exc).__name__
+            reason = next((ln for ln in lines if ln.startswith("Unsupported")), lines[0] if lines else "")
             raise WeightsError(
-                f"not a readable torch weights file (corrupt, truncated or another format: {first})",
+                f"not a readable torch weights file (corrupt, truncated or another format: {reason[:160]})",
                 file=str(path),
                 hint="give a file written by torch.save, or an inceptcost checkpoint",
             ) from None

@@ -64,7 +64,6 @@ def test_a_missing_onnx_package_is_one_line_naming_the_extra(cli, root, tmp_path
     result = cli("export", root / "specs/variant.yaml", "--format", "onnx", "--out", out)
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "error: --format onnx needs the optional package 'onnx', which is not installed; "
-        "pip install 'inceptcost[onnx]'"
+        "error: --format onnx needs the optional package 'onnx', which is not installed; pip install 'inceptcost[onnx]'"
     ]
     assert not out.exists()
