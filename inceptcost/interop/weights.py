@@ -97,10 +97,13 @@ def _shape(t: torch.Tensor) -> str:
 
 def load_weights(model: torch.nn.Module, path: str | Path) -> str:
     """Load a weights file into `model` (all of its tensors, strictly); returns the name map used."""
-    theirs = read_state_dict(path)
+    return load_state(model, read_state_dict(path), str(path))
+
+
+def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: str) -> str:
+    """Load a state dict (ours, torchvision's or timm's) into `model` by name; returns the name map used."""
     ours = model.state_dict()
     label, mapping = match(list(ours), theirs)
-    where = str(path)
     for name, key in mapping.items():
         if key not in theirs:
             raise WeightsError(
@@ -125,6 +128,5 @@ def load_weights(model: torch.nn.Module, path: str | Path) -> str:
             file=where,
             hint="the weights have layers the spec lacks (aux heads?); give the spec that has them",
         )
-    state = {name: theirs[key] for name, key in mapping.items()}
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict({name: theirs[key] for name, key in mapping.items()}, strict=True)
     return label
