@@ -255,11 +255,11 @@ def _scalar(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, tuple):
-        return str(v[0]) if v[0] == v[1] else f"{v[0]}x{v[1]}"
-    if isinstance(v, float):
+        v = v[0] if v[0] == v[1] else f"{v[0]}x{v[1]}"
+    if isinstance(v, (int, float)):
         return repr(v)
     text = str(v)
-    return text if isinstance(v, int) or yaml.safe_load(text) == text else repr(text)
+    return text if yaml.safe_load(text) == text else f'"{text}"'  # "0x3" would read as a hex number
 
 
 def _flow(layer: dict[str, Any], defaults: dict[str, Any]) -> str:
