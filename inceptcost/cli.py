@@ -680,6 +680,40 @@ def bench(
 # ---- import / export (issue 17): thin commands over inceptcost.interop ----
 
 
+@app.command("import")
+def import_cmd(
+    model: Annotated[
+        str,
+        typer.Argument(help="a factory: torchvision.models.googlenet, timm:inception_v4 or path/to/file.py:make_net"),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="spec file to write (atomically)")],
+    input: Annotated[
+        str | None, typer.Option(help="HxWxC (default: the source's own, e.g. timm's config; else 224x224x3)")
+    ] = None,
+    aux: Annotated[
+        bool | None, typer.Option("--aux/--no-aux", help="pass aux_logits to the factory (default: its own)")
+    ] = None,
+) -> None:
+    """A torch model (traced with torch.fx, weights not downloaded) as a spec in the general form."""
+    with user_errors():
+        from .interop.extras import need
+
+        need("torch", "import")
+        from .interop.fximport import import_model
+        from .quantities import parse_dims
+
+        chw = None
+        if input is not None:
+            try:
+                h, w, c = parse_dims(input, 3)
+            except ValueError:
+                raise InceptcostError(f"--input must be HxWxC, got {input!r}", hint="e.g. 299x299x3") from None
+            chw = (c, h, w)
+        text, summary = import_model(model, aux, chw)
+        write_atomic(out, text)
+        typer.echo(f"wrote {out}: {summary}")
+
+
 class ExportFormat(str, Enum):
     onnx = "onnx"
     torchscript = "torchscript"

@@ -96,7 +96,7 @@ class Reader:
         return ImportFailed(message, file=self.label, where=_where(node), hint=hint)
 
     def unsupported(self, node: fx.Node, op: str | None = None) -> ImportFailed:
-        op = op or f"{node.op} {_describe(node)}"
+        op = op or _describe(node)
         return self.fail(
             node,
             f"unsupported op '{op}'",
