@@ -136,7 +136,9 @@ class Reader:
             if node.target == "flatten":
                 return self.flatten(node, path, _arg(node, 1, "start_dim", 0), _arg(node, 2, "end_dim", -1))
             if node.target in ("add", "add_"):
-                raise self.fail(node, "unsupported op 'add' (a residual connection)", "the spec language has no residual form yet")
+                raise self.fail(
+                    node, "unsupported op 'add' (a residual connection)", "the spec language has no residual form yet"
+                )
         raise self.unsupported(node)
 
     def _fpool(self, node: fx.Node, is_max: bool) -> tuple:
@@ -211,7 +213,9 @@ class Reader:
         if type(m) is nn.AvgPool2d:
             if m.divisor_override is not None:
                 raise self.unsupported(node, "AvgPool2d with divisor_override")
-            return self.pool(node, path, "avgpool", m.kernel_size, m.stride, m.padding, m.ceil_mode, m.count_include_pad)
+            return self.pool(
+                node, path, "avgpool", m.kernel_size, m.stride, m.padding, m.ceil_mode, m.count_include_pad
+            )
         if type(m) is nn.AdaptiveAvgPool2d:
             return self.adaptive(node, path, m.output_size)
         if type(m) is nn.Dropout:
@@ -238,7 +242,9 @@ class Reader:
         items: list[Any] = []
         while value is not stop:
             if value in self.seen:
-                raise self.fail(value, f"the output of '{_describe(value)}' feeds two places", "only concat joins paths")
+                raise self.fail(
+                    value, f"the output of '{_describe(value)}' feeds two places", "only concat joins paths"
+                )
             self.seen.add(value)
             if value.op == "placeholder":
                 raise self.fail(value, "a path of the graph skips the module it should run through")
@@ -249,7 +255,11 @@ class Reader:
                     raise self.unsupported(value, f"cat along dim {dim}")
                 fork = self.idom[value]
                 if any(p is fork for p in parts):
-                    raise self.fail(value, "a concat of a module's input as is (an identity branch)", "the spec language has no empty branch")
+                    raise self.fail(
+                        value,
+                        "a concat of a module's input as is (an identity branch)",
+                        "the spec language has no empty branch",
+                    )
                 items.append(Par(value, [self.chain(p, fork) for p in parts]))
                 value = fork
                 continue
@@ -277,7 +287,12 @@ def fold(reader: Reader, items: list[Any]) -> list[Any]:
             last.args.update(norm="bn", eps=item.args["eps"], activation=item.args["activation"])
             last.end = item.end
             continue
-        if item.kind == "act" and last and last.kind in ("conv", "linear") and last.args.get("activation", "none") == "none":
+        if (
+            item.kind == "act"
+            and last
+            and last.kind in ("conv", "linear")
+            and last.args.get("activation", "none") == "none"
+        ):
             last.args["activation"] = item.args["activation"]
             last.end = item.end
             continue
@@ -314,7 +329,7 @@ def paths(items: list[Any]) -> list[str]:
 def common_path(all_paths: list[str]) -> str:
     split = [p.split(".") for p in all_paths]
     prefix = []
-    for parts in zip(*split):
+    for parts in zip(*split, strict=False):  # up to the shortest path
         if len(set(parts)) != 1:
             break
         prefix.append(parts[0])

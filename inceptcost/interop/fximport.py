@@ -14,7 +14,6 @@ import importlib
 import importlib.util
 import inspect
 import warnings
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from torch import fx, nn
 from ..errors import ImportFailed
 from .extras import need
 from .fxgraph import Atom, Par, Reader, common_path, fold, local_name, paths, unit_path, valid
+from .spec_text import spec_text
 
 AUX_WEIGHT = 0.3  # the paper's; a spec's aux weight is a training choice, not part of the model
 
@@ -141,7 +141,9 @@ def _layer(atom: Atom, name: str) -> dict[str, Any]:
     return layer
 
 
-def _branch_name(items: list[dict[str, Any]], i: int, taken: set[str]) -> str:
+def _branch_name(items: list[dict[str, Any]], fallback: str, taken: set[str]) -> str:
+    """A branch (or nested parallel) is named for what its layers share: `branch5x5_1`, `branch5x5_2` ->
+    `branch5x5`; else for its last conv; else `fallback`."""
     names = [it["name"] for it in items]
     if len(names) == 1:
         candidate = names[0]
@@ -154,7 +156,7 @@ def _branch_name(items: list[dict[str, Any]], i: int, taken: set[str]) -> str:
         if not valid(candidate) or len(candidate) < 2:
             convs = [it["name"] for it in items if it["type"] == "conv"]
             candidate = convs[-1] if convs else ""
-    return candidate if valid(candidate) and candidate not in taken else f"branch{i}"
+    return candidate if valid(candidate) and candidate not in taken else fallback
 
 
 def _layers(items: list[Any], base: str) -> list[dict[str, Any]]:
@@ -166,9 +168,9 @@ def _layers(items: list[Any], base: str) -> list[dict[str, Any]]:
         branches: dict[str, list] = {}
         for i, branch in enumerate(item.branches, 1):
             layers = _layers(branch, base)
-            branches[_branch_name(layers, i, set(branches))] = layers
-        name = _branch_name([{"name": n, "type": ""} for n in branches], j + 1, {o["name"] for o in out})
-        out.append({"name": name if name != f"branch{j + 1}" else f"parallel{j + 1}", "type": "parallel", "branches": branches})
+            branches[_branch_name(layers, f"branch{i}", set(branches))] = layers
+        name = _branch_name([{"name": n, "type": ""} for n in branches], f"parallel{j + 1}", {o["name"] for o in out})
+        out.append({"name": name, "type": "parallel", "branches": branches})
     return out
 
 
@@ -193,7 +195,9 @@ def to_spec(model: nn.Module, label: str, input_chw: tuple[int, int, int]) -> di
     items = fold(reader, reader.chain(logits, reader.input))
     rows = _rows(items)
     main = set(reader.seen) | {reader.input}
-    row_end = {(item.cat if isinstance(item, Par) else item.end): row["name"] for item, row in zip(items, rows, strict=True)}
+    row_end = {
+        (item.cat if isinstance(item, Par) else item.end): row["name"] for item, row in zip(items, rows, strict=True)
+    }
     heads = []
     for value in aux_outs:
         tap = value
@@ -208,7 +212,9 @@ def to_spec(model: nn.Module, label: str, input_chw: tuple[int, int, int]) -> di
         base = common_path(paths(head_items)) if len(head_items) > 1 else ""
         name = local_name(base, "") if base else f"aux{len(heads) + 1}"
         heads.append({"name": name, "at": row_end[tap], "weight": AUX_WEIGHT, "layers": _layers(head_items, base)})
-    leftover = [n for n in graph.nodes if n.op in ("call_module", "call_function", "call_method") and n not in reader.seen]
+    leftover = [
+        n for n in graph.nodes if n.op in ("call_module", "call_function", "call_method") and n not in reader.seen
+    ]
     leftover = [n for n in leftover if not (n.op == "call_function" and isinstance(n.target, type))]
     if leftover:
         raise reader.fail(leftover[0], f"op '{leftover[0].name}' is on no path from the input to an output")
@@ -218,111 +224,6 @@ def to_spec(model: nn.Module, label: str, input_chw: tuple[int, int, int]) -> di
     heads.sort(key=lambda h: [r["name"] for r in rows].index(h["at"]))
     c, h, w = input_chw
     return {"name": label, "input": f"{h}x{w}x{c}", "classes": classes, "layers": rows, "aux": heads}
-
-
-def defaults_of(spec: dict[str, Any]) -> dict[str, Any]:
-    """The commonest conv settings become the spec's defaults, so that each row says only what differs."""
-    convs: list[dict] = []
-
-    def walk(layers):
-        for layer in layers:
-            if layer["type"] == "conv":
-                convs.append(layer)
-            for branch in layer.get("branches", {}).values():
-                walk(branch)
-
-    walk(spec["layers"])
-    for head in spec["aux"]:
-        walk(head["layers"])
-    if not convs:
-        return {}
-    found = {k: Counter(c.get(k) for c in convs).most_common(1)[0][0] for k in ("activation", "bias", "norm")}
-    eps = Counter(c["eps"] for c in convs if "eps" in c).most_common(1)
-    if eps:
-        found["eps"] = eps[0][0]
-    return found
-
-
-# ---- the YAML text ----
-
-_ORDER = ("name", "type", "out", "kernel", "stride", "padding", "groups", "bias", "norm", "eps", "activation")
-_OMIT = {"groups": 1, "ceil": False, "count_pad": True}
-
-
-def _scalar(v: Any) -> str:
-    import yaml
-
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, tuple):
-        v = v[0] if v[0] == v[1] else f"{v[0]}x{v[1]}"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    text = str(v)
-    return text if yaml.safe_load(text) == text else f'"{text}"'  # "0x3" would read as a hex number
-
-
-def _flow(layer: dict[str, Any], defaults: dict[str, Any]) -> str:
-    keep = {}
-    for key in sorted(layer, key=lambda k: _ORDER.index(k) if k in _ORDER else len(_ORDER)):
-        value = layer[key]
-        if _OMIT.get(key, object()) == value:
-            continue
-        if layer["type"] == "conv":
-            if key in ("bias", "norm", "activation", "eps") and defaults.get(key) == value:
-                continue
-            if key == "eps" and layer.get("norm") != "bn":
-                continue
-            if key == "stride" and value == (1, 1):
-                continue
-        if layer["type"] in ("maxpool", "avgpool") and (
-            (key == "stride" and value == layer["kernel"]) or (key == "padding" and value == (0, 0))
-        ):
-            continue
-        if layer["type"] == "linear" and key == "activation" and value == "none":
-            continue
-        keep[key] = _scalar(value)
-    return "{" + ", ".join(f"{k}: {v}" for k, v in keep.items()) + "}"
-
-
-def _emit(layers: list[dict[str, Any]], indent: int, defaults: dict[str, Any]) -> list[str]:
-    pad = " " * indent
-    lines = []
-    for layer in layers:
-        if layer["type"] != "parallel":
-            lines.append(f"{pad}- {_flow(layer, defaults)}")
-            continue
-        lines += [f"{pad}- name: {_scalar(layer['name'])}", f"{pad}  type: parallel", f"{pad}  branches:"]
-        for name, branch in layer["branches"].items():
-            lines.append(f"{pad}    {_scalar(name)}:")
-            lines += _emit(branch, indent + 6, defaults)
-    return lines
-
-
-def spec_text(spec: dict[str, Any], factory: str) -> str:
-    defaults = defaults_of(spec)
-    lines = [
-        f"# Imported from {factory} by `inceptcost import` (torch.fx trace, weights not downloaded).",
-        "# Layer names are the source's module paths ('.' -> '_') relative to their row; branch names are ours.",
-        f"name: {_scalar(spec['name'])}",
-        f"reference: {_scalar(factory)}",
-        f"input: {spec['input']}",
-        f"classes: {spec['classes']}",
-    ]
-    if defaults:
-        lines.append("defaults: {" + ", ".join(f"{k}: {_scalar(v)}" for k, v in defaults.items()) + "}")
-    lines += ["", "layers:", *_emit(spec["layers"], 2, defaults)]
-    if spec["aux"]:
-        lines += ["", "aux:"]
-        for head in spec["aux"]:
-            lines += [
-                f"  - name: {_scalar(head['name'])}",
-                f"    at: {_scalar(head['at'])}",
-                f"    weight: {head['weight']}",
-                "    layers:",
-                *_emit(head["layers"], 6, defaults),
-            ]
-    return "\n".join(lines) + "\n"
 
 
 # ---- the whole import, checked ----
@@ -378,7 +279,9 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
         theirs, mine = source.eval()(x), ours(x)
     diff = float((theirs - mine).abs().max())
     if not torch.allclose(theirs, mine, atol=1e-4, rtol=1e-4):
-        raise ImportFailed(f"the spec's model gives other logits than the source (max difference {diff:.3g})", file=label)
+        raise ImportFailed(
+            f"the spec's model gives other logits than the source (max difference {diff:.3g})", file=label
+        )
     c, h, w = chw
     heads = f" (+{totals['params_aux']:,} in {len(spec.aux)} aux heads)" if spec.aux else ""
     summary = (

@@ -68,7 +68,7 @@ def _by_module_path(ours: list[str], theirs: dict[str, Any]) -> dict[str, str]:
     mapping = {}
     for name in ours:
         candidates = names.module_path_candidates(name)
-        mapping[name] = next((by_flat[c] for c in candidates if c in by_flat), candidates[0])
+        mapping[name] = next((by_flat[c] for c in candidates if c in by_flat), name)
     return mapping
 
 

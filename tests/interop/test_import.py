@@ -71,7 +71,10 @@ def test_what_the_spec_cannot_say_is_one_line_naming_the_op_and_module(cli, tmp_
 def test_bad_factories_are_one_line(cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "timm", None)
     for model, expected in (
-        ("timm:inception_v4", "needs the optional package 'timm', which is not installed; pip install 'inceptcost[interop]'"),
+        (
+            "timm:inception_v4",
+            "needs the optional package 'timm', which is not installed; pip install 'inceptcost[interop]'",
+        ),
         (f"{NETS}:nothing", "no 'nothing' in the file"),
         ("nowhere.py:make", "no such file"),
         ("json.nothing", "cannot find 'json.nothing'"),

@@ -136,3 +136,46 @@ def test_bench_runs_the_loaded_weights(root, tmp_path):
 def test_read_state_dict_returns_tensors_only(spec, tmp_path):
     torch.save(_fresh(spec, 1).state_dict(), tmp_path / "w.pth")
     assert all(isinstance(v, torch.Tensor) for v in read_state_dict(tmp_path / "w.pth").values())
+
+
+TINY = """
+name: tiny
+input: 16x16x1
+classes: 10
+defaults: {activation: relu, bias: true, norm: none}
+layers:
+  - {name: conv1, type: conv, patch: 3x3/1, out: 8}
+  - {name: pool1, type: maxpool, patch: 2x2/2}
+  - {name: inc, type: inception, 1x1: 4, 3x3reduce: 4, 3x3: 8, 5x5reduce: 2, 5x5: 4, poolproj: 4}
+  - {name: gap, type: gap}
+  - {name: linear, type: linear}
+"""
+
+
+def test_train_init_starts_from_the_file(write_spec, tmp_path):
+    from inceptcost.train import TrainConfig, train
+    from inceptcost.train.checkpoint import load_checkpoint
+    from inceptcost.train.recipe import Recipe
+
+    path = write_spec(TINY, "tiny.yaml")
+    spec = load_spec(path)
+    start = _fresh(spec, 5).state_dict()
+    torch.save(start, tmp_path / "start.pth")
+    default = _fresh(spec, 0).state_dict()  # what seed 0 would start from without --init
+
+    def run(init, out):
+        config = TrainConfig(
+            spec=str(path), data="digits", epochs=1, batch_size=16, device="cpu", steps_per_epoch=1, seed=0,
+            out=str(tmp_path / out), init=init, recipe=Recipe(lr=0.001),
+        )  # fmt: skip
+        train(config)
+        return load_checkpoint(tmp_path / out / "checkpoint.pt")["model"]
+
+    trained = run(str(tmp_path / "start.pth"), "run")
+
+    def distance(a, b):
+        return sum(float((a[k] - b[k]).abs().sum()) for k in a)
+
+    assert distance(trained, start) < 0.1 * distance(trained, default)  # one small step away from the file's
+    with pytest.raises(WeightsError, match="no weights file here"):
+        run(str(tmp_path / "absent.pth"), "run2")
