@@ -259,6 +259,16 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     source = make_model(factory, aux)
     label = factory.split(":")[-1].rsplit(".", 1)[-1]
     chw = input_chw or default_input(factory, source)
+    x = torch.randn(1, *chw, generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.no_grad():
+            theirs = source.eval()(x)
+    except Exception as exc:  # a wrong --input: channels, or a size too small for the model's strides
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        c, h, w = chw
+        raise ImportFailed(
+            f"the model does not run on a {h}x{w}x{c} input ({first})", file=label, hint="give --input HxWxC"
+        ) from None
     text = spec_text(to_spec(source, label, chw), factory)
     with tempfile.TemporaryDirectory() as folder:  # read back the way a user's file is read
         (Path(folder) / f"{label}.yaml").write_text(text)
@@ -274,9 +284,8 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
         )
     ours = build_model(graph).eval()
     load_state(ours, source.state_dict(), label)
-    x = torch.randn(1, *chw, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        theirs, mine = source.eval()(x), ours(x)
+        mine = ours(x)
     diff = float((theirs - mine).abs().max())
     if not torch.allclose(theirs, mine, atol=1e-4, rtol=1e-4):
         raise ImportFailed(
@@ -286,7 +295,7 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     heads = f" (+{totals['params_aux']:,} in {len(spec.aux)} aux heads)" if spec.aux else ""
     summary = (
         f"{label}: {len(graph) - 1 - sum(1 for n in graph if graph.nodes[n]['op'] == 'concat')} layers, "
-        f"{totals['params']:,} params{heads}, {totals['macs'] / 1e9:.3f} GMACs at {h}x{w}x{c}; "
+        f"{totals['params']:,} params{heads}, {totals['macs']:,} MACs at {h}x{w}x{c}; "
         f"checked: params equal the source's numel(), logits equal the source's with its weights (max diff {diff:.1e})"
     )
     return text, summary

@@ -29,7 +29,8 @@ def test_a_file_factory_imports_to_a_spec_that_analyze_train_and_weights_take(cl
     out = tmp_path / "net.yaml"
     result = cli("import", f"{NETS}:make_net", "--out", out, "--input", "32x32x3")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"wrote {out}: make_net: ") and "params equal the source's numel()" in result.output
+    assert result.output.startswith(f"wrote {out}: make_net: 13 layers, 1,530 params, 291,096 MACs at 32x32x3; ")
+    assert "params equal the source's numel(), logits equal the source's" in result.output
     spec = load_spec(out)
     source = _source("make_net").eval()
     totals = summarize(compile_graph(spec))
@@ -70,7 +71,9 @@ def test_what_the_spec_cannot_say_is_one_line_naming_the_op_and_module(cli, tmp_
 
 def test_bad_factories_are_one_line(cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "timm", None)
-    for model, expected in (
+    wrong_input = "the model does not run on a 16x16x1 input (Given groups=1, weight of size [16, 3, 3, 3]"
+    for model, *flags, expected in (
+        (f"{NETS}:make_net", "--input", "16x16x1", wrong_input),
         (
             "timm:inception_v4",
             "needs the optional package 'timm', which is not installed; pip install 'inceptcost[interop]'",
@@ -79,6 +82,6 @@ def test_bad_factories_are_one_line(cli, tmp_path, monkeypatch):
         ("nowhere.py:make", "no such file"),
         ("json.nothing", "cannot find 'json.nothing'"),
     ):
-        result = cli("import", model, "--out", tmp_path / "x.yaml")
+        result = cli("import", model, "--out", tmp_path / "x.yaml", *flags)
         assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
         assert expected in result.output, result.output
