@@ -22,8 +22,8 @@ _GOOGLENET_RENAMES = [
     (r"\.bpool\.proj\.", ".branch4.1."),
 ]
 
-# Tensor names inside one of our layers: a conv unit's conv and bn, or a linear layer's own tensors.
-_UNIT_TAILS = ("conv.", "bn.")
+# The parts of a conv unit that hold tensors (a linear layer holds its own).
+_UNIT_PARTS = ("conv", "bn")
 
 
 def torchvision_googlenet(name: str) -> str:
@@ -40,7 +40,7 @@ def module_path_candidates(name: str) -> list[str]:
     """The flat spellings a source key of our `name` may have: the row and the layer name joined (the layer
     is named relative to its row), or the layer name alone (a row with no module path of its own)."""
     parts = name.split(".")
-    cut = 2 if len(parts) >= 3 and any(f"{parts[-2]}." == t for t in _UNIT_TAILS) else 1
+    cut = 2 if len(parts) >= 3 and parts[-2] in _UNIT_PARTS else 1
     unit, tail = parts[:-cut], ".".join(parts[-cut:])
     first, last = unit[0].lstrip("_"), unit[-1].lstrip("_")
     spellings = [first] if len(unit) == 1 else [f"{first}_{last}", last]

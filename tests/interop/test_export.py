@@ -23,11 +23,11 @@ def test_every_shipped_spec_exports_to_onnx_with_the_same_logits_and_our_names(p
     spec = load_spec(path)
     torch.manual_seed(0)
     model = build_model(spec).eval()
-    data = export.to_onnx(model, export.example_input(spec, 1))
+    data = export.to_onnx(model, export.example_input(spec, 2))
     proto = onnx.load_from_string(data)
     onnx.checker.check_model(proto, full_check=True)
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    x = torch.randn(2, *spec.input)  # another batch than the exported example: the batch is dynamic
+    x = torch.randn(1, *spec.input)  # another batch than the exported example: the batch is dynamic
     (got,) = session.run(None, {export.INPUT: x.numpy()})
     with torch.no_grad():
         torch.testing.assert_close(torch.from_numpy(got), model(x), atol=1e-4, rtol=0)
@@ -38,14 +38,14 @@ def test_every_shipped_spec_exports_to_onnx_with_the_same_logits_and_our_names(p
 
 
 def test_torchscript_reloads_with_our_module_names_and_the_same_logits(root):
-    spec = load_spec(root / "specs/googlenet-torchvision.yaml")
+    spec = load_spec(root / "specs/variant.yaml")
     model = build_model(spec).eval()
     loaded = torch.jit.load(io.BytesIO(export.to_torchscript(model, export.example_input(spec, 1))))
     x = torch.randn(3, *spec.input)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x), atol=1e-5, rtol=0)
     names = {n for n, _ in loaded.named_modules()}
-    assert {"inception4e.b5x5.conv.conv", "fc"} <= names
+    assert {"inception_5a.b5x5.conv.conv", "linear"} <= names
     assert not any(n.startswith("aux") for n in names)  # aux heads are left out
 
 
