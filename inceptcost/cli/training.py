@@ -107,6 +107,12 @@ def train(
     save_every: Annotated[int, typer.Option(help="also checkpoint every K steps (0: epoch ends only)")] = 0,
     steps_per_epoch: Annotated[int | None, typer.Option(help="cap steps per epoch (quick trials)")] = None,
     download: Annotated[bool, typer.Option("--download", help="allow downloading cifar10")] = False,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            help="start from these weights: our checkpoint, or a torchvision/timm state dict the spec mirrors"
+        ),
+    ] = None,
     allow_change: Annotated[
         str | None,
         typer.Option(help="with --resume: settings that may differ from the checkpoint's, e.g. lr,epochs"),
@@ -145,6 +151,7 @@ def train(
             save_every=save_every,
             steps_per_epoch=steps_per_epoch,
             download=download,
+            init=str(init) if init else None,
             allow_change=tuple(n.strip() for n in allow_change.split(",") if n.strip()) if allow_change else (),
             recipe=chosen,
         )

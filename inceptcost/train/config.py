@@ -32,6 +32,7 @@ class TrainConfig:
     eval_batch_size: int = 256
     log_every: int = 20
     download: bool = False
+    init: str | None = None  # a weights file to start from (interop.weights); ignored by --resume
     allow_change: tuple[str, ...] = ()  # settings --resume may find changed (e.g. lr after a diverged run)
     recipe: Recipe = field(default_factory=Recipe)
 

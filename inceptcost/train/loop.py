@@ -214,7 +214,12 @@ class Trainer:
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
 
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
-        self.model = build_model(graph).to(dev, memory_format=self.memory_format)
+        self.model = build_model(graph)
+        if config.init and not config.resume:
+            from inceptcost.interop.weights import load_weights
+
+            load_weights(self.model, config.init)
+        self.model = self.model.to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
         self.aux_weights = [self.recipe.aux_weight] * len(aux) if self.recipe.aux_weight is not None else aux
         net = self.model
