@@ -126,6 +126,7 @@ class FusedGroup:
     def __init__(self, members: list[int], units: list[ConvUnit], fuse_act: bool) -> None:
         self.members, self.units, self.fuse_act = members, units, fuse_act
         self.sizes = [u._modules["conv"].out_channels for u in units]
+        self.starts = [sum(self.sizes[:i]) for i in range(len(units))]
 
     def weights(self, owner: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
         def compute():
@@ -163,7 +164,8 @@ class FusedGroup:
         done = self.fuse_act or first.activation is None
         if self.fuse_act and first.activation is not None:
             y = first.activation(y)
-        return list(y.split(self.sizes, dim=1)), done
+        # narrow, not split: a single view may be activated in place by its branch (fuse_act off)
+        return [y.narrow(1, start, n) for start, n in zip(self.starts, self.sizes, strict=True)], done
 
 
 class FastParallel(Parallel):
