@@ -460,6 +460,7 @@ def train(
     ] = None,
     channels_last: Annotated[bool, typer.Option(help="NHWC memory format")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="the fast build of the same model (same checkpoints)")] = False,
     out: Annotated[Path | None, typer.Option(help="run folder (default: reports/runs/SPEC-DATA)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
     seed: Annotated[int, typer.Option(help="seed of weights, data order, crops and dropout")] = 0,
@@ -500,6 +501,7 @@ def train(
             amp=amp,
             channels_last=channels_last,
             compile=compile,
+            fast=fast,
             out=str(out) if out else None,
             resume=resume,
             seed=seed,
@@ -619,6 +621,7 @@ def bench(
     peak: Annotated[float | None, typer.Option(help="device peak TFLOP/s for MFU (overrides the table)")] = None,
     peak_bw: Annotated[float | None, typer.Option(help="device bandwidth GB/s for the roofline")] = None,
     aux: Annotated[bool, typer.Option("--aux", help="run aux heads in train mode (their MACs counted)")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="the fast build of our model (same weights)")] = False,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from . import load_spec
@@ -640,6 +643,7 @@ def bench(
             peak_tflops=peak,
             peak_bw_gbs=peak_bw,
             aux=aux,
+            fast=fast,
         )
         s = load_spec(spec)
         rows = run_bench(s, cfg, compare=compare)

@@ -42,6 +42,7 @@ class BenchConfig:
     peak_tflops: float | None = None  # overrides the table
     peak_bw_gbs: float | None = None
     aux: bool = False  # run aux heads in train mode (their MACs are then counted)
+    fast: bool = False  # the fast build of our model (inceptcost.graph.fast)
 
 
 @dataclass
@@ -64,7 +65,7 @@ def _torch():
     return torch
 
 
-def spec_subject(spec, aux: bool = False) -> Subject:
+def spec_subject(spec, aux: bool = False, fast: bool = False) -> Subject:
     """Our model of `spec`; aux heads dropped unless `aux` (torchvision's comparison model has none)."""
     from ..analyze.costs import summarize
     from ..graph.compile import compile_graph
@@ -75,12 +76,12 @@ def spec_subject(spec, aux: bool = False) -> Subject:
     graph = compile_graph(spec)
     totals = summarize(graph)
     return Subject(
-        name=f"inceptcost:{spec.name}",
+        name=f"inceptcost:{spec.name}" + (" (fast)" if fast else ""),
         spec=spec.name,
         macs=totals["macs"] + (totals["macs_aux"] if aux else 0),
         input=spec.input,
         classes=spec.classes,
-        make=lambda: build_model(graph),
+        make=lambda: build_model(graph, fast=fast),
     )
 
 
@@ -309,7 +310,7 @@ def bench_subject(subject: Subject, cfg: BenchConfig) -> dict[str, Any]:
 
 def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[str, Any]]:
     """Our model of `spec`, then (with compare='torchvision') torchvision's GoogLeNet in the same harness."""
-    subjects = [spec_subject(spec, aux=cfg.aux)]
+    subjects = [spec_subject(spec, aux=cfg.aux, fast=cfg.fast)]
     if compare:
         if compare != TORCHVISION:
             raise InceptcostError(f"unknown --compare '{compare}'", hint="torchvision")

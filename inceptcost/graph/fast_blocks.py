@@ -199,12 +199,12 @@ class FastParallel(Parallel):
         for i in range(len(self.plans)):
             z, act = self._branch(i, x, heads.get(i), keep_act=True)
             if out is None:
-                out = self._output(x, z)
+                out = self._output(z)
             act_into(act, z, out[:, start : start + z.shape[1]])
             start += z.shape[1]
         return out
 
-    def _output(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def _output(self, z: torch.Tensor) -> torch.Tensor:
         """The module's output, allocated like its first branch's (dtype, device, memory format)."""
         nhwc = not z.is_contiguous() and z.is_contiguous(memory_format=torch.channels_last)
         fmt = torch.channels_last if nhwc else torch.contiguous_format
