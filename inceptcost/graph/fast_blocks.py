@@ -59,6 +59,14 @@ def act_into(act: nn.Module | None, y: torch.Tensor, out: torch.Tensor) -> None:
         out.copy_(y if act is None else act(y))
 
 
+OUT_OF_PLACE = {nn.ReLU: F.relu, nn.ReLU6: F.relu6, nn.SiLU: F.silu}
+
+
+def act_apart(act: nn.Module, y: torch.Tensor) -> torch.Tensor:
+    """act(y) without writing into y: y is one of several views of a tensor that autograd saves."""
+    return OUT_OF_PLACE[type(act)](y) if getattr(act, "inplace", False) else act(y)
+
+
 class ConvUnit(nn.Sequential):
     """The plain model's conv unit (children conv, bn | lrn, act under the same names); with `fold`, its
     BatchNorm is folded into the conv in eval mode."""
@@ -164,7 +172,6 @@ class FusedGroup:
         done = self.fuse_act or first.activation is None
         if self.fuse_act and first.activation is not None:
             y = first.activation(y)
-        # narrow, not split: a single view may be activated in place by its branch (fuse_act off)
         return [y.narrow(1, start, n) for start, n in zip(self.starts, self.sizes, strict=True)], done
 
 
@@ -216,7 +223,10 @@ class FastParallel(Parallel):
         plan, z, pending = self.plans[i], x, None
         if head is not None:
             z, done = head
-            pending = None if done else plan[0].activation
+            if not done and torch.is_grad_enabled():
+                z = act_apart(plan[0].activation, z)
+            elif not done:
+                pending = plan[0].activation
             plan = plan[1:]
         for layer in plan:
             if pending is not None:
