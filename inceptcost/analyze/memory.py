@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..errors import InceptcostError
+from ..errors import InceptcostError, SettingError, literal
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp64": 8}
 _ALIASES = {
@@ -102,7 +102,7 @@ def inference_peak(graph: nx.DiGraph, batch: int, per: int) -> tuple[int, str]:
 
 def memory(graph: nx.DiGraph, batch: int = 1, dtype: str = "fp32") -> Memory:
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise InceptcostError(f"--batch must be a whole number >= 1, got {batch!r}")
+        raise SettingError(f"{{batch}} must be a whole number >= 1, got {literal(repr(batch))}")
     name, per = dtype_bytes(dtype)
     rows: dict[str, dict[str, int]] = {}
     for row in (*graph.graph["rows"], *graph.graph["aux"]):

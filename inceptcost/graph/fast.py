@@ -1,7 +1,7 @@
 """The fast build of a model: the plain model's modules, parameters and state dict, faster forwards.
 
 make_fast takes the plain model built from an IR graph and swaps its containers for the blocks of
-fast_blocks.py, keeping every submodule (and so every parameter and buffer) under its name: checkpoints
+inceptcost/nn.py, keeping every submodule (and so every parameter and buffer) under its name: checkpoints
 load both ways. Which 1x1 convs fuse is read off the IR: every set of stride-1, unpadded, ungrouped 1x1
 convs that a parallel module's branches start with and whose input is the same node, with the same norm
 (BatchNorm with the same eps, or none) and the same activation.
@@ -10,12 +10,13 @@ convs that a parallel module's branches start with and whose input is the same n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import torch
 from torch import nn
 
-from .fast_blocks import ConvUnit, FastInceptionNet, FastParallel, FusedGroup
+from ..nn import ConvUnit, FastParallel, FusedGroup
 from .model import InceptionNet
 
 
@@ -107,3 +108,22 @@ def make_fast(graph: nx.DiGraph, model: InceptionNet, options: FastOptions) -> F
     if options.channels_last:
         fast = fast.to(memory_format=torch.channels_last)
     return fast
+
+
+class FastInceptionNet(InceptionNet):
+    """The plain network's rows and aux heads (the same module objects); optionally channels_last inside."""
+
+    def __init__(self, plain: InceptionNet, channels_last: bool) -> None:
+        rows = [(name, plain._modules[name]) for name in plain.row_names]
+        at = {i: tap for tap, ids in plain.taps.items() for i in ids}
+        aux = [
+            (name, at[i], weight, plain._modules[name])
+            for i, (name, weight) in enumerate(zip(plain.aux_names, plain.aux_weights, strict=True))
+        ]
+        super().__init__(rows, aux)
+        self.channels_last = channels_last
+
+    def forward(self, x: torch.Tensor) -> Any:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return super().forward(x)

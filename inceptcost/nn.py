@@ -1,14 +1,13 @@
-"""Torch building blocks of the fast model: the plain model's modules under the same names, faster forwards.
+"""Torch building blocks of the compiled model that torch itself does not have. Imports torch.
 
-- ConvUnit: conv [+ bn | lrn] [+ activation] whose BatchNorm folds into the conv in eval mode.
+The fast build (graph/fast.py) reuses the plain model's modules under the same names, with faster forwards:
+- ConvUnit: conv [+ bn | lrn] [+ activation] whose BatchNorm folds into the conv in eval mode;
 - FastParallel: an inception module whose sibling 1x1 convs (same input) run as one conv over their
   concatenated weights (concatenated in the forward, so gradients reach each branch's own parameters), with
   one BatchNorm over the concatenated channels and one activation, then split; in no-grad inference the
   branches can write their outputs into slices of one preallocated tensor instead of a final torch.cat.
-- FastInceptionNet: the network, optionally taking its input to channels_last.
-
-Every derived tensor (folded or concatenated weights) is recomputed in each forward while autograd or
-torch.compile is on; in no-grad eager inference it is cached until one of its source tensors changes.
+Derived tensors (folded or concatenated weights) are recomputed in each forward while autograd or
+torch.compile is on; in no-grad eager inference they are cached until one of their source tensors changes.
 """
 
 from __future__ import annotations
@@ -20,7 +19,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .model import InceptionNet, Parallel
+
+class FlatLinear(nn.Linear):
+    """nn.Linear on the flattened input, with an optional activation after it, so that a linear layer needs
+    no separate flatten module and its weights keep the layer's own name (`aux1.fc1.weight`)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, act: nn.Module | None = None):
+        super().__init__(in_features, out_features, bias=bias)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = super().forward(x.flatten(1))
+        return y if self.act is None else self.act(y)
+
+
+class Parallel(nn.ModuleDict):
+    """Branches fed the same input, concatenated along channels (an inception module)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.values()], dim=1)
 
 
 def cached(owner: nn.Module, tensors: list, compute) -> Any:
@@ -238,22 +255,3 @@ class FastParallel(Parallel):
         if keep_act:
             return z, pending
         return z if pending is None else pending(z)
-
-
-class FastInceptionNet(InceptionNet):
-    """The plain network's rows and aux heads (the same module objects); optionally channels_last inside."""
-
-    def __init__(self, plain: InceptionNet, channels_last: bool) -> None:
-        rows = [(name, plain._modules[name]) for name in plain.row_names]
-        at = {i: tap for tap, ids in plain.taps.items() for i in ids}
-        aux = [
-            (name, at[i], weight, plain._modules[name])
-            for i, (name, weight) in enumerate(zip(plain.aux_names, plain.aux_weights, strict=True))
-        ]
-        super().__init__(rows, aux)
-        self.channels_last = channels_last
-
-    def forward(self, x: torch.Tensor) -> Any:
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return super().forward(x)
