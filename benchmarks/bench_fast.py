@@ -1,6 +1,8 @@
 """The fast build against the plain model and torchvision's GoogLeNet, in one run, with one row per optimization.
 
     python benchmarks/bench_fast.py                    # GPU: batch 64 and 256, bf16 + channels_last, eager and compiled
+    FB_COMPILE=0 python benchmarks/bench_fast.py       # the same in two parts (compiling takes most of a GPU run)
+    FB_COMPILE=1 python benchmarks/bench_fast.py
     FB_DEVICE=cpu python benchmarks/bench_fast.py      # CPU: batch 4, fp32, eager
 
 Subjects: torchvision's GoogLeNet (skipped with a note when torchvision is not importable), our plain model, the
@@ -179,10 +181,13 @@ def run_group(torch, spec, subs: list[dict], mode: str, batch: int, compile_: bo
         for r in runs:
             if "error" in r:
                 continue
-            with Timer(torch, cuda) as timer:
-                for _ in range(steps):
-                    r["step"]()
-            r["times"].append(timer.ms / steps)
+            try:
+                with Timer(torch, cuda) as timer:
+                    for _ in range(steps):
+                        r["step"]()
+                r["times"].append(timer.ms / steps)
+            except Exception as exc:  # noqa: BLE001 - as above
+                r["error"] = repr(exc)[:300]
     peak = peaks.detect(torch.cuda.get_device_name(device)) if cuda else None
     math = "bf16" if cuda else "fp32"
     rows = []
@@ -192,6 +197,7 @@ def run_group(torch, spec, subs: list[dict], mode: str, batch: int, compile_: bo
         row["options"] = dataclasses.asdict(s["options"]) if s["options"] else None
         if "error" in r:
             rows.append({**row, "error": r["error"]})
+            r.pop("step", None)
             continue
         ms = statistics.median(r["times"])
         tflops = 2 * s["macs"] * batch * (3 if mode == "train" else 1) / (ms / 1e3) / 1e12
@@ -242,8 +248,9 @@ def main() -> int:
     device = torch.device("cuda" if CUDA else "cpu")
     if CUDA:
         torch.backends.cudnn.benchmark = True
-    torch._dynamo.config.cache_size_limit = 64  # one compiled graph per model object; many objects per run
-    torch._dynamo.config.accumulated_cache_size_limit = 1024
+    for limit, value in (("cache_size_limit", 64), ("recompile_limit", 64), ("accumulated_cache_size_limit", 1024)):
+        if hasattr(torch._dynamo.config, limit):  # one compiled graph per model object; many objects per run
+            setattr(torch._dynamo.config, limit, value)
     spec = load_spec(env("FB_SPEC", "specs/googlenet-torchvision.yaml"))
     subs, notes = subjects(spec, device.type)
     if not CUDA:
