@@ -46,7 +46,7 @@ class InceptcostError(Exception):
         text = ": ".join(parts + [message])
         if hint:
             text += f"; {hint}"
-        return " ".join(text.split())  # always one line
+        return printable(" ".join(text.split()))  # always one line
 
     def __str__(self) -> str:
         return self.shown()
@@ -94,6 +94,15 @@ class SettingError(InceptcostError):
 
     def __init__(self, message: str, **where) -> None:
         super().__init__(message, settings=True, **where)
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on any terminal: control characters (ESC, NUL) and the undecodable bytes of a file
+    name (surrogates) as backslash escapes; everything else as it is."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in text
+    )
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

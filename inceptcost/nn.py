@@ -12,12 +12,27 @@ torch.compile is on; in no-grad eager inference they are cached until one of the
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections import OrderedDict
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .errors import ToolMissing
+
+
+def require_compiler() -> None:
+    """torch.compile's default backend (inductor) builds its kernels with a C++ compiler: without one the first
+    step fails deep inside torch. Say so up front."""
+    names = (os.environ.get("CXX", ""), "g++", "c++", "clang++")
+    if not any(name and shutil.which(name) for name in names):
+        raise ToolMissing(
+            "--compile needs a C++ compiler (torch.compile builds its kernels with one); none found on PATH",
+            hint="install g++ (or set CXX), or run without --compile",
+        )
 
 
 class FlatLinear(nn.Linear):

@@ -180,6 +180,8 @@ class _Reader:
         label = m.get("label")
         if label is not None and not isinstance(label, str):
             raise self.error("'label' must be text", m.line_of("label"), where, "quote it")
+        if label is not None:
+            _check_text(self, label, m.line_of("label"), "'label'", where, one_line=True)
         if kind == "sequence":
             self.check_keys(m, (*_COMMON_KEYS, "layers"), where)
             children = self.sequence(m.get("layers"), m.line_of("layers"), f"{where}.")
@@ -482,12 +484,24 @@ class _Reader:
             ops = parse_count(p["ops"]) if "ops" in p else None
         except BadValue as exc:
             raise self.error(f"'ops': {exc}", p.line_of("ops"), where) from None
+        for key, value in (("params", params), ("ops", ops)):
+            if value == 0:  # every comparison is relative to the paper's value
+                raise self.error(f"'{key}': the paper's value must be positive", p.line_of(key), f"{where}.paper")
         try:
             output = parse_dims(p["output"], 3) if "output" in p else None
         except BadValue as exc:
             raise self.error(f"'output': {exc}", p.line_of("output"), where) from None
         note = p.get("note")
         return Paper(params=params, ops=ops, output=output, text=text, note=str(note) if note else None)  # type: ignore[arg-type]
+
+
+def _check_text(reader: _Reader, text: str, line: int | None, what: str, where: str, one_line: bool) -> None:
+    """Names and titles end up in DOT, Markdown and terminal output: no control characters (ESC, NUL) there,
+    and no line break where one line is expected."""
+    allowed = "" if one_line else "\n\t"
+    bad = next((ch for ch in text if not ch.isprintable() and ch != " " and ch not in allowed), None)
+    if bad is not None:
+        raise reader.error(f"{what} holds the control character {bad!r}", line, where, "write plain text on one line")
 
 
 def _top_level(data: Any, file: str) -> tuple[LineMap, _Reader]:
@@ -544,9 +558,11 @@ def parse_spec(data: Any, file: str = "<spec>") -> Spec:
     name = data.get("name", Path(file).stem)
     if not isinstance(name, str) or not name:
         raise reader.error("'name' must be text", data.line_of("name"), "spec", "quote it")
-    for key in ("title", "reference", "notes"):
+    for key in ("name", "title", "reference", "notes"):
         if key in data and not isinstance(data[key], str):
             raise reader.error(f"'{key}' must be text", data.line_of(key), "spec", "quote it")
+        if key in data:
+            _check_text(reader, data[key], data.line_of(key), f"'{key}'", "spec", one_line=key in ("name", "title"))
     rows = reader.sequence(data["layers"], data.line_of("layers"), "")
     for row in rows:
         if row.name == "input":  # the IR's input node has that name

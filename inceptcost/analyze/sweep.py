@@ -24,6 +24,7 @@ from .costs import COST_FIELDS
 
 DIVISOR = 8
 MAX_GRID = 100_000
+MAX_WIDTH = 1000.0  # x1000 turns GoogLeNet's 1024 channels into a million: beyond any real design
 
 
 def round_width(channels: int, width: float, divisor: int = DIVISOR) -> int:
@@ -52,8 +53,8 @@ def parse_widths(text: str) -> list[float]:
             widths = [float(p) for p in re.split(r"[,\s]+", s) if p]
     except ValueError:
         raise InceptcostError(f"bad width grid '{s}'", hint="e.g. 0.25:2.0:0.25 (start:stop:step) or 0.5,1,2") from None
-    if not widths or any(not (0 < w < math.inf) for w in widths):
-        raise InceptcostError(f"bad width grid '{s}'", hint="widths must be positive numbers")
+    if not widths or any(not (0 < w <= MAX_WIDTH) for w in widths):
+        raise InceptcostError(f"bad width grid '{s}'", hint=f"widths must be positive numbers up to {MAX_WIDTH:g}")
     return sorted(set(widths))
 
 
