@@ -43,6 +43,7 @@ class BenchConfig:
     peak_bw_gbs: float | None = None
     aux: bool = False  # run aux heads in train mode (their MACs are then counted)
     weights: str | None = None  # a weights file (interop.weights) instead of torch's initial weights
+    fast: bool = False  # the fast build of our model (inceptcost.graph.fast)
 
     def validate(self) -> BenchConfig:
         for name, least in (("batch", 1), ("steps", 1), ("warmup", 0), ("repeats", 1)):
@@ -79,9 +80,9 @@ def _torch():
     return torch
 
 
-def spec_subject(spec, aux: bool = False, weights: str | None = None) -> Subject:
-    """Our model of `spec`; aux heads dropped unless `aux` (torchvision's comparison model has none).
-    `weights`: a file for `interop.weights.load_weights`, read and matched once, before any timing."""
+def spec_subject(spec, aux: bool = False, weights: str | None = None, fast: bool = False) -> Subject:
+    """Our model of `spec` (its fast build with `fast`); aux heads dropped unless `aux` (torchvision's comparison
+    model has none). `weights`: a file for `interop.weights.load_weights`, read and matched once, before any timing."""
     from ..analyze.costs import summarize
     from ..graph.compile import compile_graph
     from ..graph.model import build_model
@@ -100,13 +101,13 @@ def spec_subject(spec, aux: bool = False, weights: str | None = None) -> Subject
     totals = summarize(graph)
 
     def make():
-        model = build_model(graph)
+        model = build_model(graph, fast=fast)
         if state is not None:
             model.load_state_dict(state)
         return model
 
     return Subject(
-        name=f"inceptcost:{spec.name}",
+        name=f"inceptcost:{spec.name}" + (" (fast)" if fast else ""),
         spec=spec.name,
         macs=totals["macs"] + (totals["macs_aux"] if aux else 0),
         input=spec.input,
@@ -342,7 +343,7 @@ def bench_subject(subject: Subject, cfg: BenchConfig) -> dict[str, Any]:
 def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[str, Any]]:
     """Our model of `spec`, then (with compare='torchvision') torchvision's GoogLeNet in the same harness."""
     cfg.validate()
-    subjects = [spec_subject(spec, aux=cfg.aux, weights=cfg.weights)]
+    subjects = [spec_subject(spec, aux=cfg.aux, weights=cfg.weights, fast=cfg.fast)]
     if compare:
         if compare != TORCHVISION:
             raise SettingError(f"unknown {{compare}} '{literal(compare)}'", hint="torchvision")

@@ -129,6 +129,7 @@ def bench(
     profile: Annotated[
         str | None, typer.Option("--profile", help="with --per-layer: device profile; prediction beside each row")
     ] = None,
+    fast: Annotated[bool, typer.Option("--fast", help="the fast build of our model (same weights)")] = False,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from .. import load_spec
@@ -152,6 +153,7 @@ def bench(
             peak_bw_gbs=peak_bw,
             aux=aux,
             weights=str(weights) if weights else None,
+            fast=fast,
         )
         s = load_spec(spec)
         prof = load_profile_arg(profile, device) if profile is not None else None  # checked before the run

@@ -24,6 +24,7 @@ class TrainConfig:
     amp: bool | None = None  # bf16 autocast; None = on for cuda, off for cpu
     channels_last: bool = False
     compile: bool = False
+    fast: bool = False  # the fast build of the same model (same state dict: resumable either way)
     out: str | None = None  # run folder; default reports/runs/<spec>-<data>
     resume: bool = False
     seed: int = 0

@@ -214,7 +214,7 @@ class Trainer:
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
 
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
-        self.model = build_model(graph)
+        self.model = build_model(graph, fast=config.fast)
         if config.init and not config.resume:
             from inceptcost.interop.weights import load_weights
 
