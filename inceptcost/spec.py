@@ -22,6 +22,7 @@ from typing import Any
 from . import layers
 from .errors import BadValue, SpecError, did_you_mean
 from .quantities import parse_count, parse_dims, parse_patch
+from .shipped import find_spec
 from .yamlsafe import LineList, LineMap, load_yaml
 
 STRUCTURAL = ("sequence", "parallel", "inception")
@@ -605,6 +606,7 @@ def _aux_heads(reader: _Reader, data: LineMap, rows: set[str]) -> tuple[AuxHead,
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read, validate and expand a YAML spec. Raises SpecError with file:line on bad input."""
-    data, shown = load_yaml(path)
+    """Read, validate and expand a YAML spec: a file, or a shipped spec's name (`googlenet`).
+    Raises SpecError with file:line on bad input."""
+    data, shown = load_yaml(find_spec(path))
     return parse_spec(data, shown)

@@ -161,7 +161,9 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
         if len(raw) > MAX_BYTES:
             raise SpecError(f"file is larger than {MAX_BYTES >> 20} MiB", file=shown, hint="a spec is a few KB")
     except FileNotFoundError:
-        raise SpecError("no such file", file=shown, hint="check the path; shipped specs are in specs/") from None
+        raise SpecError(
+            "no such file", file=shown, hint="check the path, or name a shipped spec (`inceptcost specs` lists them)"
+        ) from None
     except PermissionError:
         raise SpecError("permission denied", file=shown, hint="make the file readable") from None
     except OSError as exc:

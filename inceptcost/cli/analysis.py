@@ -122,16 +122,21 @@ class IndexFormat(str, Enum):
 
 
 def specs_index(
-    folder: Annotated[Path, typer.Argument(help="folder of YAML specs")] = Path("specs"),
+    folder: Annotated[
+        Path | None, typer.Argument(help="folder of YAML specs; default: the specs shipped with inceptcost")
+    ] = None,
     format: Annotated[IndexFormat, typer.Option("--format", "-f", help="output format")] = IndexFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
 ) -> None:
     """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the README block)."""
     from ..analyze.index import index_markdown, spec_index
     from ..quantities import human
+    from ..shipped import shipped_dir
     from ..text import shape_text
 
     with user_errors():
+        title = f"specs in {folder}" if folder else "shipped specs (use by name: inceptcost analyze googlenet)"
+        folder = folder or shipped_dir()
         if not folder.is_dir():
             raise InceptcostError("not a folder", file=str(folder), hint="give the folder that holds the specs")
         rows = spec_index(folder)
@@ -141,7 +146,7 @@ def specs_index(
         if format is IndexFormat.json:
             emit(json.dumps([{**r.__dict__, "verdict": r.verdict} for r in rows], indent=2), out)
             return
-        t = table(f"specs in {folder}", ["spec", "what it is", "input", "params", "MACs", "budget"], ("params", "MACs"))
+        t = table(title, ["spec", "what it is", "input", "params", "MACs", "budget"], ("params", "MACs"))
         for r in rows:
             t.add_row(
                 Path(r.file).name, r.title, shape_text(r.input), f"{r.params:,}", human(r.macs, digits=4), r.verdict
