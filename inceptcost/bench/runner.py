@@ -80,7 +80,7 @@ def spec_subject(spec, aux: bool = False) -> Subject:
         macs=totals["macs"] + (totals["macs_aux"] if aux else 0),
         input=spec.input,
         classes=spec.classes,
-        make=lambda: build_model(graph),
+        make=lambda: build_model(graph, aux=aux),
     )
 
 

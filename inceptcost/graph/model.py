@@ -105,8 +105,9 @@ def _memory_limit() -> int:
     return min(MAX_MODEL_BYTES, physical // 2)
 
 
-def build_model(spec_or_graph: Any) -> InceptionNet:
-    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults)."""
+def build_model(spec_or_graph: Any, aux: bool = False) -> InceptionNet:
+    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults);
+    the aux heads only with `aux` (they serve training alone, as in `inceptcost train`)."""
     graph = spec_or_graph if isinstance(spec_or_graph, nx.DiGraph) else compile_graph(spec_or_graph)
     params = sum(graph.nodes[n]["params"] for n in graph)
     buffers = sum(graph.nodes[n]["norm_params"] for n in graph)  # BN running mean and variance
@@ -123,5 +124,6 @@ def build_model(spec_or_graph: Any) -> InceptionNet:
     aux = [
         (row.name, row.at, row.weight, _build(graph, entry))
         for row, entry in zip(graph.graph["aux"], graph.graph["aux_tree"], strict=True)
+        if aux
     ]
     return InceptionNet(rows, aux)

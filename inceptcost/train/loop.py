@@ -175,7 +175,7 @@ class Trainer:
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
 
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
-        self.model = build_model(graph).to(dev, memory_format=self.memory_format)
+        self.model = build_model(graph, aux=True).to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
         self.aux_weights = [self.recipe.aux_weight] * len(aux) if self.recipe.aux_weight is not None else aux
         net = self.model

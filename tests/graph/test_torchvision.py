@@ -49,7 +49,7 @@ def test_torchvision_weights_load_and_give_the_same_logits():
 
     torch.manual_seed(0)
     reference = models.googlenet(weights=None, aux_logits=True, init_weights=True).eval()
-    ours = build_model(load_spec(SPEC)).eval()
+    ours = build_model(load_spec(SPEC), aux=True).eval()
     theirs = reference.state_dict()
     mapped = {name: theirs[to_torchvision(name)] for name in ours.state_dict()}
     assert len(mapped) == len(theirs)  # every tensor of theirs is used exactly once

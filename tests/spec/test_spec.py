@@ -96,7 +96,9 @@ def test_costs_table_is_a_dataframe_indexed_by_dotted_name():
     df = costs_table(graph)
     assert df.loc["inception_4e.b3x3.reduce", "out_shape"] == "14x14x160"
     assert df.loc["inception_4e.b3x3.reduce", "macs"] == 14 * 14 * 528 * 160
-    assert df.loc[df["aux"].isna(), "macs"].sum() == summarize(graph)["macs"]
+    assert df["aux"].isna().all() and df["macs"].sum() == summarize(graph)["macs"]  # aux heads only when asked
+    with_aux = costs_table(graph, aux=True)
+    assert with_aux.loc[with_aux["aux"].notna(), "macs"].sum() == summarize(graph)["macs_aux"] > 0
 
 
 def test_a_shipped_spec_is_found_by_name_from_any_folder_and_a_file_wins(tmp_path, monkeypatch):
