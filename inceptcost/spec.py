@@ -110,6 +110,18 @@ class Spec:
     reference: str | None = None
     notes: str | None = None
 
+    def __repr__(self) -> str:  # the dataclass's own repr prints every node: tens of thousands of characters
+        c, h, w = self.input
+        rows, aux = len(self.body.children), len(self.aux)
+        return (
+            f"<Spec {self.name} ({self.file}): input {h}x{w}x{c}, {self.classes} classes, {rows} rows, {aux} aux heads>"
+        )
+
+    def _repr_html_(self) -> str:
+        from .analyze.analysis import analyze_spec
+
+        return analyze_spec(self)._repr_html_()
+
 
 DEFAULTS = {"activation": "relu", "bias": True, "norm": "none", "eps": 1e-5}
 _DEFAULT_KEYS = {
