@@ -99,8 +99,8 @@ def compare(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
-    """Two specs side by side, per row (matched by name) and in total, with the differences B - A."""
-    from ..analyze.compare import compare_specs, comparison_csv, comparison_json, comparison_view
+    """Two specs side by side, per row (paired by position, not name) and in total, with the differences B - A."""
+    from ..analyze.compare import compare_specs, comparison_csv, comparison_json, comparison_view, unmatched_view
     from ..analyze.report import view_markdown
 
     with user_errors():
@@ -109,10 +109,12 @@ def compare(
             emit(json.dumps(comparison_json(c), indent=2), out)
         elif format is Format.csv:
             emit(comparison_csv(c), out)
-        elif format is Format.md:
-            emit(view_markdown(comparison_view(c)), out)
         else:
-            print_views([comparison_view(c)], out)
+            views = [v for v in (comparison_view(c), unmatched_view(c)) if v is not None]
+            if format is Format.md:
+                emit("\n".join(view_markdown(v) for v in views), out)
+            else:
+                print_views(views, out)
 
 
 class IndexFormat(str, Enum):
