@@ -92,7 +92,8 @@ def torchvision_subject(spec) -> Subject:
     except ImportError:
         raise ToolMissing(
             "{compare} torchvision needs torchvision, which is not installed",
-            hint="pip install torchvision (the build that matches your torch)",
+            hint="install the extra in an environment of its own: pip install 'inceptcost[torchvision]'"
+            " (torch 2.14.1 + torchvision 0.29.1; torchvision pins the torch it was built for)",
             settings=True,
         ) from None
     from torch.utils.flop_counter import FlopCounterMode
