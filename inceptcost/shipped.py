@@ -26,7 +26,10 @@ def find_spec(spec: str | Path) -> Path:
     """A spec argument as a file: an existing path wins, else a shipped spec's name (`googlenet`,
     `googlenet.yaml`); anything else comes back unchanged so that the reader reports it as missing."""
     path = Path(spec)
-    if path.exists() or path.parent != Path("."):
+    try:
+        if path.exists() or path.parent != Path("."):
+            return path
+    except (OSError, ValueError):  # a name too long, or with a NUL: the reader reports it
         return path
     shipped = shipped_dir() / (path.name if path.suffix == ".yaml" else f"{path.name}.yaml")
     return shipped if shipped.is_file() else path
