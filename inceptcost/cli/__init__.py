@@ -6,11 +6,15 @@ A command imports what it needs inside its function, so `analyze` never pays for
 
 from __future__ import annotations
 
+import errno
+import io
+import os
+import sys
 from typing import Annotated
 
 import typer
 
-from . import analysis, drawing, measuring, scaling, timing, training
+from . import analysis, drawing, interop, measuring, scaling, timing, training
 
 app = typer.Typer(
     add_completion=False,
@@ -35,6 +39,26 @@ def root(
     ] = False,
 ) -> None:
     """Static analysis, cost modeling and training of Inception-style CNNs declared in YAML."""
+    _safe_streams()
+
+
+def _safe_streams() -> None:
+    """Output never fails on a character: an undecodable file name or a symbol that the terminal's encoding
+    lacks (PYTHONIOENCODING=ascii) is written as a backslash escape. Output to a closed stdout is an error."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
+    if sys.stdout is None:
+        sys.stdout = _Closed()
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+class _Closed(io.TextIOBase):
+    """Stands for a stdout that the shell closed (`>&-`): a command that prints fails in one line (see main)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 app.command()(analysis.analyze)
@@ -49,7 +73,17 @@ app.command()(scaling.sweep)
 app.command()(scaling.fit)
 app.command()(timing.predict)
 app.command()(timing.calibrate)
+app.command("import")(interop.import_cmd)
+app.command("export")(interop.export_cmd)
 
 
 def main() -> None:
-    app()
+    try:
+        try:
+            app()
+        finally:
+            sys.stdout.flush()
+    except OSError as exc:  # stdout on a full disk or a closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is still buffered goes nowhere, without a second error
+        sys.stderr.write(f"error: cannot write the output ({exc.strerror}); write it to a file with --out\n")
+        raise SystemExit(2) from None
