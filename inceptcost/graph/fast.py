@@ -89,9 +89,11 @@ def make_fast(graph: nx.DiGraph, model: InceptionNet, options: FastOptions) -> F
     def convert(entry: tuple, module: nn.Module) -> nn.Module:
         if entry[0] == "op":
             return ConvUnit(module, options.fold_bn) if graph.nodes[entry[1]]["op"] == "conv" else module
-        if entry[0] == "sequence":
+        if entry[0] in ("sequence", "residual"):
             for child in entry[2]:
                 module._modules[_local(child)] = convert(child, module._modules[_local(child)])
+            if entry[0] == "residual" and entry[3] is not None:  # the projection shortcut, a sequence
+                module.shortcut = convert(entry[3], module.shortcut)
             return module
         branches = {_local(b): convert(b, module[_local(b)]) for b in entry[2]}
         plans = [_leaves(b, branches[_local(b)]) for b in entry[2]]
