@@ -113,8 +113,9 @@ def _memory_limit() -> int:
     return min(MAX_MODEL_BYTES, physical // 2)
 
 
-def build_model(spec_or_graph: Any, fast: Any = False) -> InceptionNet:
-    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults).
+def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False) -> InceptionNet:
+    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults);
+    the aux heads only with `aux` (they serve training alone, as in `inceptcost train`).
 
     fast: True or a graph.fast.FastOptions for the fast build (same parameters, names and state dict)."""
     graph = spec_or_graph if isinstance(spec_or_graph, nx.DiGraph) else compile_graph(spec_or_graph)
@@ -133,6 +134,7 @@ def build_model(spec_or_graph: Any, fast: Any = False) -> InceptionNet:
     aux = [
         (row.name, row.at, row.weight, _build(graph, entry))
         for row, entry in zip(graph.graph["aux"], graph.graph["aux_tree"], strict=True)
+        if aux
     ]
     model = InceptionNet(rows, aux)
     if fast is False:
