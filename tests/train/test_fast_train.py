@@ -25,5 +25,8 @@ def test_fast_training_resumes_plain_and_matches_a_plain_run(cli, tmp_path):
     want = load_checkpoint(tmp_path / "plain" / "checkpoint.pt")["model"]
     got = load_checkpoint(tmp_path / "mixed" / "checkpoint.pt")["model"]
     assert list(got) == list(want)
+    # Six fp32 SGD steps through a fused conv (another summation order) drift by a few 1e-5 on some machines;
+    # tests/graph/test_fast.py shows the computations equal to 1e-12 in float64. A wrong weight or a lost
+    # optimizer state would be off by orders of magnitude more.
     for k in want:
-        torch.testing.assert_close(got[k], want[k], atol=1e-5, rtol=0, msg=lambda m, k=k: f"{k}: {m}")
+        torch.testing.assert_close(got[k], want[k], atol=2e-4, rtol=0, msg=lambda m, k=k: f"{k}: {m}")
