@@ -190,6 +190,13 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if "maximum nesting depth" in problem:  # libyaml >= 0.2.6 stops deep documents before `_precheck` does
+            raise SpecError(
+                f"nesting deeper than {MAX_DEPTH} levels",
+                file=shown,
+                line=line,
+                hint="a spec needs only a few levels; flatten it",
+            ) from None
         hint = "check the indentation, colons, quotes and brackets on that line or just before it"
         commented = re.search(r"^.*[{,\s]#\s*[1-9]x[1-9].*$", text, re.MULTILINE)
         if commented:  # Table 1's "#3x3" read as a comment: point at that line, not where parsing gave up
