@@ -232,6 +232,51 @@ def analyze(
         _strict(a, strict)
 
 
+@app.command("memory")
+def memory_cmd(
+    spec: SpecArg = DEFAULT_SPEC,
+    batch: Annotated[str, typer.Option("--batch", help="images per step")] = "32",
+    dtype: Annotated[str, typer.Option("--dtype", help="fp32, or bf16 / fp16 autocast")] = "fp32",
+    mode: Annotated[str, typer.Option("--mode", help="train (one step) or infer (one forward)")] = "train",
+    optimizer: Annotated[str, typer.Option("--optimizer", help="sgd (momentum) or adamw")] = "sgd",
+    device: Annotated[str, typer.Option("--device", help="cuda or cpu (autocast and dropout differ)")] = "cuda",
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory format")] = False,
+    fits: Annotated[str | None, typer.Option("--fits", help="a size (80GiB) or device (H100, H200, A100-80GB)")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """What torch keeps per layer for backward, the peak of one step, and the largest batch that fits."""
+    from .analyze.memory import Setup
+    from .analyze.memory_report import memory_report, rows_table, totals_lines
+    from .analyze.report import View, view_markdown
+
+    with user_errors():
+        setup = Setup.checked(_whole(batch, "--batch"), dtype, mode, optimizer, device, channels_last)
+        result = memory_report(spec, setup, fits)
+        head, rows = rows_table(result)
+        view = View(
+            f"{result['spec']}: memory per layer", [(h, "l" if i != 2 else "r") for i, h in enumerate(head)], rows
+        )
+        if format is Format.json:
+            emit(json.dumps(result, indent=2), out)
+        elif format is Format.csv:
+            emit(_rows_csv([{k: v for k, v in r.items()} for r in result["rows"]]), out)
+        elif format is Format.md:
+            emit(view_markdown(view) + "\n" + "\n".join(f"- {line}" for line in totals_lines(result)) + "\n", out)
+        else:
+            _print_views([view, *totals_lines(result)], out)
+
+
+def _whole(text: str, flag: str) -> int:
+    """A whole-number option read as text, so that `--batch 0` or `--batch x` gets our one-line error."""
+    from .errors import InceptcostError
+
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise InceptcostError(f"{flag} must be a whole number, got '{text}'", hint=f"e.g. {flag} 32") from None
+
+
 @app.command()
 def verify(
     spec: SpecArg = DEFAULT_SPEC,

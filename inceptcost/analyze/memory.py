@@ -50,9 +50,18 @@ class Setup:
     mode: str = "train"
     optimizer: str = "sgd"
     device: str = "cuda"
+    channels_last: bool = False
 
     @classmethod
-    def checked(cls, batch: Any, dtype: str = "fp32", mode: str = "train", optimizer: str = "sgd", device: str = "cuda"):
+    def checked(
+        cls,
+        batch: Any,
+        dtype: str = "fp32",
+        mode: str = "train",
+        optimizer: str = "sgd",
+        device: str = "cuda",
+        channels_last: bool = False,
+    ) -> Setup:
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
             raise InceptcostError(
                 f"--batch must be a whole number from 1 to {MAX_BATCH:,}, got {batch!r}", hint="e.g. --batch 32"
@@ -63,6 +72,7 @@ class Setup:
             _choice(mode, MODES, "mode", "--mode"),
             _choice(optimizer, OPTIMIZER_COPIES, "optimizer", "--optimizer"),
             _choice(device, DEVICES, "device", "--device"),
+            bool(channels_last),
         )
 
 
@@ -87,6 +97,7 @@ class Memory:
             "mode": s.mode,
             "optimizer": s.optimizer,
             "device": s.device,
+            "channels_last": s.channels_last,
             "saved_bytes": self.saved_bytes,
             "peak_bytes": self.peak_bytes,
             "peak_at": self.peak_at,
@@ -155,7 +166,7 @@ class _Value:
 def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
     """Saved tensors per layer and the peak, for one training step or one inference forward (rules above)."""
     train, amp = setup.mode == "train", None if setup.dtype == "fp32" else setup.dtype
-    ctx = Ctx(setup.batch, amp, setup.device, train)
+    ctx = Ctx(setup.batch, amp, setup.device, train, setup.channels_last)
     order = run_order(graph, train)
     nodes = graph.nodes
     params = sum(a["params"] for _, a in graph.nodes(data=True))

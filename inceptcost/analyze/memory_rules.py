@@ -15,7 +15,8 @@ for backward. Read off the IR (kind, args, shapes); no torch. Each rule mirrors 
   (adaptive to 1x1) is a mean and saves nothing; any other adaptive pool saves its input.
 - dropout in training: on CPU a noise tensor of the input's dtype and size (output = input * noise); on CUDA a
   bool mask (the fused kernel). At inference it returns its input.
-- linear (flattens first, a view): saves its input and weight, as conv does.
+- linear (flattens first, a view): saves its input and weight, as conv does. A channels-last feature map
+  larger than 1x1 does not flatten as a view: the flattened copy is what it saves.
 - concat saves nothing (its backward slices the gradient); flatten is a view.
 
 A rule returns `Op.bufs` in creation order. Chain buffers (`side=False`) are the successive values of the op's
@@ -39,6 +40,7 @@ class Ctx:
     amp: str | None  # None (fp32) or the autocast dtype: "bf16" | "fp16"
     device: str  # "cuda" | "cpu": autocast's op lists and dropout differ
     train: bool
+    channels_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ def linear_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
     op = Op()
     weights, bias = prod(i) * o[0], o[0] if a["bias"] else 0
     op.param_bytes = 4 * (weights + bias)
+    if ctx.channels_last and len(i) == 3 and i[1] * i[2] > 1:
+        op.bufs.append(Buf("linear input (flattened copy)", x, ctx.batch * prod(i)))
     dt = _matmul(op, x, ctx.batch * prod(i), weights, bias, ctx, "linear")
     op.bufs.append(Buf("linear output", dt, ctx.batch * o[0]))
     _activation(op, a["activation"], dt, ctx.batch * o[0], ctx)

@@ -26,6 +26,8 @@ def _setup(graph, setup, device: str, seed: int = 0):
     model = build_model(graph).to(device).train(setup.mode == "train")
     spec = graph.graph["spec"]
     x = torch.randn(setup.batch, *spec.input, device=device)
+    if setup.channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, spec.classes, (setup.batch,), device=device)
     return torch, model, x, y
 

@@ -166,6 +166,12 @@ class Trainer:
         mean, std = self.data.mean_std()
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
 
+        from inceptcost.analyze.memory import Setup
+        from inceptcost.graph.model import check_memory
+
+        dtype = "bf16" if self.amp else "fp32"
+        setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
+        check_memory(compile_graph(self.spec), setup, dev)  # before the model takes any memory
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(self.spec).to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
