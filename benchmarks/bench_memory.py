@@ -2,6 +2,7 @@
 
     python benchmarks/bench_memory.py                 # CPU: every shipped spec, fp32 and bf16
     python benchmarks/bench_memory.py --cuda          # GPU: 4 nets x batch 32/128/256 x fp32/bf16
+    python benchmarks/bench_memory.py --torchinfo     # googlenet, batch 8, fp32: ours, torchinfo, measured
 
 CPU, one training step at --batch (default 4): saved bytes from saved-tensor hooks (storages counted once)
 must equal the prediction exactly; the peak from the profiler's allocator events must be within 5%.
@@ -74,12 +75,38 @@ def cuda(batches: list[int]) -> bool:
     return good
 
 
+def against_torchinfo(batch: int) -> bool:
+    """Ours, torchinfo's "Estimated Total Size" and the measurements, same net, same batch (CPU, fp32)."""
+    import torchinfo
+
+    from inceptcost import build_model, compile_graph, load_spec
+    from inceptcost.analyze.memory import Setup, memory
+    from inceptcost.bench.memory_check import measured_peak, measured_saved
+
+    spec = load_spec(ROOT / "specs" / "googlenet.yaml")
+    graph = compile_graph(spec)
+    setup = Setup.checked(batch, "fp32", "train", "sgd", "cpu")
+    ours = memory(graph, setup)
+    info = torchinfo.summary(build_model(graph).train(), input_size=(batch, *spec.input), verbose=0, mode="train")
+    estimate = info.total_input + info.total_output_bytes + info.total_param_bytes
+    print(f"googlenet, batch {batch}, fp32, one training step on CPU (MB = 10^6 bytes)")
+    print(f"saved for backward, ours      {ours.saved_bytes / 1e6:10.1f}")
+    print(f"saved for backward, measured  {sum(measured_saved(graph, setup).values()) / 1e6:10.1f}")
+    print(f"peak, ours                    {ours.peak_bytes / 1e6:10.1f}")
+    print(f"peak, measured                {measured_peak(graph, setup)['peak_bytes'] / 1e6:10.1f}")
+    print(f"torchinfo {torchinfo.__version__} estimated total  {estimate / 1e6:10.1f}")
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4, help="CPU batch")
     parser.add_argument("--cuda", action="store_true", help="measure on the GPU instead")
     parser.add_argument("--cuda-batches", default="32,128,256")
+    parser.add_argument("--torchinfo", action="store_true", help="compare with torchinfo at batch 8")
     args = parser.parse_args()
+    if args.torchinfo:
+        return 0 if against_torchinfo(8) else 1
     ok = cuda([int(b) for b in args.cuda_batches.split(",")]) if args.cuda else cpu(args.batch)
     return 0 if ok else 1
 

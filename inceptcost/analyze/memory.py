@@ -182,12 +182,14 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
     numel = setup.batch * prod(spec.input)
     image = _Value(w.new(numel * 4, "input", consumers["input"]), "fp32", numel, False)
     w.held.add(image.sid)
+    labels = w.new(setup.batch * 8, "input") if train else -1  # int64 class indices; the caller's, like the batch
+    w.held.add(labels)
     values: dict[str, _Value] = {"input": image}
     saved: dict[str, list[int]] = {}  # op -> storages it saves
     owner: dict[int, str] = {}  # storage -> first op that saved it
     keeps: dict[str, list[str]] = {n: [] for n in order}
     owned: dict[str, int] = {n: 0 for n in order}
-    chains: dict[str, tuple[list[Buf], list[int]]] = {}
+    chains: dict[str, list[Buf]] = {}  # op -> its chain of buffers, for its backward
     casts: dict[str, list[int]] = {}
     grads_by_op: dict[str, int] = {}
 
@@ -212,7 +214,7 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
             values[n] = _Value(w.new(numel * SIZES[dt], where, consumers[n]), dt, numel, True)
             for sid in temps:
                 w.release(sid)
-            chains[n] = ([], [])
+            chains[n] = []
         else:
             x = preds[0]
             op = MEMORY[a["op"]](a["args"], x.dtype, a["in_shape"], a["out_shape"], ctx)
@@ -225,11 +227,10 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
                     save(n, sid, f"weight ({amp} copy)")
             if op.saves_input:
                 save(n, x.sid, f"input ({x.dtype})")
-            chain_bufs, chain_sids, prev = [], [], None
+            chain_bufs, prev = [], None
             for b in op.bufs:
                 if b.alias:
                     chain_bufs.append(b)
-                    chain_sids.append(prev if prev is not None else x.sid)
                     continue
                 sid = w.new(b.nbytes, where)
                 if b.saved:
@@ -240,9 +241,8 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
                 if prev is not None:
                     w.release(prev)
                 chain_bufs.append(b)
-                chain_sids.append(sid)
                 prev = sid
-            chains[n] = (chain_bufs, chain_sids)
+            chains[n] = chain_bufs
             if op.out_is_input:
                 values[n] = _Value(x.sid, x.dtype, x.numel, x.needs_grad)
                 w.readers[x.sid] += consumers[n]
@@ -256,8 +256,6 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
         w.held.add(values[o].sid)
     if train:  # cross-entropy per head on fp32 logits: log-softmax output, nll's 0-dim total weight, labels
         keeps["loss"], owned["loss"] = [], 0
-        labels = w.new(setup.batch * 8, "loss")
-        w.held.add(labels)
         save("loss", labels, "labels (int64)")
         for o in outputs:
             v = values[o]
@@ -325,7 +323,7 @@ def _backward(w: _Walk, graph: nx.DiGraph, order: list[str], values, chains, sav
         where = f"{n} (backward)"
         g = grad.pop(n)
         preds = list(graph.predecessors(n))
-        if not chains[n][0]:  # concat slices, views and identities pass the gradient on as views
+        if not chains[n]:  # concat slices, views and identities pass the gradient on as views
             w.readers[g] += len(preds)
             for p in preds:
                 if values[p].needs_grad:
@@ -335,7 +333,7 @@ def _backward(w: _Walk, graph: nx.DiGraph, order: list[str], values, chains, sav
             w.read(g)
         else:
             cur = g
-            for b in reversed(chains[n][0][:-1]):
+            for b in reversed(chains[n][:-1]):
                 nxt = w.new(b.numel * SIZES[b.dtype], where, 1)
                 w.read(cur)
                 cur = nxt
