@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class InceptcostError(Exception):
-    """Base error: `file:line: where: message; hint` on one line."""
+    """Base error: `file:line: where: message; hint` on one line.
+
+    With `settings=True` the message, where and hint name the arguments of the library call that raised it
+    as `{name}` placeholders: `str()` shows the bare names (`batch_size must be >= 1`), the command line its
+    own spelling of them (`--batch-size must be >= 1`) through `shown()`."""
 
     exit_code = 2
 
@@ -19,6 +23,7 @@ class InceptcostError(Exception):
         line: int | None = None,
         where: str | None = None,
         hint: str | None = None,
+        settings: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -26,16 +31,34 @@ class InceptcostError(Exception):
         self.line = line
         self.where = where
         self.hint = hint
+        self.settings = settings
 
-    def __str__(self) -> str:
+    def shown(self, spell: Callable[[str], str] = str) -> str:
+        """One line; each `{setting}` (with settings=True) written as `spell(setting)`."""
+        where, message, hint = self.where, self.message, self.hint
+        if self.settings:
+            names = _Spelled(spell)
+            where, message, hint = (t.format_map(names) if t else t for t in (where, message, hint))
         place = ""
         if self.file:
             place = f"{self.file}:{self.line}" if self.line else self.file
-        parts = [p for p in (place, self.where) if p]
-        text = ": ".join(parts + [self.message])
-        if self.hint:
-            text += f"; {self.hint}"
+        parts = [p for p in (place, where) if p]
+        text = ": ".join(parts + [message])
+        if hint:
+            text += f"; {hint}"
         return " ".join(text.split())  # always one line
+
+    def __str__(self) -> str:
+        return self.shown()
+
+
+class _Spelled(dict):
+    def __init__(self, spell: Callable[[str], str]) -> None:
+        super().__init__()
+        self.spell = spell
+
+    def __missing__(self, key: str) -> str:
+        return self.spell(key)
 
 
 class SpecError(InceptcostError):
@@ -56,6 +79,23 @@ class ToolMissing(InceptcostError):
     """An external program (graphviz `dot`) or optional package that this command needs is not installed."""
 
 
+class OutputError(InceptcostError):
+    """An output file that cannot be written: no such folder, a folder in its place, no permission, disk full."""
+
+
+class BadValue(InceptcostError, ValueError):
+    """A value that does not parse (a count like '1.5G', a size like '3x3', a flag's choice); the caller adds
+    where it came from. Also a ValueError, the type Python's own parsers raise for the same thing."""
+
+
+class SettingError(InceptcostError):
+    """An argument of a library call out of range or at odds with another (a batch of 0, a budget below 0);
+    its text names settings as `{name}` placeholders (see InceptcostError)."""
+
+    def __init__(self, message: str, **where) -> None:
+        super().__init__(message, settings=True, **where)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming the closest valid choice, or listing them when none is close."""
     choices = sorted(set(choices))
@@ -64,3 +104,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
         return f"did you mean '{close[0]}'?"
     shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
     return f"expected one of: {shown}"
+
+
+def literal(value: object) -> str:
+    """`value` as text to put into a message with settings=True: its braces are not placeholders."""
+    return str(value).replace("{", "{{").replace("}", "}}")

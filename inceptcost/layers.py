@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import BadValue
+
 Shape = tuple[int, ...]
 
 ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "none")
@@ -20,20 +22,20 @@ NORMS = ("none", "bn", "lrn")
 MAX_INT = 10**12  # larger than any real width or size; keeps arithmetic exact and sane
 
 
-# ---- value parsers: each returns the normalized value or raises ValueError with what was expected ----
+# ---- value parsers: each returns the normalized value or raises BadValue with what was expected ----
 
 
 def pos_int(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(f"expected a positive whole number, got {v!r}")
+        raise BadValue(f"expected a positive whole number, got {v!r}")
     if not 1 <= v <= MAX_INT:
-        raise ValueError(f"expected a positive whole number (at most 10^12), got {v}")
+        raise BadValue(f"expected a positive whole number (at most 10^12), got {v}")
     return v
 
 
 def nonneg_int(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_INT:
-        raise ValueError(f"expected a whole number >= 0, got {v!r}")
+        raise BadValue(f"expected a whole number >= 0, got {v!r}")
     return v
 
 
@@ -53,8 +55,8 @@ def padding(v: Any) -> tuple[int, int] | str:
 
     try:
         dims = parse_dims(v, 2)
-    except ValueError:
-        raise ValueError(f"expected 'same', 'valid', a number or HxW, got {v!r}") from None
+    except BadValue:
+        raise BadValue(f"expected 'same', 'valid', a number or HxW, got {v!r}") from None
     for d in dims:
         nonneg_int(d)
     return dims  # type: ignore[return-value]
@@ -62,19 +64,19 @@ def padding(v: Any) -> tuple[int, int] | str:
 
 def boolean(v: Any) -> bool:
     if not isinstance(v, bool):
-        raise ValueError(f"expected true or false, got {v!r}")
+        raise BadValue(f"expected true or false, got {v!r}")
     return v
 
 
 def probability(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-        raise ValueError(f"expected a probability from 0 to below 1 (e.g. 0.4), got {v!r}")
+        raise BadValue(f"expected a probability from 0 to below 1 (e.g. 0.4), got {v!r}")
     return float(v)
 
 
 def pos_float(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < math.inf):
-        raise ValueError(f"expected a positive number, got {v!r}")
+        raise BadValue(f"expected a positive number, got {v!r}")
     return float(v)
 
 
@@ -83,7 +85,7 @@ def choice(*options: str) -> Callable[[Any], str]:
         if v is None:
             v = "none"
         if v not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {v!r}")
+            raise BadValue(f"expected one of {', '.join(options)}, got {v!r}")
         return v
 
     return parse
@@ -109,7 +111,7 @@ def resolve_padding(padding: tuple[int, int] | str, kernel: tuple[int, int]) -> 
         return (0, 0)
     if padding == "same":
         if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
-            raise ValueError("padding 'same' needs an odd kernel; give the padding as a number")
+            raise BadValue("padding 'same' needs an odd kernel; give the padding as a number")
         return ((kernel[0] - 1) // 2, (kernel[1] - 1) // 2)
     return padding  # type: ignore[return-value]
 
@@ -315,7 +317,7 @@ def flatten_build(args: dict, i: Shape, o: Shape):
 
 def linear_build(args: dict, i: Shape, o: Shape):
     """A Linear that flattens its input first, so that `linear.weight` keeps the layer's own name."""
-    from .graph.model import FlatLinear
+    from .nn import FlatLinear
 
     act = None if args["activation"] == "none" else _activation(args["activation"])
     return FlatLinear(math.prod(i), o[0], bias=args["bias"], act=act)
@@ -331,7 +333,6 @@ class Kind:
     cost: Callable[[dict, Shape, Shape], Cost]
     build: Callable[[dict, Shape, Shape], Any]
     style: dict[str, str]  # graphviz node attributes
-    has_params: bool = False
     is_pool: bool = False
 
 
@@ -357,7 +358,6 @@ KINDS: dict[str, Kind] = {
         cost=conv_cost,
         build=conv_build,
         style={"shape": "box", "style": "rounded,filled"},
-        has_params=True,
     ),
     "maxpool": Kind(
         keys={**_WINDOW, "ceil": (boolean, False)},
@@ -402,7 +402,6 @@ KINDS: dict[str, Kind] = {
         cost=linear_cost,
         build=linear_build,
         style={"shape": "box", "style": "rounded,filled"},
-        has_params=True,
     ),
 }
 

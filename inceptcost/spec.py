@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import layers
-from .errors import SpecError, did_you_mean
+from .errors import BadValue, SpecError, did_you_mean
 from .quantities import parse_count, parse_dims, parse_patch
 from .yamlsafe import LineList, LineMap, load_yaml
 
@@ -55,7 +55,7 @@ def parse_pool_cell(value: Any) -> tuple[str | None, int | None]:
         return None, layers.nonneg_int(value)
     match = _POOL_CELL.match(str(value)) if isinstance(value, str) else None
     if not match:
-        raise ValueError(f"expected a width, 'avg + 32', 'max + 128' or 'max + pass through', got {value!r}")
+        raise BadValue(f"expected a width, 'avg + 32', 'max + 128' or 'max + pass through', got {value!r}")
     kind, width = match.group(1), match.group(2)
     return (kind.lower() if kind else None), (layers.nonneg_int(int(width)) if width.isdigit() else None)
 
@@ -154,7 +154,7 @@ class _Reader:
     def value(self, m: LineMap, key: str, parse, where: str) -> Any:
         try:
             return parse(m[key])
-        except ValueError as exc:
+        except BadValue as exc:
             raise self.error(f"'{key}': {exc}", m.line_of(key), where) from None
 
     # ---- layers ----
@@ -232,7 +232,7 @@ class _Reader:
         if "padding" in args:
             try:
                 args["padding"] = layers.resolve_padding(args["padding"], args["kernel"])
-            except ValueError as exc:
+            except BadValue as exc:
                 raise self.error(str(exc), m.line_of("padding") if "padding" in m else m.line, where) from None
         for key in ("bias", "activation", "norm", "eps", "size", "alpha", "beta", "k"):
             if key in args and args[key] is None:
@@ -476,15 +476,15 @@ class _Reader:
         text = {k: str(p[k]) for k in ("params", "ops", "output") if k in p}
         try:
             params = parse_count(p["params"], base=1024) if "params" in p else None
-        except ValueError as exc:
+        except BadValue as exc:
             raise self.error(f"'params': {exc}", p.line_of("params"), where) from None
         try:
             ops = parse_count(p["ops"]) if "ops" in p else None
-        except ValueError as exc:
+        except BadValue as exc:
             raise self.error(f"'ops': {exc}", p.line_of("ops"), where) from None
         try:
             output = parse_dims(p["output"], 3) if "output" in p else None
-        except ValueError as exc:
+        except BadValue as exc:
             raise self.error(f"'output': {exc}", p.line_of("output"), where) from None
         note = p.get("note")
         return Paper(params=params, ops=ops, output=output, text=text, note=str(note) if note else None)  # type: ignore[arg-type]
@@ -525,7 +525,7 @@ def parse_spec(data: Any, file: str = "<spec>") -> Spec:
         h, w, c = parse_dims(data["input"], 3)
         for d in (h, w, c):
             layers.pos_int(d)
-    except ValueError:
+    except BadValue:
         raise reader.error(
             f"'input' must be HxWxC, got {data['input']!r}",
             data.line_of("input"),

@@ -1,12 +1,9 @@
-"""The compute budget: the spec's `budget: {macs: ...}` or a `--budget 1.2G` override, and the verdict."""
+"""The compute budget: the spec's `budget: {macs: ...}` or an override given by the caller, and the verdict."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
-
-from ..errors import InceptcostError
-from ..quantities import parse_count
 
 
 @dataclass(frozen=True)
@@ -21,19 +18,6 @@ class Budget:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "within": self.within}
-
-
-def parse_budget(text: str | None) -> float | None:
-    """`1.2G` -> 1.2e9 multiply-adds (M = 10^6, G = 10^9); None stays None."""
-    if text is None:
-        return None
-    try:
-        value = parse_count(text)
-    except ValueError as exc:
-        raise InceptcostError(f"--budget: {exc}", hint="give multiply-adds like 1.5G or 800M") from None
-    if value <= 0:
-        raise InceptcostError(f"--budget must be positive, got {text!r}", hint="e.g. --budget 1.5G")
-    return value
 
 
 def budget_verdict(macs: int, spec_limit: float | None, override: float | None = None) -> Budget:

@@ -249,3 +249,15 @@ def claims(graph: nx.DiGraph, totals: dict[str, Any], rows: list[RowCost]) -> li
             " in training only",
         )
     return out
+
+
+def claims_csv(found: list[Claim]) -> str:
+    """The claims as CSV: claim, verdict, ours, paper, note."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["claim", "verdict", "ours", "paper", "note"])
+    writer.writerows([c.claim, c.verdict, c.ours, c.paper, c.note] for c in found)
+    return buf.getvalue()

@@ -26,7 +26,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..errors import InceptcostError
+from ..errors import SettingError, literal
 from .memory_rules import DEVICES, MEMORY, SIZES, Buf, Ctx
 
 DTYPES = ("fp32", "bf16", "fp16")
@@ -36,10 +36,12 @@ _ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "b
 MAX_BATCH = 1 << 32
 
 
-def _choice(value: str, options: tuple[str, ...] | dict, what: str, flag: str) -> str:
+def _choice(value: str, options: tuple[str, ...] | dict, setting: str) -> str:
     name = _ALIASES.get(value.lower(), value.lower()) if isinstance(value, str) else value
     if name not in options:
-        raise InceptcostError(f"unknown {what} '{value}'", hint=f"give {flag} one of: {', '.join(options)}")
+        raise SettingError(
+            f"unknown {{{setting}}} '{literal(value)}'", hint=f"give {{{setting}}} one of: {', '.join(options)}"
+        )
     return name
 
 
@@ -63,15 +65,16 @@ class Setup:
         channels_last: bool = False,
     ) -> Setup:
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
-            raise InceptcostError(
-                f"--batch must be a whole number from 1 to {MAX_BATCH:,}, got {batch!r}", hint="e.g. --batch 32"
+            raise SettingError(
+                f"{{batch}} must be a whole number from 1 to {MAX_BATCH:,}, got {literal(repr(batch))}",
+                hint="e.g. {batch} 32",
             )
         return cls(
             batch,
-            _choice(dtype, DTYPES, "dtype", "--dtype"),
-            _choice(mode, MODES, "mode", "--mode"),
-            _choice(optimizer, OPTIMIZER_COPIES, "optimizer", "--optimizer"),
-            _choice(device, DEVICES, "device", "--device"),
+            _choice(dtype, DTYPES, "dtype"),
+            _choice(mode, MODES, "mode"),
+            _choice(optimizer, OPTIMIZER_COPIES, "optimizer"),
+            _choice(device, DEVICES, "device"),
             bool(channels_last),
         )
 

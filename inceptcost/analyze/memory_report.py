@@ -3,12 +3,14 @@ train make before they allocate anything."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import replace
 
 import networkx as nx
 
-from ..errors import InceptcostError
+from ..errors import SettingError, literal
 from .memory import MAX_BATCH, Memory, Setup, memory
 from .printed import mib
 
@@ -30,8 +32,8 @@ def parse_capacity(text: str) -> tuple[int, str]:
     match = _SIZE.match(text)
     unit = match.group(2).upper() if match else ""
     if not match or unit not in _UNITS or float(match.group(1)) <= 0:
-        raise InceptcostError(
-            f"--fits '{text}' is neither a size nor a known device",
+        raise SettingError(
+            f"{{fits}} '{literal(text)}' is neither a size nor a known device",
             hint=f"give a size like 80GiB or 24GB, or one of: {', '.join(DEVICES)}",
         )
     return int(float(match.group(1)) * _UNITS[unit]), text.strip()
@@ -55,16 +57,17 @@ def largest_batch(graph: nx.DiGraph, setup: Setup, capacity: int) -> tuple[int, 
     return lo, peak(lo)
 
 
-def check_fits(graph: nx.DiGraph, setup: Setup, free: int, where: str) -> Memory:
-    """Raise before allocating when the predicted peak exceeds the free memory; the line gives the figures."""
+def check_fits(graph: nx.DiGraph, setup: Setup, free: int, where: str, setting: str = "batch") -> Memory:
+    """Raise before allocating when the predicted peak exceeds the free memory; the line gives the figures.
+    `setting` is the caller's name for the batch (bench: batch, train: batch_size)."""
     m = memory(graph, setup)
     if m.peak_bytes <= free:
         return m
     fits, _ = largest_batch(graph, setup, free)
-    advice = f"use --batch {fits} or less" if fits else "not even batch 1 fits: shrink the net or use a larger device"
-    raise InceptcostError(
-        f"batch {setup.batch} needs about {mib(m.peak_bytes)} ({setup.mode}, {setup.dtype}) but {where} has"
-        f" {mib(free)} free",
+    advice = f"use {{{setting}}} {fits} or less" if fits else "not even 1 fits: shrink the net or use a larger device"
+    raise SettingError(
+        f"{{{setting}}} {setup.batch} needs about {mib(m.peak_bytes)} ({setup.mode}, {setup.dtype}) but"
+        f" {literal(where)} has {mib(free)} free",
         hint=advice,
     )
 
@@ -113,6 +116,18 @@ def totals_lines(r: dict) -> list[str]:
     return lines
 
 
-def rows_table(r: dict) -> tuple[list[str], list[list[str]]]:
-    head = ["layer", "op", "saved", "what it keeps for backward"]
-    return head, [[x["name"], x["op"], mib(x["saved_bytes"]), x["keeps"]] for x in r["rows"]]
+def rows_view(r: dict):
+    """The per-layer table as a report View (rendered by the CLI or as markdown)."""
+    from .report import View
+
+    cols = [("layer", "l"), ("op", "l"), ("saved", "r"), ("what it keeps for backward", "l")]
+    rows = [[x["name"], x["op"], mib(x["saved_bytes"]), x["keeps"]] for x in r["rows"]]
+    return View(f"{r['spec']}: memory per layer", cols, rows)
+
+
+def rows_csv(r: dict) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["name", "row", "op", "saved_bytes", "keeps"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(r["rows"])
+    return buf.getvalue()

@@ -19,10 +19,10 @@ import platform
 import resource
 import statistics
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import InceptcostError, ToolMissing
+from ..errors import InceptcostError, SettingError, ToolMissing, literal
 from . import peaks
 
 TORCHVISION = "torchvision"
@@ -91,8 +91,9 @@ def torchvision_subject(spec) -> Subject:
         import torchvision
     except ImportError:
         raise ToolMissing(
-            "--compare torchvision needs torchvision, which is not installed",
+            "{compare} torchvision needs torchvision, which is not installed",
             hint="pip install torchvision (the build that matches your torch)",
+            settings=True,
         ) from None
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -183,7 +184,7 @@ def _step_fn(torch, model, cfg: BenchConfig, x, y):
 
 def _device(torch, name: str):
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise InceptcostError("--device cuda: no CUDA device is available here", hint="use --device cpu")
+        raise SettingError("{device} cuda: no CUDA device is available here", hint="use {device} cpu")
     if name not in ("cpu",) and not name.startswith("cuda"):
         raise InceptcostError(f"unknown device '{name}'", hint="cuda or cpu")
     return torch.device(name)
@@ -312,7 +313,7 @@ def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[s
     subjects = [spec_subject(spec, aux=cfg.aux)]
     if compare:
         if compare != TORCHVISION:
-            raise InceptcostError(f"unknown --compare '{compare}'", hint="torchvision")
+            raise SettingError(f"unknown {{compare}} '{literal(compare)}'", hint="torchvision")
         subjects.append(torchvision_subject(spec))
     _check_memory(spec, cfg)
     rows = []
@@ -334,10 +335,6 @@ def _check_memory(spec, cfg: BenchConfig) -> None:
     graph = compile_graph(spec if cfg.aux else replace(spec, aux=()))
     setup = Setup.checked(cfg.batch, "bf16" if cfg.amp else "fp32", cfg.mode, "sgd", device.type, cfg.channels_last)
     check_memory(graph, setup, device)
-
-
-def config_record(cfg: BenchConfig) -> dict[str, Any]:
-    return asdict(cfg)
 
 
 def human_bytes(n: float | None) -> str:

@@ -1,8 +1,8 @@
 """Accuracy against cost over training runs: a table and a plot with the Pareto frontier.
 
 Reads each run's `summary.json` (written by `inceptcost train`: spec, params, macs, best_val_top1,
-final_val_top1, total_seconds, images_per_s, device, world_size). Keys are read tolerantly (a few spellings
-each); a run missing a key that the table needs is reported by name, never silently dropped. A run is
+final_val_top1, total_seconds, images_per_s, device, world_size); a run missing a key that the table needs
+is reported by name, never silently dropped. A run is
 Pareto-optimal when no other run has MACs as low or lower and a best top-1 as high or higher, one of the two
 strictly (two identical points are both kept). No torch; matplotlib (Agg) only for the plot.
 """
@@ -17,18 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InceptcostError, ToolMissing
+from ..io import write_atomic
 
-# table field -> accepted summary.json keys, first found wins
-KEYS: dict[str, tuple[str, ...]] = {
-    "spec": ("spec", "spec_name", "model"),
-    "params": ("params", "parameters", "n_params"),
-    "macs": ("macs", "MACs", "mult_adds"),
-    "best_top1": ("best_val_top1", "best_top1", "val_top1_best"),
-    "final_top1": ("final_val_top1", "final_top1", "val_top1"),
-    "images_per_s": ("images_per_s", "train_images_per_s", "throughput"),
-    "total_seconds": ("total_seconds", "seconds", "wall_seconds"),
-    "device": ("device", "device_name"),
-    "world_size": ("world_size", "gpus"),
+# table field -> its key in the summary.json that `inceptcost train` writes
+KEYS: dict[str, str] = {
+    "spec": "spec",
+    "params": "params",
+    "macs": "macs",
+    "best_top1": "best_val_top1",
+    "final_top1": "final_val_top1",
+    "images_per_s": "images_per_s",
+    "total_seconds": "total_seconds",
+    "device": "device",
+    "world_size": "world_size",
 }
 REQUIRED = ("spec", "macs", "best_top1")
 
@@ -55,13 +56,6 @@ def _summary_path(p: Path) -> Path:
     return p
 
 
-def _get(data: dict[str, Any], field: str) -> Any:
-    for key in KEYS[field]:
-        if key in data and data[key] is not None:
-            return data[key]
-    return None
-
-
 def read_run(path: str | Path) -> Run:
     p = Path(path)
     summary = _summary_path(p)
@@ -73,17 +67,14 @@ def read_run(path: str | Path) -> Run:
         raise InceptcostError(f"cannot read summary.json ({exc})", file=str(summary)) from None
     if not isinstance(data, dict):
         raise InceptcostError("summary.json is not a JSON object", file=str(summary))
-    values = {f: _get(data, f) for f in KEYS}
+    values = {f: data.get(key) for f, key in KEYS.items()}
     missing = [f for f in REQUIRED if values[f] is None]
     if missing:
-        wanted = "; ".join(f"{f} ({' / '.join(KEYS[f])})" for f in missing)
         raise InceptcostError(
-            f"summary.json lacks {wanted}",
+            f"summary.json lacks {', '.join(KEYS[f] for f in missing)}",
             file=str(summary),
             hint="an unfinished run has no best top-1 yet; leave it out" if "best_top1" in missing else None,
         )
-    if isinstance(values["device"], dict):  # tolerate a nested device record
-        values["device"] = values["device"].get("name") or values["device"].get("type")
     name = (summary.parent if summary.name == "summary.json" else summary).name
     try:
         return Run(
@@ -242,17 +233,14 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, b
         plt.close(fig)
 
 
-def write_tradeoff(paths: list[str | Path], out_dir: Path, stem: str = "tradeoff", writer=None) -> dict[str, Any]:
-    """Table (md, csv, json) and plot (png, svg) into out_dir; returns {'runs': rows, 'files': [...]}.
-
-    `writer(path, data)` writes atomically (the CLI passes its write_atomic)."""
+def write_tradeoff(paths: list[str | Path], out_dir: Path, stem: str = "tradeoff") -> dict[str, Any]:
+    """Table (md, csv, json) and plot (png, svg) into out_dir, each written atomically;
+    returns {'runs': rows, 'files': [...]}."""
     runs = load_runs(paths)
     rows = table_rows(runs)
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise InceptcostError("output folder does not exist", file=str(out_dir), hint="create it first")
-    if writer is None:
-        from ..cli import write_atomic as writer
     files = {
         f"{stem}.md": to_markdown(rows),
         f"{stem}.csv": to_csv(rows),
@@ -264,6 +252,6 @@ def write_tradeoff(paths: list[str | Path], out_dir: Path, stem: str = "tradeoff
         files[f"{stem}.{fmt}"] = data
     written = []
     for name, data in files.items():
-        writer(out_dir / name, data)
+        write_atomic(out_dir / name, data)
         written.append(str(out_dir / name))
     return {"runs": rows, "files": written}

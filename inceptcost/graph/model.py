@@ -11,30 +11,11 @@ from torch import nn
 
 from .. import layers
 from ..errors import InceptcostError, SpecError
+from ..nn import Parallel
 from .compile import compile_graph
 
 # Refuse up front rather than let the allocator fail (or the machine swap) on absurd specs.
 MAX_MODEL_BYTES = 64 << 30
-
-
-class FlatLinear(nn.Linear):
-    """nn.Linear on the flattened input, with an optional activation after it, so that a linear layer needs
-    no separate flatten module and its weights keep the layer's own name (`aux1.fc1.weight`)."""
-
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, act: nn.Module | None = None):
-        super().__init__(in_features, out_features, bias=bias)
-        self.act = act
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = super().forward(x.flatten(1))
-        return y if self.act is None else self.act(y)
-
-
-class Parallel(nn.ModuleDict):
-    """Branches fed the same input, concatenated along channels (an inception module)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([branch(x) for branch in self.values()], dim=1)
 
 
 class InceptionNet(nn.Module):
@@ -136,12 +117,12 @@ def free_memory(device: torch.device) -> tuple[int, str]:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "this machine (free RAM)"
 
 
-def check_memory(graph: nx.DiGraph, setup: Any, device: torch.device) -> None:
+def check_memory(graph: nx.DiGraph, setup: Any, device: torch.device, setting: str = "batch") -> None:
     """Refuse a run whose predicted peak (analyze/memory.py) exceeds the free memory, before allocating."""
     from ..analyze.memory_report import check_fits
 
     free, where = free_memory(device)
-    check_fits(graph, setup, free, where)
+    check_fits(graph, setup, free, where, setting)
 
 
 def build_model(spec_or_graph: Any) -> InceptionNet:

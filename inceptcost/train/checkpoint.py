@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from inceptcost.train.errors import CheckpointError
-from inceptcost.train.files import write_bytes_atomic
+from inceptcost.train.files import write_bytes
 
 MAGIC = b"INCEPTCOST-CKPT\x01"
 DIGEST = 32
@@ -28,7 +28,7 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
     buf = io.BytesIO()
     torch.save({"format_version": FORMAT_VERSION, **state}, buf)
     payload = buf.getvalue()
-    write_bytes_atomic(path, MAGIC + hashlib.sha256(payload).digest() + payload)
+    write_bytes(path, MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:

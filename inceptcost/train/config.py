@@ -18,8 +18,8 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 64  # global: split evenly over the workers
     device: str = "auto"  # cpu | cuda | auto
-    gpus: int | None = None  # local CUDA workers (--gpus)
-    nproc: int | None = None  # local CPU workers (--nproc, gloo)
+    gpus: int | None = None  # local CUDA workers
+    nproc: int | None = None  # local CPU workers (gloo)
     amp: bool | None = None  # bf16 autocast; None = on for cuda, off for cpu
     channels_last: bool = False
     compile: bool = False
@@ -36,18 +36,22 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         for name in ("epochs", "batch_size", "eval_batch_size", "log_every"):
             if getattr(self, name) < 1:
-                raise TrainError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+                raise TrainError(f"{{{name}}} must be >= 1, got {getattr(self, name)}", settings=True)
         if self.save_every < 0:
-            raise TrainError(f"--save-every must be >= 0, got {self.save_every}")
+            raise TrainError(f"{{save_every}} must be >= 0, got {self.save_every}", settings=True)
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
-            raise TrainError(f"--steps-per-epoch must be >= 1, got {self.steps_per_epoch}")
+            raise TrainError(f"{{steps_per_epoch}} must be >= 1, got {self.steps_per_epoch}", settings=True)
         for name in ("gpus", "nproc"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise TrainError(f"--{name} must be >= 1, got {getattr(self, name)}")
+                raise TrainError(f"{{{name}}} must be >= 1, got {getattr(self, name)}", settings=True)
         if self.gpus is not None and self.device == "cpu":
-            raise TrainError("--gpus starts CUDA workers; use --nproc N for CPU workers with --device cpu")
+            raise TrainError(
+                "{gpus} starts CUDA workers; use {nproc} N for CPU workers with {device} cpu", settings=True
+            )
         if self.nproc is not None and self.gpus is not None and self.nproc != self.gpus:
-            raise TrainError(f"--nproc {self.nproc} and --gpus {self.gpus} disagree; give one of them")
+            raise TrainError(
+                f"{{nproc}} {self.nproc} and {{gpus}} {self.gpus} disagree; give one of them", settings=True
+            )
         self.recipe.validate()
         return self
 
@@ -63,5 +67,5 @@ class TrainConfig:
         return d
 
 
-# Settings that must match for --resume to continue the same run exactly.
+# Settings that must match for a resumed run to continue the same run exactly.
 RESUME_MUST_MATCH = ("spec", "data", "batch_size", "seed", "steps_per_epoch", "recipe")

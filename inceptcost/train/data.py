@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inceptcost.errors import literal
 from inceptcost.train import cifar
 from inceptcost.train.errors import TrainError
 
@@ -227,8 +228,9 @@ def cifar10(root: Path, *, download: bool) -> Dataset:
     if folder is None:
         if not download:
             raise TrainError(
-                f"no CIFAR-10 batches under {root} (expected data_batch_1..5 and test_batch, "
-                "python format); pass --download to fetch them"
+                f"no CIFAR-10 batches under {literal(root)} (expected data_batch_1..5 and test_batch, "
+                "python format); pass {download} to fetch them",
+                settings=True,
             )
         cifar.download(root)
         folder = cifar.find(root)

@@ -43,8 +43,9 @@ def resolve_device(device: str) -> str:
         raise TrainError(f"unknown device {device!r}; use cpu, cuda or auto")
     if device == "cuda" and not torch.cuda.is_available():
         raise TrainError(
-            "--device cuda asked for, but torch sees no CUDA device "
-            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'})"
+            "{device} cuda asked for, but torch sees no CUDA device "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'})",
+            settings=True,
         )
     return device
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch.distributed.elastic.multiprocessing.errors import record
 from torch.utils.data import DistributedSampler
 
-from inceptcost.errors import InceptcostError
+from inceptcost.errors import InceptcostError, literal
 from inceptcost.train import augment, ddp
 from inceptcost.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from inceptcost.train.config import RESUME_MUST_MATCH, TrainConfig
@@ -61,14 +61,16 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
         ddp.check_gpu_count(nproc)
     if config.batch_size % nproc:  # checked again per worker (an outer torchrun); here before any spawn
         raise TrainError(
-            f"--batch-size {config.batch_size} does not split evenly over {nproc} workers; use a multiple of {nproc}"
+            f"{{batch_size}} {config.batch_size} does not split evenly over {nproc} workers; use a multiple of {nproc}",
+            settings=True,
         )
     if nproc == 1:
         return run_worker(config, device, reporter_factory)
     results = ddp.launch_local(nproc, _elastic_worker, config, device, reporter_factory)
     errors = [results[r] for r in sorted(results) if "error" in results[r]]
     if errors:  # the same class as in the worker, so callers can tell a diverged run from bad input
-        raise (DivergedError if errors[0]["diverged"] else TrainError)(errors[0]["error"])
+        first = errors[0]
+        raise (DivergedError if first["diverged"] else TrainError)(first["error"], **first["fields"])
     return results[0]["summary"]
 
 
@@ -77,7 +79,8 @@ def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
     try:
         return {"summary": run_worker(config, device, reporter_factory)}
     except InceptcostError as exc:  # expected errors go back as data, not as a worker crash
-        return {"error": str(exc), "diverged": isinstance(exc, DivergedError)}
+        fields = {k: getattr(exc, k) for k in ("file", "line", "where", "hint", "settings")}
+        return {"error": exc.message, "fields": fields, "diverged": isinstance(exc, DivergedError)}
 
 
 def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
@@ -143,13 +146,15 @@ class Trainer:
         world, batch = ctx.world_size, config.batch_size
         if batch % world:
             raise TrainError(
-                f"--batch-size {batch} does not split evenly over {world} workers; use a multiple of {world}"
+                f"{{batch_size}} {batch} does not split evenly over {world} workers; use a multiple of {world}",
+                settings=True,
             )
         self.local_batch = batch // world
         full = self.data.train_x.shape[0] // batch
         if full == 0:
             raise TrainError(
-                f"--batch-size {batch} is larger than the training set ({self.data.train_x.shape[0]} images)"
+                f"{{batch_size}} {batch} is larger than the training set ({self.data.train_x.shape[0]} images)",
+                settings=True,
             )
         self.steps_per_epoch = min(full, config.steps_per_epoch or full)
         self.amp = config.amp if config.amp is not None else ctx.device.type == "cuda"
@@ -171,7 +176,7 @@ class Trainer:
 
         dtype = "bf16" if self.amp else "fp32"
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
-        check_memory(compile_graph(self.spec), setup, dev)  # before the model takes any memory
+        check_memory(compile_graph(self.spec), setup, dev, "batch_size")  # before the model takes any memory
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(self.spec).to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
@@ -225,8 +230,9 @@ class Trainer:
             self._restore(load_checkpoint(self.checkpoint_path))
         elif self.checkpoint_path.exists():
             raise TrainError(
-                f"{self.run_dir} already holds a run (checkpoint.pt); pass --resume to continue "
-                "it or --out to start a new one"
+                f"{literal(self.run_dir)} already holds a run (checkpoint.pt); pass {{resume}} to continue "
+                "it or {out} to start a new one",
+                settings=True,
             )
         if self.ctx.is_main:
             write_yaml(self.run_dir / "config.yaml", self._config_record())
@@ -372,8 +378,8 @@ class Trainer:
         if bad == 0:
             return
         where = (
-            f"the last good checkpoint {self.checkpoint_path} is kept; resume from it with a lower --lr "
-            "or grad_clip in a --recipe"
+            f"the last good checkpoint {literal(self.checkpoint_path)} is kept; resume from it with a lower {{lr}} "
+            "or grad_clip in a {recipe}"
             if self.checkpoint_path.exists()
             else "no checkpoint was written yet"
         )
@@ -381,7 +387,8 @@ class Trainer:
             write_json(self.run_dir / "summary.json", self._summary("diverged"))
         raise DivergedError(
             f"loss became NaN or infinite in epoch {epoch + 1} (by step {self.step_in_epoch}, "
-            f"lr {self.optimizer.param_groups[0]['lr']:.4g}); training stopped and {where}"
+            f"lr {self.optimizer.param_groups[0]['lr']:.4g}); training stopped and {where}",
+            settings=True,
         )
 
     # --- checkpoints -----------------------------------------------------------------------------------------
@@ -421,8 +428,9 @@ class Trainer:
             diff = [k for k in RESUME_MUST_MATCH if k != "spec" and old.get(k) != now.get(k)]
             if diff:
                 raise CheckpointError(
-                    "--resume with different settings than the checkpoint: "
-                    + ", ".join(f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in diff)
+                    "{resume} with different settings than the checkpoint: "
+                    + literal(", ".join(f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in diff)),
+                    settings=True,
                 )
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])

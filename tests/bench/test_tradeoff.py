@@ -56,10 +56,10 @@ def test_identical_points_both_kept(tmp_path):
     assert all(r.pareto for r in load_runs(ds))
 
 
-def test_summary_paths_and_other_spellings(tmp_path):
+def test_summary_path_instead_of_run_folder(tmp_path):
     d = tmp_path / "r1"
     d.mkdir()
-    (d / "summary.json").write_text(json.dumps({"spec": "s", "macs": 5, "best_top1": 0.4, "device": {"name": "cpu"}}))
+    (d / "summary.json").write_text(json.dumps({"spec": "s", "macs": 5, "best_val_top1": 0.4, "device": "cpu"}))
     (run,) = load_runs([d / "summary.json"])
     assert run.name == "r1" and run.best_top1 == 0.4 and run.images_per_s is None and run.device == "cpu"
 
@@ -68,7 +68,7 @@ def test_missing_key_is_named(tmp_path):
     d = tmp_path / "broken"
     d.mkdir()
     (d / "summary.json").write_text(json.dumps({"spec": "s", "macs": 5}))
-    with pytest.raises(InceptcostError, match="best_top1"):
+    with pytest.raises(InceptcostError, match="lacks best_val_top1"):
         load_runs([d])
     with pytest.raises(InceptcostError, match="no summary.json"):
         load_runs([tmp_path / "nowhere"])

@@ -68,7 +68,7 @@ def test_imagefolder_needs_both_splits(tmp_path):
 
 
 def test_cifar10_from_disk_and_no_silent_download(tmp_path):
-    with pytest.raises(TrainError, match="--download"):
+    with pytest.raises(TrainError, match="pass download to fetch"):
         load_data(f"cifar10:{tmp_path}", **SPEC)
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()

@@ -181,7 +181,7 @@ def test_existing_run_needs_resume_and_resume_needs_same_settings(tmp_path, tiny
         spec=str(tiny_spec), data="digits", batch_size=32, device="cpu", steps_per_epoch=2, out=str(tmp_path / "run")
     )
     train(TrainConfig(**common, epochs=1))
-    with pytest.raises(TrainError, match="--resume"):
+    with pytest.raises(TrainError, match="pass resume to continue"):
         train(TrainConfig(**common, epochs=2))
     with pytest.raises(TrainError, match="seed 0 -> 1"):
         train(TrainConfig(**common, epochs=2, resume=True, seed=1))

@@ -1,0 +1,67 @@
+"""What every command shares: the common arguments and options, the error handler, budget parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InceptcostError
+
+DEFAULT_SPEC = Path("specs/googlenet.yaml")
+SpecArg = Annotated[Path, typer.Argument(help="YAML spec", show_default=True)]
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (terminal), json, csv or md")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="write to this file (atomically) instead of stdout")]
+BudgetOpt = Annotated[
+    str | None, typer.Option("--budget", help="MAC budget overriding the spec's, e.g. 1.2G (M = 10^6, G = 10^9)")
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="exit 1 when over budget or a row is off the paper")]
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="batch size for the memory estimates")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="activation dtype for the memory estimates: fp32, bf16, fp16")]
+
+
+def flag(setting: str) -> str:
+    """A library argument's name as its command-line flag: batch_size -> --batch-size."""
+    return "--" + setting.replace("_", "-")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn library errors into one line on stderr and the error's exit code; never a traceback."""
+    try:
+        yield
+    except InceptcostError as exc:
+        typer.echo(f"error: {exc.shown(flag)}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def parse_budget(text: str | None) -> float | None:
+    """`--budget 1.2G` -> 1.2e9 multiply-adds (M = 10^6, G = 10^9); not given stays None."""
+    from ..errors import BadValue
+    from ..quantities import parse_count
+
+    if text is None:
+        return None
+    try:
+        value = parse_count(text)
+    except BadValue as exc:
+        raise InceptcostError(f"--budget: {exc}", hint="give multiply-adds like 1.5G or 800M") from None
+    if value <= 0:
+        raise InceptcostError(f"--budget must be positive, got {text!r}", hint="e.g. --budget 1.5G")
+    return value

@@ -1,0 +1,171 @@
+"""bench and tradeoff: measured speed on synthetic data, and accuracy against MACs over training runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InceptcostError
+from ..io import write_atomic
+from .common import DEFAULT_SPEC, SpecArg, user_errors
+from .views import console, table
+
+
+class BenchMode(str, Enum):
+    train = "train"
+    infer = "infer"
+
+
+def _bench_table(rows: list[dict], title: str):
+    from ..bench.runner import human_bytes
+
+    heads = ["model", "mode", "math", "batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU", "note"]
+    t = table(title, heads, right=("batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU"))
+    for r in rows:
+        t.add_row(
+            r["model"],
+            r["mode"] + (" +compile" if r["compile"] else ""),
+            r["math"] + (" CL" if r["channels_last"] else ""),
+            str(r["batch"]),
+            f"{r['images_per_s']:,.1f}" if r["images_per_s"] else "-",
+            f"{r['ms_per_step']:.2f}" if r["ms_per_step"] else "-",
+            human_bytes(r.get("peak_mem_bytes")) + (" (RSS)" if r.get("peak_mem_kind", "").startswith("cpu") else ""),
+            f"{r['tflops']:.2f}" if r["tflops"] is not None else "-",
+            f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-",
+            r["error"] or "",
+        )
+    return t
+
+
+def _per_layer_tables(result: dict, top: int = 25):
+    from ..quantities import human
+
+    by_op = table(
+        f"time vs MACs by op ({result['device_name']}, batch {result['batch']}, {result['math']})",
+        ["op", "count", "MACs share", "time share", "measured ms", "roofline ms"],
+        right=("count", "MACs share", "time share", "measured ms", "roofline ms"),
+    )
+    for g in result["by_op"]:
+        by_op.add_row(
+            g["op"],
+            str(g["count"]),
+            f"{g['macs_share']:.1%}",
+            f"{g['time_share']:.1%}" if g["time_share"] is not None else "-",
+            f"{g['measured_ms']:.3f}",
+            f"{g['roofline_ms']:.3f}" if g["roofline_ms"] is not None else "-",
+        )
+    layers = table(
+        f"slowest {top} layers",
+        ["layer", "op", "MACs", "measured ms", "roofline ms", "bound", "measured/roofline"],
+        right=("MACs", "measured ms", "roofline ms", "measured/roofline"),
+    )
+    for r in sorted(result["layers"], key=lambda r: -r["measured_ms"])[:top]:
+        layers.add_row(
+            r["name"],
+            r["op"],
+            human(r["macs"]) if r["macs"] else "0",
+            f"{r['measured_ms']:.3f}",
+            f"{r['roofline_ms']:.3f}" if r["roofline_ms"] is not None else "-",
+            r["bound"] or "-",
+            f"{r['measured_over_roofline']:.1f}x" if r["measured_over_roofline"] else "-",
+        )
+    return by_op, layers
+
+
+def _rows_csv(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    fields: list[str] = []
+    for r in rows:
+        fields += [k for k in r if k not in fields]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def bench(
+    spec: SpecArg = DEFAULT_SPEC,
+    device: Annotated[str, typer.Option(help="cuda or cpu")] = "cuda",
+    batch: Annotated[int, typer.Option(help="images per step (halved on CUDA out-of-memory)")] = 64,
+    mode: Annotated[BenchMode, typer.Option(help="train: fwd+bwd+SGD step; infer: forward")] = BenchMode.train,
+    amp: Annotated[bool, typer.Option("--amp", help="bf16 autocast")] = False,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory format")] = False,
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
+    compare: Annotated[str | None, typer.Option(help="also run 'torchvision' GoogLeNet in the same harness")] = None,
+    steps: Annotated[int, typer.Option(help="timed steps per repeat")] = 20,
+    warmup: Annotated[int, typer.Option(help="untimed steps first")] = 10,
+    repeats: Annotated[int, typer.Option(help="timed repeats (the median is reported)")] = 5,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write rows to FILE.json or FILE.csv")] = None,
+    per_layer: Annotated[bool, typer.Option("--per-layer", help="time every IR node beside MACs and roofline")] = False,
+    peak: Annotated[float | None, typer.Option(help="device peak TFLOP/s for MFU (overrides the table)")] = None,
+    peak_bw: Annotated[float | None, typer.Option(help="device bandwidth GB/s for the roofline")] = None,
+    aux: Annotated[bool, typer.Option("--aux", help="run aux heads in train mode (their MACs counted)")] = False,
+) -> None:
+    """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
+    from .. import load_spec
+    from ..bench.runner import BenchConfig, run_bench
+
+    with user_errors():
+        if out is not None and out.suffix not in (".json", ".csv"):
+            raise InceptcostError("--out must end in .json or .csv", file=str(out))
+        cfg = BenchConfig(
+            device=device,
+            batch=batch,
+            mode=mode.value,
+            amp=amp,
+            channels_last=channels_last,
+            compile=compile,
+            steps=steps,
+            warmup=warmup,
+            repeats=repeats,
+            peak_tflops=peak,
+            peak_bw_gbs=peak_bw,
+            aux=aux,
+        )
+        s = load_spec(spec)
+        rows = run_bench(s, cfg, compare=compare)
+        layers = None
+        if per_layer:
+            from ..bench.per_layer import per_layer as run_per_layer
+
+            layers = run_per_layer(s, cfg)
+        con = console()
+        con.print(_bench_table(rows, f"bench {s.name} ({spec})"))
+        con.print(
+            "FLOPs = 2 x our MACs per image (x3 for a train step); MFU against "
+            + (rows[0]["peak_source"] or "no known peak (give --peak)")
+        )
+        if layers:
+            for t in _per_layer_tables(layers):
+                con.print(t)
+        if out is not None:
+            if out.suffix == ".json":
+                write_atomic(out, json.dumps({"rows": rows, "per_layer": layers}, indent=2))
+            else:
+                write_atomic(out, _rows_csv(rows))
+                if layers:
+                    write_atomic(out.with_suffix(".layers.csv"), _rows_csv(layers["layers"]))
+
+
+def tradeoff(
+    runs: Annotated[list[Path], typer.Argument(help="run folders (reports/runs/NAME) or their summary.json")],
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="where the table and plot go")] = Path("reports"),
+    stem: Annotated[str, typer.Option(help="file name stem")] = "tradeoff",
+) -> None:
+    """Best top-1 against MACs over training runs: table (md/csv/json) and plot (png/svg), Pareto frontier."""
+    from ..bench.tradeoff import write_tradeoff
+
+    with user_errors():
+        result = write_tradeoff(runs, out_dir, stem=stem)
+        sys.stdout.write(Path(result["files"][0]).read_text())
+        pareto = [r["run"] for r in result["runs"] if r["pareto"]]
+        typer.echo(f"Pareto-optimal: {', '.join(pareto)}")
+        typer.echo("wrote " + ", ".join(result["files"]))

@@ -1,0 +1,152 @@
+"""train: a spec trained on a data set (DDP over local workers), with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import user_errors
+
+
+class RichReporter:
+    """Progress bar on rank 0 when stdout is a terminal: epoch, step, loss, images/s, ETA."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console()
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[rate]} img/s"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.progress.start()
+        self.task = None
+        self.epochs = 0
+
+    def start_epoch(self, epoch: int, epochs: int, steps: int, first_step: int) -> None:
+        self.epochs = epochs
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(
+            f"epoch {epoch + 1}/{epochs}", total=steps, completed=first_step, loss="-", rate="-"
+        )
+
+    def step(self, step: int, loss: float, images_per_s: float, lr: float) -> None:
+        self.progress.update(self.task, completed=step, loss=f"{loss:.4f}", rate=f"{images_per_s:,.0f}")
+
+    def end_epoch(self, row: dict) -> None:
+        from ..train.progress import format_epoch
+
+        self.progress.console.print(format_epoch(row, self.epochs))
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(text)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def train_reporter():
+    """Made in the rank-0 worker (a module-level function, so it crosses the spawn by name)."""
+    if sys.stdout.isatty():
+        return RichReporter()
+    from ..train.progress import PlainReporter
+
+    return PlainReporter()
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Schedule(str, Enum):
+    step = "step"
+    cosine = "cosine"
+    constant = "constant"
+
+
+def train(
+    spec: Annotated[Path, typer.Argument(help="YAML spec")] = Path("specs/variant.yaml"),
+    data: Annotated[
+        str, typer.Option(help="digits | digits-clutter | synthetic[:N] | imagefolder:PATH | cifar10:PATH")
+    ] = "digits",
+    epochs: Annotated[int, typer.Option(help="epochs to train (in total, counting resumed ones)")] = 10,
+    batch_size: Annotated[int, typer.Option(help="global batch, split over the workers")] = 64,
+    lr: Annotated[float | None, typer.Option(help="base learning rate (recipe: 0.05)")] = None,
+    gpus: Annotated[int | None, typer.Option(help="local GPU workers (DDP, NCCL)")] = None,
+    nproc: Annotated[int | None, typer.Option(help="local CPU workers (DDP, gloo), with --device cpu")] = None,
+    device: Annotated[Device, typer.Option(help="where to train")] = Device.auto,
+    amp: Annotated[
+        bool | None, typer.Option("--amp/--no-amp", help="bf16 autocast (default: on for cuda, off for cpu)")
+    ] = None,
+    channels_last: Annotated[bool, typer.Option(help="NHWC memory format")] = False,
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
+    out: Annotated[Path | None, typer.Option(help="run folder (default: reports/runs/SPEC-DATA)")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
+    seed: Annotated[int, typer.Option(help="seed of weights, data order, crops and dropout")] = 0,
+    recipe: Annotated[Path | None, typer.Option(help="YAML recipe (keys of inceptcost.train.Recipe)")] = None,
+    schedule: Annotated[Schedule | None, typer.Option(help="lr schedule (recipe: step, the paper's)")] = None,
+    warmup_epochs: Annotated[float | None, typer.Option(help="linear lr warm-up")] = None,
+    label_smoothing: Annotated[float | None, typer.Option(help="label smoothing")] = None,
+    weight_decay: Annotated[float | None, typer.Option(help="L2 weight decay (not on biases/norms)")] = None,
+    grad_clip: Annotated[float | None, typer.Option(help="clip the global grad norm to this")] = None,
+    save_every: Annotated[int, typer.Option(help="also checkpoint every K steps (0: epoch ends only)")] = 0,
+    steps_per_epoch: Annotated[int | None, typer.Option(help="cap steps per epoch (quick trials)")] = None,
+    download: Annotated[bool, typer.Option("--download", help="allow downloading cifar10")] = False,
+) -> None:
+    """Train a spec (DDP over --gpus/--nproc workers); writes config.yaml, metrics.csv, summary.json."""
+    with user_errors():
+        from ..train import Recipe, TrainConfig, load_recipe
+        from ..train import train as run_training
+        from ..train.recipe import recipe_from_dict
+
+        base = load_recipe(recipe) if recipe else Recipe()
+        flags = {
+            "lr": lr,
+            "schedule": schedule.value if schedule else None,
+            "warmup_epochs": warmup_epochs,
+            "label_smoothing": label_smoothing,
+            "weight_decay": weight_decay,
+            "grad_clip": grad_clip,
+        }
+        chosen = recipe_from_dict({k: v for k, v in flags.items() if v is not None}, "the command line", base)
+        config = TrainConfig(
+            spec=str(spec),
+            data=data,
+            epochs=epochs,
+            batch_size=batch_size,
+            device=device.value,
+            gpus=gpus,
+            nproc=nproc,
+            amp=amp,
+            channels_last=channels_last,
+            compile=compile,
+            out=str(out) if out else None,
+            resume=resume,
+            seed=seed,
+            save_every=save_every,
+            steps_per_epoch=steps_per_epoch,
+            download=download,
+            recipe=chosen,
+        )
+        summary = run_training(config, reporter_factory=train_reporter)
+        if summary and summary.get("best_val_top1") is not None:  # None on the other ranks of a torchrun
+            typer.echo(
+                f"{summary['spec']} on {summary['data']}: best val top-1 {summary['best_val_top1']:.2f}% "
+                f"(epoch {summary['best_epoch']}), final {summary['final_val_top1']:.2f}%, "
+                f"{summary['total_seconds']:.1f} s, {summary['images_per_s']:,.0f} img/s "
+                f"x{summary['world_size']} {summary['device']}"
+            )
