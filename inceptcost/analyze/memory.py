@@ -185,8 +185,8 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
     numel = setup.batch * prod(spec.input)
     image = _Value(w.new(numel * 4, "input", consumers["input"]), "fp32", numel, False)
     w.held.add(image.sid)
-    labels = w.new(setup.batch * 8, "input") if train else -1  # int64 class indices; the caller's, like the batch
-    w.held.add(labels)
+    if train:  # int64 class indices, the caller's like the batch
+        w.held.add(labels := w.new(setup.batch * 8, "input"))
     values: dict[str, _Value] = {"input": image}
     saved: dict[str, list[int]] = {}  # op -> storages it saves
     owner: dict[int, str] = {}  # storage -> first op that saved it
