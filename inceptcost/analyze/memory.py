@@ -11,7 +11,8 @@ right after the row it taps), with each op's tensors from its rule in `memory_ru
   gradient of a tensor read by several ops is accumulated into one buffer, a concat's gradient is sliced
   (views) and lives until every branch has used it, an op's saved tensors are freed after its backward, its
   parameters' fp32 gradients appear then. Weights, BN buffers and optimizer state (SGD momentum: one copy,
-  AdamW: two; fp32 even under autocast) are there throughout; gradients from backward to the optimizer step.
+  AdamW: two; fp32 even under autocast) are there throughout; gradients from backward to the optimizer step,
+  where CUDA's multi-tensor AdamW adds one parameter-sized temporary.
 - inference: the same forward without saved tensors (dropout returns its input), weights included.
 Autocast's cached low-precision weight copies live from their first use to the end of the forward (and on,
 while backward still needs them). Not modelled: library workspaces (cuDNN, oneDNN) and the allocator's
