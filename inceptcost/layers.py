@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import BadValue
 
@@ -123,7 +123,11 @@ def _spatial(args: dict, shape: Shape, ceil: bool = False) -> tuple[int, int]:
 
 
 class ShapeProblem(ValueError):
-    """Raised by a shape rule; the compiler adds the file, line and layer."""
+    """Raised by a shape rule (with the fix, if one is known); the compiler adds the file, line and layer."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def _need_map(shape: Shape) -> None:
@@ -177,8 +181,7 @@ def linear_shape(args: dict, shape: Shape) -> Shape:
 # ---- cost rules: (weights, biases, norm params, MACs, other ops) for one image ----
 
 
-@dataclass(frozen=True)
-class Cost:
+class Cost(NamedTuple):  # a tuple, not a dataclass: the sweep builds thousands a second
     weights: int = 0
     biases: int = 0
     norm: int = 0

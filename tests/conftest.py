@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped specs, a writer for specs written in a test, the CLI runner."""
+"""Shared fixtures: a net small enough to count by hand, a writer for specs written in a test, the CLI runner."""
 
 from __future__ import annotations
 
@@ -29,3 +29,23 @@ def cli():
 
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+# A net small enough to count by hand: 8x8x3 -> conv 3x3 (16, bias) -> gap -> linear (10 classes).
+TINY = """
+name: tiny
+input: 8x8x3
+classes: 10
+defaults: {activation: relu, bias: true, norm: none}
+layers:
+  - {name: conv, type: conv, kernel: 3, out: 16}
+  - {name: pool, type: gap}
+  - {name: fc, type: linear}
+"""
+
+
+@pytest.fixture
+def tiny_spec(tmp_path: Path) -> Path:
+    p = tmp_path / "tiny.yaml"
+    p.write_text(TINY)
+    return p

@@ -23,3 +23,23 @@ TABLE_1_INCEPTION = {
 def inception_weights(c: int, n1: int, r3: int, n3: int, r5: int, n5: int, pp: int) -> int:
     """Weights of a Table 1 module, by hand: 1x1 convs read all c input channels; 3x3 and 5x5 read their reductions."""
     return c * (n1 + r3 + r5 + pp) + 3 * 3 * r3 * n3 + 5 * 5 * r5 * n5
+
+
+# specs/googlenet.yaml by hand from Table 1's columns: weights per row and the output area each row runs at.
+CONV1 = 7 * 7 * 3 * 8 + 24 * 64  # depthwise 7x7, multiplier 8, then 1x1 24 -> 64
+CONV2 = 64 * 64 + 9 * 64 * 192
+LINEAR = 1024 * 1000
+ROW_WEIGHTS = {
+    "conv1": CONV1,
+    "conv2": CONV2,
+    **{k: inception_weights(v[0], *v[2:8]) for k, v in TABLE_1_INCEPTION.items()},
+}
+ROW_WEIGHTS["linear"] = LINEAR
+ROW_AREA = {"conv1": 112 * 112, "conv2": 56 * 56, **{k: v[1] ** 2 for k, v in TABLE_1_INCEPTION.items()}, "linear": 1}
+HAND_WEIGHTS = sum(ROW_WEIGHTS.values())
+HAND_MACS = sum(ROW_WEIGHTS[k] * ROW_AREA[k] for k in ROW_WEIGHTS)
+# one bias per output channel of every conv and the linear layer
+HAND_BIASES = (
+    (24 + 64) + (64 + 192) + sum(v[2] + v[3] + v[4] + v[5] + v[6] + v[7] for v in TABLE_1_INCEPTION.values()) + 1000
+)
+HAND_PARAMS = HAND_WEIGHTS + HAND_BIASES

@@ -15,9 +15,9 @@ from typing import Any
 from ..graph.compile import compile_graph
 from ..quantities import human
 from ..spec import load_spec
+from ..text import shape_text
 from .costs import RowCost, row_costs, summarize
 from .report import View
-from .table import shape_text
 
 
 def _key(name: str) -> str:

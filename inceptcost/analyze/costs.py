@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from ..graph.compile import Row, op_nodes
+from ..text import dims_text, shape_text
 
 COST_FIELDS = ("weights", "biases", "norm_params", "params", "macs", "other_ops")
 
@@ -65,7 +66,7 @@ def summarize(graph: nx.DiGraph) -> dict[str, Any]:
 
 
 def node_records(graph: nx.DiGraph, aux: bool = True) -> list[dict[str, Any]]:
-    """One flat record per op node: name, op, shapes, kernel/stride/padding and costs."""
+    """One flat record per op node: name, op, shapes (HxWxC), kernel/stride/padding and costs."""
     records = []
     for a in op_nodes(graph, aux=aux):
         args = a["args"]
@@ -77,12 +78,12 @@ def node_records(graph: nx.DiGraph, aux: bool = True) -> list[dict[str, Any]]:
                 "module": a["module"],
                 "branch": a["branch"],
                 "aux": a["aux"],
-                "kernel": "x".join(map(str, args["kernel"])) if "kernel" in args else "",
+                "kernel": dims_text(args["kernel"]) if "kernel" in args else "",
                 "stride": args["stride"][0] if "stride" in args else None,
-                "padding": "x".join(map(str, args["padding"])) if "padding" in args else "",
+                "padding": dims_text(args["padding"]) if "padding" in args else "",
                 "groups": args.get("groups"),
-                "in_shape": "x".join(map(str, a["in_shape"])),
-                "out_shape": "x".join(map(str, a["out_shape"])),
+                "in_shape": shape_text(a["in_shape"]),
+                "out_shape": shape_text(a["out_shape"]),
                 **{f: a[f] for f in COST_FIELDS},
                 "line": a["line"],
             }

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..graph.compile import compile_graph
 from ..quantities import human
 from ..spec import load_spec
+from ..text import shape_text
 from .costs import summarize
 
 START = "<!-- specs-index:start -->"
@@ -66,9 +67,8 @@ def index_markdown(rows: list[IndexRow]) -> str:
     ]
     for r in rows:
         title = r.title.replace("|", "\\|")
-        c, h, w = r.input
         lines.append(
-            f"| [`{Path(r.file).name}`]({r.file}) | {title} | {h}x{w}x{c} | {r.params:,} | {human(r.macs, digits=4)}"
+            f"| [`{Path(r.file).name}`]({r.file}) | {title} | {shape_text(r.input)} | {r.params:,} | {human(r.macs, digits=4)}"
             f" | {r.verdict} |"
         )
     lines.append("")

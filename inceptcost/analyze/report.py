@@ -1,8 +1,8 @@
-"""One analysis of a spec (costs, Table 1 checks, claims, budget, memory) and its renderings.
+"""The renderings of one analysis (analysis.py gathers it: `analyze_spec` -> `Analysis`).
 
-`analyze_spec` gathers everything into an `Analysis`; `to_json` gives its machine form; `views` give it as
-plain tables of strings (`View`) that `to_markdown` renders here and the CLI renders with rich; `to_csv`
-gives the per-row table with exact numbers. Nothing here imports torch, pandas or rich.
+`to_json` gives its machine form; `views` give it as plain tables of strings (`View`) that `to_markdown`
+renders here and the CLI renders with rich; `to_csv` gives the per-row table with exact numbers. Nothing here
+imports torch, pandas or rich.
 """
 
 from __future__ import annotations
@@ -10,82 +10,36 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from ..graph.compile import compile_graph
 from ..quantities import human
-from ..spec import TABLE_COLUMNS, load_spec
-from .budget import Budget, budget_verdict
-from .claims import Claim, claims
-from .costs import RowCost, row_costs, summarize
-from .memory import Memory, Setup, memory
+from ..spec import TABLE_COLUMNS
+from ..text import shape_text, short_word
+from .analysis import Analysis, analyze_spec
+from .costs import RowCost, row_costs
 from .printed import CLOSE, OFF, mib
-from .table import shape_text, table_records
-from .verify import RowCheck, SelfCheck, check_row, paper_values, self_check
+from .verify import paper_values
 
+__all__ = [
+    "Analysis",
+    "View",
+    "analyze_spec",
+    "summary_lines",
+    "table_view",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+    "verify_views",
+    "view_markdown",
+]
 SHORT_HEADERS = {"1x1": "1x1", "3x3reduce": "3x3r", "3x3": "3x3", "5x5reduce": "5x5r", "5x5": "5x5", "poolproj": "proj"}
 UNITS = (
     "params: weights only (the paper's convention), K = 1024; ops: multiply-adds per image, M = 10^6"
     " (FLOPs = 2 x MACs). Delta = ours - paper; '~' off by up to one unit of the paper's last printed digit,"
     " '!' off by more (the paper's rounding allows half a unit)."
 )
-
-
-@dataclass
-class Analysis:
-    spec_path: str
-    graph: nx.DiGraph
-    totals: dict[str, Any]
-    rows: list[RowCost]
-    records: list[dict[str, Any]]
-    checks: dict[str, RowCheck]
-    self_checks: list[SelfCheck]
-    claims: list[Claim]
-    budget: Budget
-    memory: Memory  # one training step (SGD momentum, CUDA autocast rules)
-    inference: Memory  # one inference forward
-
-    @property
-    def name(self) -> str:
-        return self.totals["spec"]
-
-    @property
-    def rows_off(self) -> list[str]:
-        return [n for n, c in self.checks.items() if c.worst == OFF]
-
-    @property
-    def failed(self) -> list[str]:
-        """What `--strict` fails on: over budget, or a row off the paper beyond one unit of its last digit."""
-        reasons = []
-        if self.budget.within is False:
-            reasons.append(f"over budget ({self.budget.macs:,} > {self.budget.limit_macs:,.0f} MACs)")
-        if self.rows_off:
-            reasons.append(f"{len(self.rows_off)} row(s) off the paper: {', '.join(self.rows_off)}")
-        return reasons
-
-
-def analyze_spec(path: str | Path, budget: float | None = None, batch: int = 1, dtype: str = "fp32") -> Analysis:
-    graph = compile_graph(load_spec(path))
-    totals = summarize(graph)
-    rows = row_costs(graph)
-    checks = {c.name: c for c in (check_row(rc) for rc in rows) if c is not None}
-    selfs = [s for s in (self_check(graph, rc) for rc in rows) if s is not None]
-    return Analysis(
-        spec_path=str(path),
-        graph=graph,
-        totals=totals,
-        rows=rows,
-        records=table_records(graph),
-        checks=checks,
-        self_checks=selfs,
-        claims=claims(graph, totals, rows),
-        budget=budget_verdict(totals["macs"], totals["budget_macs"], budget),
-        memory=memory(graph, Setup.checked(batch, dtype)),
-        inference=memory(graph, Setup.checked(batch, dtype, "infer")),
-    )
 
 
 # ---- JSON ----
@@ -183,18 +137,9 @@ def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
     if rc.row.kind == "parallel":
         return "inception" if rc.row.columns else "module"
     op = graph.nodes[rc.row.output]["op"]
-    word = {
-        "conv": "conv",
-        "maxpool": "max",
-        "avgpool": "avg",
-        "adaptive_avgpool": "gap",
-        "lrn": "LRN",
-        "linear": "linear",
-        "flatten": "flatten",
-    }.get(op, op)
     if op == "dropout":
-        return f"drop {graph.nodes[rc.row.output]['args']['p']:.0%}"
-    return f"{word} {rec['patch']}".strip()
+        return f"{short_word(op)} {graph.nodes[rc.row.output]['args']['p']:.0%}"
+    return f"{short_word(op)} {rec['patch']}".strip()
 
 
 def _mark(grade: str | None) -> str:

@@ -16,6 +16,7 @@ import yaml
 from .. import layers
 from ..errors import InceptcostError, SpecError
 from ..spec import DEFAULTS, Node, Spec, _Reader, parse_spec
+from ..text import dims_text, shape_text
 from ..yamlsafe import LineMap, _Loader
 
 _CONV_FILLED = ("bias", "norm", "activation", "eps")
@@ -23,7 +24,7 @@ _CONV_FILLED = ("bias", "norm", "activation", "eps")
 
 def _value(v: Any) -> Any:
     if isinstance(v, tuple):
-        return "x".join(str(x) for x in v)
+        return dims_text(v)
     return v
 
 
@@ -142,17 +143,13 @@ def _layer(node: Node, defaults: dict[str, Any]) -> dict[str, Any]:
     return _general(node, defaults)
 
 
-def _dims(c: int, h: int, w: int) -> str:
-    return f"{h}x{w}x{c}"
-
-
 def spec_to_data(spec: Spec) -> dict[str, Any]:
     defaults = {**DEFAULTS, **spec.defaults}
     data: dict[str, Any] = {"name": spec.name}
     for key in ("title", "reference", "notes"):
         if getattr(spec, key):
             data[key] = getattr(spec, key)
-    data["input"] = _dims(*spec.input)
+    data["input"] = shape_text(spec.input)
     data["classes"] = spec.classes
     if spec.budget_macs is not None:
         data["budget"] = {"macs": int(spec.budget_macs) if float(spec.budget_macs).is_integer() else spec.budget_macs}

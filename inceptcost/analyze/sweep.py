@@ -4,8 +4,8 @@ A variant at width w multiplies every conv and linear width by w and rounds it t
 (at least 8), except the classifiers (the last linear of the main net and of each aux head, and any linear
 whose width is the spec's `classes`). `scale_spec` builds the variant as a Spec (a transform of the typed
 tree, never of YAML text); `Sweep.costs` computes the same totals as `summarize(compile_graph(scale_spec(...)))`
-without building the networkx graph, walking the spec tree with the same shape and cost rules of `layers.py`
-so that thousands of variants a second are cheap. Nothing here imports torch.
+without building the networkx graph, walking the spec tree with the compiler's own per-op engine
+(`shapes.py`), so that thousands of variants a second are cheap. Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import layers
 from ..errors import CheckFailed, InceptcostError, ShapeError
 from ..graph.compile import compile_graph
+from ..layers import ShapeProblem
+from ..shapes import concat_shape, infer, resolve
 from ..spec import Node, Spec
 from .costs import COST_FIELDS
 
@@ -152,32 +153,19 @@ class Sweep:
             for child in node.children:
                 shape = self._walk(child, shape, width, sums)
             return shape
-        if kind == "parallel":
-            outs = [self._walk(b, shape, width, sums) for b in node.children]
-            if any(len(o) != 3 for o in outs) or len({o[1:] for o in outs}) > 1:
-                raise _Problem
-            return (sum(o[0] for o in outs), *outs[0][1:])
-        rule = layers.KINDS[kind]
-        args = node.args
-        if kind in ("conv", "linear"):
-            args = {**args, "out": self._out(node, width)}
-            if kind == "conv" and args.get("multiplier"):
-                if len(shape) != 3:
-                    raise _Problem
-                args["out"], args["groups"] = shape[0] * args.pop("multiplier"), shape[0]
-            elif kind == "linear" and args["out"] is None:
-                args["out"] = self.base.classes
         try:
-            out = rule.shape(args, shape)
-        except layers.ShapeProblem:
+            if kind == "parallel":
+                return concat_shape([(b.name, self._walk(b, shape, width, sums)) for b in node.children])
+            args = node.args
+            if kind == "conv" or kind == "linear":
+                args = resolve(kind, {**args, "out": self._out(node, width)}, shape, self.base.classes)
+            out, c = infer(kind, args, shape)
+        except ShapeProblem:
             raise _Problem from None
-        if len(out) == 3 and min(out[1:]) < 1:
-            raise _Problem
-        c = rule.cost(args, shape, out)
         sums[0] += c.weights
         sums[1] += c.biases
         sums[2] += c.norm
-        sums[3] += c.params
+        sums[3] += c.weights + c.biases + c.norm
         sums[4] += c.macs
         sums[5] += c.other_ops
         return out

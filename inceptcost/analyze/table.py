@@ -7,14 +7,8 @@ from typing import Any
 import networkx as nx
 
 from ..spec import TABLE_COLUMNS
+from ..text import dims_text, shape_text, type_word, window_text
 from .costs import RowCost, row_costs
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """(C, H, W) -> Table 1's `HxWxC`; a flat (C,) -> `1x1xC`."""
-    if len(shape) == 3:
-        return f"{shape[1]}x{shape[2]}x{shape[0]}"
-    return f"1x1x{shape[0]}"
 
 
 def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
@@ -25,8 +19,7 @@ def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
     if not windowed:
         return ""
     big = max(windowed, key=lambda a: a["args"]["kernel"][0] * a["args"]["kernel"][1])
-    (kh, kw), (s, _) = big["args"]["kernel"], big["args"]["stride"]
-    return f"{kh}x{kw}/{s}"
+    return window_text(big["args"]["kernel"], big["args"]["stride"], always_stride=True)
 
 
 def _type(graph: nx.DiGraph, rc: RowCost) -> str:
@@ -35,9 +28,7 @@ def _type(graph: nx.DiGraph, rc: RowCost) -> str:
     if rc.row.kind == "parallel":  # a module written in the general form (no table-row label)
         return "inception module"
     first = graph.nodes[rc.row.nodes[0]]["op"] if rc.row.nodes else rc.row.kind
-    return {"conv": "convolution", "linear": "linear", "maxpool": "max pool", "avgpool": "avg pool"}.get(
-        first, first.replace("_", " ")
-    )
+    return type_word(first)
 
 
 def table_records(graph: nx.DiGraph, aux: bool = False) -> list[dict[str, Any]]:
@@ -60,7 +51,7 @@ def table_records(graph: nx.DiGraph, aux: bool = False) -> list[dict[str, Any]]:
                 "other_ops": rc.other_ops,
                 "paper_params": paper.params if paper else None,
                 "paper_ops": paper.ops if paper else None,
-                "paper_output": "x".join(map(str, paper.output)) if paper and paper.output else None,
+                "paper_output": dims_text(paper.output) if paper and paper.output else None,
                 "paper_text": dict(paper.text) if paper else {},
                 "line": row.line,
             }

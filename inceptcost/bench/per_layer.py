@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import InceptcostError
+from ..text import dims_text
 from . import peaks
 from .runner import BenchConfig, _device, _torch, device_name
 
@@ -27,8 +28,7 @@ def op_class(attrs: dict[str, Any]) -> str:
     if op == "conv":
         if args.get("depthwise"):
             return "depthwise"
-        kh, kw = args["kernel"]
-        return f"conv{kh}x{kw}"
+        return f"conv{dims_text(args['kernel'])}"
     return op
 
 

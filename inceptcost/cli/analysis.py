@@ -129,6 +129,7 @@ def specs_index(
     """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the README block)."""
     from ..analyze.index import index_markdown, spec_index
     from ..quantities import human
+    from ..text import shape_text
 
     with user_errors():
         if not folder.is_dir():
@@ -142,8 +143,9 @@ def specs_index(
             return
         t = table(f"specs in {folder}", ["spec", "what it is", "input", "params", "MACs", "budget"], ("params", "MACs"))
         for r in rows:
-            shape = f"{r.input[1]}x{r.input[2]}x{r.input[0]}"
-            t.add_row(Path(r.file).name, r.title, shape, f"{r.params:,}", human(r.macs, digits=4), r.verdict)
+            t.add_row(
+                Path(r.file).name, r.title, shape_text(r.input), f"{r.params:,}", human(r.macs, digits=4), r.verdict
+            )
         print_views([t], out)
 
 

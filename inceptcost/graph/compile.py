@@ -16,9 +16,11 @@ from typing import Any
 
 import networkx as nx
 
-from .. import layers
 from ..errors import ShapeError
+from ..layers import ShapeProblem
+from ..shapes import concat_shape, infer, resolve
 from ..spec import Node, Spec
+from ..text import shape_text
 
 
 @dataclass
@@ -70,20 +72,11 @@ class _Compiler:
             )
             outs.append((branch.name, out, out_shape))
             entries.append(entry)
-        flat = [o for o in outs if len(o[2]) != 3]
-        if flat:
-            raise self.fail(f"branch '{flat[0][0]}' ends flat", node, full, "branches must end in feature maps")
-        sizes = {o[2][1:] for o in outs}
-        if len(sizes) > 1:
-            shown = ", ".join(f"{b} {s[1]}x{s[2]}" for b, _, s in outs)
-            raise self.fail(
-                f"branches end in different spatial sizes ({shown}) and cannot be concatenated",
-                node,
-                full,
-                "give every branch the same total stride and matching padding",
-            )
+        try:
+            out_shape = concat_shape([(b, o) for b, _, o in outs])
+        except ShapeProblem as exc:
+            raise self.fail(str(exc), node, full, exc.hint) from None
         concat = f"{full}.concat"
-        out_shape = (sum(o[2][0] for o in outs), *outs[0][2][1:])
         self.added.append(concat)
         self.g.add_node(
             concat,
@@ -105,27 +98,11 @@ class _Compiler:
         return {"weights": 0, "biases": 0, "norm_params": 0, "params": 0, "macs": 0, "other_ops": 0}
 
     def op(self, node: Node, full: str, src: str, shape: tuple, ctx: dict) -> tuple[str, tuple, tuple]:
-        kind = layers.KINDS[node.kind]
-        args = dict(node.args)
-        if node.kind == "conv" and args.get("multiplier"):
-            if len(shape) != 3:
-                raise self.fail("needs a C x H x W feature map", node, full, "move it before the flattening layer")
-            args["out"], args["groups"] = shape[0] * args.pop("multiplier"), shape[0]
-            args["depthwise"] = True  # one layer with its pointwise partner in the paper's depth count
-        if node.kind == "linear" and args["out"] is None:
-            args["out"] = self.spec.classes
         try:
-            out_shape = kind.shape(args, shape)
-        except layers.ShapeProblem as exc:
-            raise self.fail(str(exc), node, full) from None
-        if len(out_shape) == 3 and min(out_shape[1:]) < 1:
-            raise self.fail(
-                f"spatial size collapses to {out_shape[1]}x{out_shape[2]} (input {shape[1]}x{shape[2]})",
-                node,
-                full,
-                "use a smaller kernel or stride, more padding, or a larger input",
-            )
-        cost = kind.cost(args, shape, out_shape)
+            args = resolve(node.kind, dict(node.args), shape, self.spec.classes)
+            out_shape, cost = infer(node.kind, args, shape)
+        except ShapeProblem as exc:
+            raise self.fail(str(exc), node, full, exc.hint) from None
         self.added.append(full)
         self.g.add_node(
             full,
@@ -170,7 +147,7 @@ class _Compiler:
     ) -> None:
         """The main net and each aux head must end in one score per class."""
         if len(shape) != 1:
-            message = f"ends in a {'x'.join(map(str, shape))} feature map"
+            message = f"ends in a {shape_text(shape)} feature map"
             if what == "the network":
                 message += ", not a vector of class scores"
             raise ShapeError(f"{what} {message}", file=self.spec.file, line=line, where=where, hint=flat_hint)

@@ -130,8 +130,10 @@ def _hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 
 class Trainer:
     def __init__(self, config: TrainConfig, ctx: ddp.DistContext, reporter):
-        from inceptcost import build_model, compile_graph, load_spec
         from inceptcost.analyze.costs import summarize
+        from inceptcost.graph.compile import compile_graph
+        from inceptcost.graph.model import build_model
+        from inceptcost.spec import load_spec
 
         self.config, self.ctx, self.reporter, self.recipe = config, ctx, reporter, config.recipe
         base = load_spec(config.spec)
@@ -139,7 +141,8 @@ class Trainer:
         self.data = self._load_data(base)
         # The data decides channels and classes; the spec keeps its resolution (images are resized).
         self.spec = dataclasses.replace(base, classes=self.data.classes, input=(self.data.channels, *self.size))
-        self.costs = summarize(compile_graph(self.spec))
+        graph = compile_graph(self.spec)  # once: the costs and the model are both read off it
+        self.costs = summarize(graph)
         self.run_dir = config.run_dir(self.spec.name)
         self.checkpoint_path = self.run_dir / CHECKPOINT
 
@@ -178,7 +181,7 @@ class Trainer:
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
         check_memory(compile_graph(self.spec), setup, dev, "batch_size")  # before the model takes any memory
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
-        self.model = build_model(self.spec).to(dev, memory_format=self.memory_format)
+        self.model = build_model(graph).to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
         self.aux_weights = [self.recipe.aux_weight] * len(aux) if self.recipe.aux_weight is not None else aux
         net = self.model
@@ -202,8 +205,6 @@ class Trainer:
             self.optimizer,
             functools.partial(lr_factor, r, steps_per_epoch=self.steps_per_epoch, total_epochs=config.epochs),
         )
-        # bf16 needs no loss scaling; the scaler is kept (disabled) so checkpoints have one format.
-        self.scaler = torch.amp.GradScaler(dev.type, enabled=False)
 
         self.epoch = self.step_in_epoch = self.global_step = 0
         self.sums = EpochSums(dev)
@@ -341,12 +342,10 @@ class Trainer:
         for weight, aux_logits in zip(self.aux_weights, aux, strict=True):
             total = total + weight * F.cross_entropy(aux_logits.float(), y, label_smoothing=smoothing)
         self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(total).backward()
+        total.backward()  # autocast is bf16 only, which needs no loss scaling
         if self.recipe.grad_clip is not None:
-            self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.recipe.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+        self.optimizer.step()
         self.scheduler.step()
         return loss.detach(), total.detach(), logits.detach()
 
@@ -406,7 +405,6 @@ class Trainer:
                 "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
-                "scaler": self.scaler.state_dict(),
                 "epoch": self.epoch,
                 "step_in_epoch": self.step_in_epoch,
                 "global_step": self.global_step,
@@ -435,7 +433,6 @@ class Trainer:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
-            self.scaler.load_state_dict(state["scaler"])
             self.epoch, self.step_in_epoch = int(state["epoch"]), int(state["step_in_epoch"])
             self.global_step = int(state["global_step"])
             self.history = [dict(r) for r in state["history"]]

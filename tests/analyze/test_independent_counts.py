@@ -18,6 +18,7 @@ def test_the_specs_folder_is_not_empty():
     assert len(SPECS) >= 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_json_totals_equal_numel_fvcore_and_flop_counter(run, path):
     torch = pytest.importorskip("torch")

@@ -5,18 +5,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
 
-# A net small enough to count by hand: 8x8x3 -> conv 3x3 (16, bias) -> gap -> linear (10 classes).
-TINY = """
-name: tiny
-input: 8x8x3
-classes: 10
-defaults: {activation: relu, bias: true, norm: none}
-layers:
-  - {name: conv, type: conv, kernel: 3, out: 16}
-  - {name: pool, type: gap}
-  - {name: fc, type: linear}
-"""
-
 # A small inception-style net for CPU benchmarks: stem, one inception row, classifier.
 SMALL = """
 name: small
@@ -30,13 +18,6 @@ layers:
   - {name: pool5, type: gap}
   - {name: linear, type: linear, bias: true}
 """
-
-
-@pytest.fixture
-def tiny_spec(tmp_path: Path) -> Path:
-    p = tmp_path / "tiny.yaml"
-    p.write_text(TINY)
-    return p
 
 
 @pytest.fixture

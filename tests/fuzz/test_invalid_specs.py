@@ -38,6 +38,7 @@ def _no_output(tmp: Path, spec: Path) -> None:
     assert sorted(p.name for p in tmp.iterdir()) == [spec.name], "an output (or temp) file was written"
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(300))
 @given(gen=valid_specs(), data=st.data(), flow=st.booleans())
 def test_mutated_specs_fail_cleanly(gen: Generated, data, flow: bool) -> None:
@@ -56,6 +57,7 @@ def test_mutated_specs_fail_cleanly(gen: Generated, data, flow: bool) -> None:
     COUNTS["exit 2 with one clean line"] += 1
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(300))
 @given(gen=valid_specs(max_modules=2), data=st.data(), flow=st.booleans())
 def test_text_mutations_never_crash(gen: Generated, data, flow: bool) -> None:
@@ -74,6 +76,7 @@ def test_text_mutations_never_crash(gen: Generated, data, flow: bool) -> None:
     COUNTS["exit 2 with one clean line"] += 1
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(100))
 @given(raw=st.binary(max_size=300) | st.text(max_size=300).map(lambda s: s.encode("utf-8", "surrogatepass")))
 def test_arbitrary_bytes_never_crash(raw: bytes) -> None:
@@ -260,6 +263,7 @@ def test_bom_and_crlf_are_fine() -> None:
         assert f"{spec}:5:" in run.stderr
 
 
+@pytest.mark.slow
 def test_subprocess_errors_are_one_line_and_fast(tmp_path: Path) -> None:
     """The real entry point, as a user runs it: a few invalid specs, each answered in one line, fast."""
     import resource

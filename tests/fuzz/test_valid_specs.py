@@ -38,6 +38,7 @@ def _fvcore_macs(module, x) -> int:
     return sum(v for k, v in counter.by_operator().items() if k in MAC_OPS)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(40))
 @given(gen=valid_specs(), flow=st.booleans())
 def test_costs_and_shapes_match_torch(gen: Generated, flow: bool) -> None:
@@ -97,6 +98,7 @@ def test_costs_and_shapes_match_torch(gen: Generated, flow: bool) -> None:
         assert aux_macs == totals["macs_aux"]
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(150))
 @given(gen=valid_specs(max_modules=5), flow=st.booleans())
 def test_analyze_cli_accepts_valid_specs(gen: Generated, flow: bool) -> None:

@@ -36,6 +36,7 @@ def test_params_equal_numel(compiled):
     assert _counted_params(model, aux=True) == totals["params_aux"]
 
 
+@pytest.mark.slow
 def test_macs_equal_fvcore_and_flop_counter(compiled):
     from fvcore.nn import FlopCountAnalysis
     from torch.utils.flop_counter import FlopCounterMode

@@ -28,6 +28,7 @@ def read_metrics(folder):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_a_few_epochs_on_digits_write_the_three_files_and_learn(tmp_path):
     spec = write_tiny_spec(tmp_path, norm="bn")
     out = tmp_path / "run"
@@ -67,6 +68,7 @@ def _final_weights(folder):
     return load_checkpoint(folder / "checkpoint.pt")["model"]
 
 
+@pytest.mark.slow
 def test_two_gloo_workers_match_one_worker_with_the_same_global_batch(tmp_path):
     # no dropout and no batch norm: those are per-worker by nature; crops are drawn per global batch
     spec = write_tiny_spec(tmp_path, dropout=0, norm="none")
@@ -84,6 +86,7 @@ def test_two_gloo_workers_match_one_worker_with_the_same_global_batch(tmp_path):
             assert float(a[key]) == pytest.approx(float(b[key]), abs=1e-4), key
 
 
+@pytest.mark.slow
 def test_weights_move(tmp_path):
     """Guard for the test above: 10 steps change the weights far more than its tolerance."""
     spec = write_tiny_spec(tmp_path, dropout=0, norm="none")
@@ -114,6 +117,7 @@ def _cli_args(spec, out, *extra):
     ]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     spec = write_tiny_spec(tmp_path, dropout=0.3, norm="bn")  # dropout + BN: RNG and buffers matter
     ref = run_cli(*_cli_args(spec, tmp_path / "ref"))
@@ -205,6 +209,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path, tiny_spec, args, pa
     assert not (tmp_path / "r").exists()  # nothing written for a run that never started
 
 
+@pytest.mark.slow
 def test_joins_an_outer_torchrun_group(tmp_path, tiny_spec):
     out = tmp_path / "run"
     env = {"PYTHONPATH": str(REPO), "PATH": "", "OMP_NUM_THREADS": "1"}
@@ -262,3 +267,19 @@ def test_one_gpu_bf16_channels_last(tmp_path, tiny_spec, compile):
     assert summary["amp"] == "bf16" and summary["device_type"] == "cuda" and summary["images_per_s"] > 0
     state = load_checkpoint(tmp_path / "r" / "checkpoint.pt")
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_a_run_compiles_its_spec_once(tmp_path, tiny_spec, monkeypatch):
+    import inceptcost
+    import inceptcost.graph.compile as compile_module
+    import inceptcost.graph.model as model_module
+
+    calls = []
+    real = compile_module.compile_graph
+    for module in (inceptcost, compile_module, model_module):  # every name it is reached by
+        monkeypatch.setattr(module, "compile_graph", lambda spec: calls.append(spec.name) or real(spec))
+    config = TrainConfig(
+        spec=str(tiny_spec), data="digits", batch_size=32, device="cpu", epochs=1, steps_per_epoch=1, out=str(tmp_path)
+    )
+    train(config)
+    assert len(calls) == 1

@@ -6,6 +6,7 @@ Expected values come from the paper's Table 1 (module output shapes and ops) and
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -51,13 +52,44 @@ def googlenet():
     return compile_graph(load_spec(GOOGLENET))
 
 
+ID = r'(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*)'  # a DOT name, quoted or bare
+
+
+def unquote(name: str) -> str:
+    return name[1:-1].replace('\\"', '"') if name.startswith('"') else name
+
+
+def dot_nodes(source: str) -> dict[str, str]:
+    """DOT node name -> its attribute text, for every node statement with attributes."""
+    found = {}
+    for m in re.finditer(rf"^\s*({ID}) \[(.*)\]$", source, re.M):
+        if m.group(1) not in ("graph", "node", "edge"):  # an edge line reads `a -> b [`: never matched
+            found[unquote(m.group(1))] = m.group(2)
+    return found
+
+
+def dot_edges(source: str) -> dict[tuple[str, str], str]:
+    """(tail, head) -> the edge's attribute text."""
+    return {
+        (unquote(m.group(1)), unquote(m.group(2))): m.group(3) or ""
+        for m in re.finditer(rf"^\s*({ID}) -> ({ID})(?: \[(.*)\])?$", source, re.M)
+    }
+
+
+def cluster(source: str, name: str) -> str:
+    """The attribute text of cluster `name`: its `graph [...]` line."""
+    m = re.search(rf'subgraph "?{re.escape(name)}"? \{{\s*graph \[(.*)\]$', source, re.M)
+    assert m, f"no cluster {name}"
+    return m.group(1)
+
+
 def node_fills(source: str) -> dict[str, str]:
     """DOT node name -> fillcolor, for the nodes that carry one."""
     fills = {}
-    for m in re.finditer(r'^\s*"([^"]+)" \[(.*)\]$', source, re.M):
-        color = re.search(r'fillcolor="(#[0-9a-f]{6})"', m.group(2))
-        if color:  # an edge line reads `"a" -> "b" [`, so the pattern above never matches one
-            fills[m.group(1)] = color.group(1)
+    for name, values in dot_nodes(source).items():
+        color = re.search(r'fillcolor="(#[0-9a-f]{6})"', values)
+        if color:
+            fills[name] = color.group(1)
     return fills
 
 
@@ -87,9 +119,8 @@ def svg_titles(path: Path) -> tuple[set[str], set[str]]:
 def test_module_clusters_are_titled_with_table1_shape_and_ops(googlenet):
     source = network_source(googlenet)
     for tag, output in TABLE1_OUTPUT.items():
-        m = re.search(rf'subgraph "cluster_inception_{tag}" \{{\s*label=<(.*)>', source)
-        assert m, f"no cluster for inception {tag}"
-        title = re.sub("<[^>]+>", "", m.group(1))
+        label = re.search(r"label=<(.*?)> \w+=", cluster(source, f"cluster_inception_{tag}")).group(1)
+        title = re.sub("<[^>]+>", "", label)
         assert title.startswith(f"inception ({tag}) {output} · "), title
         if tag in TABLE1_OPS:
             assert title.endswith(f"{TABLE1_OPS[tag]} MACs"), title
@@ -97,18 +128,19 @@ def test_module_clusters_are_titled_with_table1_shape_and_ops(googlenet):
 
 def test_every_layer_is_a_node_and_every_tensor_edge_is_labelled(googlenet):
     source = network_source(googlenet)
-    for name in googlenet.nodes:
-        assert re.search(rf'^\s*"{re.escape(name)}" \[', source, re.M), name
+    assert set(googlenet.nodes) <= set(dot_nodes(source))
+    edges = dot_edges(source)
     # the paper's conv2 row: 56x56x64 from the 1x1 reduce into the 3x3 conv
-    assert '"conv2.reduce" -> "conv2.conv" [label=" 56x56x64"' in source
+    assert 'label=" 56x56x64"' in edges["conv2.reduce", "conv2.conv"]
     # 4e's 3x3 branch: the 160-wide reduction feeds the 3x3 conv (Table 1: #3x3 reduce 160)
-    assert '"inception_4e.b3x3.reduce" -> "inception_4e.b3x3.conv" [label=" 14x14x160"' in source
+    assert 'label=" 14x14x160"' in edges["inception_4e.b3x3.reduce", "inception_4e.b3x3.conv"]
 
 
 def test_branches_side_by_side_in_paper_order(googlenet):
     source = network_source(googlenet)
-    same = re.search(r"\{rank=same; ([^}]*)\}", source[source.index('"cluster_inception_3a"') :]).group(1)
-    heads = [n.strip('" ') for n in same.split(";")]
+    start = source[source.index("subgraph cluster_inception_3a") :]
+    same = re.search(r"\{\s*rank=same\n([^}]*)\}", start).group(1)
+    heads = [unquote(n.strip()) for n in same.split("\n") if n.strip()]
     assert heads == [
         "inception_3a.b1x1.conv",
         "inception_3a.b3x3.reduce",
@@ -119,13 +151,13 @@ def test_branches_side_by_side_in_paper_order(googlenet):
 
 def test_aux_heads_are_dashed(googlenet):
     source = network_source(googlenet)
+    nodes, edges = dot_nodes(source), dot_edges(source)
     for head in ("aux1", "aux2"):
-        assert re.search(rf'subgraph "cluster_{head}" \{{[^}}]*style="rounded,dashed"', source)
-        line = next(ln for ln in source.splitlines() if ln.strip().startswith(f'"{head}.conv" ['))
-        assert "dashed" in line
+        assert 'style="rounded,dashed"' in cluster(source, f"cluster_{head}")
+        assert "dashed" in nodes[f"{head}.conv"]
     # aux1 taps 4a and aux2 4d (section 5 of the paper), drawn as dashed edges
-    assert re.search(r'"inception_4a.concat" -> "aux1.pool" \[[^]]*style="dashed"', source)
-    assert re.search(r'"inception_4d.concat" -> "aux2.pool" \[[^]]*style="dashed"', source)
+    assert "style=dashed" in edges["inception_4a.concat", "aux1.pool"]
+    assert "style=dashed" in edges["inception_4d.concat", "aux2.pool"]
 
 
 def test_most_expensive_layer_gets_the_darkest_fill(googlenet):
@@ -155,8 +187,7 @@ def test_cost_levels_halve():
 
 def test_collapse_draws_each_row_as_one_node(googlenet):
     source = network_source(googlenet, collapse=True)
-    for row in googlenet.graph["rows"]:
-        assert re.search(rf'^\s*"{row.name}" \[', source, re.M), row.name
+    assert {row.name for row in googlenet.graph["rows"]} <= set(dot_nodes(source))
     assert "inception_4e.b3x3.conv" not in source
     # Table 1: conv2 (360M) is the most expensive row, 3b (304M) the next
     fills = node_fills(source)
@@ -168,7 +199,7 @@ def test_collapse_draws_each_row_as_one_node(googlenet):
 def test_module_view_names(googlenet, query):
     source = module_source(googlenet, query)
     for branch in ("b1x1", "b3x3", "b5x5", "bpool"):
-        assert f'"cluster_inception_4e.{branch}"' in source
+        cluster(source, f"cluster_inception_4e.{branch}")
     assert "inception_4d" in source  # the previous layer, named
     assert "inception_3a" not in source
 
@@ -177,8 +208,7 @@ def test_module_view_branch_params_and_macs(googlenet):
     source = module_source(googlenet, "4e")
     # by hand: reduce 14*14*160*528 + conv 14*14*320*160*9 = 106,874,880 MACs;
     # weights 160*528 + 320*160*9 = 545,280, biases 160 + 320 -> 545,760 params
-    block = source[source.index('"cluster_inception_4e.b3x3"') :]
-    label = block[: block.index("\n", block.index("label="))]
+    label = cluster(source, "cluster_inception_4e.b3x3")
     assert "546K params" in label and "107M MACs" in label
 
 
@@ -189,8 +219,10 @@ def test_naive_twin_and_the_macs_reductions_save(googlenet):
     assert naive == 655_699_968
     assert "656M MACs" in source
     assert "14x14x1232" in source  # 256 + 320 + 128 + the 528 pooled channels passed through
-    assert '"naive:inception_4e.b3x3.conv"' in source and '"inception_4e.b3x3.reduce"' in source
+    nodes = dot_nodes(source)
+    assert "naive:inception_4e.b3x3.conv" in nodes and "inception_4e.b3x3.reduce" in nodes
     assert "naive:inception_4e.b3x3.reduce" not in source
+    assert ("naive:inception_4e.b3x3.conv", "naive:inception_4e.concat") in dot_edges(source)  # names, not ports
     saved = re.search(r"the 1x1 reductions save ([0-9.]+)M MACs", source)
     assert saved and abs(float(saved.group(1)) - (naive - 170e6) / 1e6) < 2  # Table 1: 4e is 170M
 
@@ -198,10 +230,10 @@ def test_naive_twin_and_the_macs_reductions_save(googlenet):
 def test_torchvision_row_names_are_accepted():
     graph = compile_graph(load_spec(ROOT / "specs" / "googlenet-torchvision.yaml"))
     source = module_source(graph, "4e", naive=True)
-    assert '"inception4e.b5x5.conv"' in source
+    nodes = dot_nodes(source)
+    assert "inception4e.b5x5.conv" in nodes
     # torchvision's "5x5" branch is a 3x3 conv, and so is its naive twin's
-    naive_line = next(ln for ln in source.splitlines() if ln.strip().startswith('"naive:inception4e.b5x5.conv" ['))
-    assert "3x3 conv 128" in naive_line
+    assert "3x3 conv 128" in nodes["naive:inception4e.b5x5.conv"]
 
 
 def test_option_errors(googlenet):
@@ -233,9 +265,9 @@ def test_source_alone_needs_no_dot(tmp_path, monkeypatch):
     for name in ("net.dot", "net.gv"):
         result = run(GOOGLENET, "--out", tmp_path / name)
         assert result.exit_code == 0, result.output
-        assert (tmp_path / name).read_text().startswith('digraph "googlenet"')
+        assert (tmp_path / name).read_text().startswith("digraph googlenet {")
     result = run(GOOGLENET, "--collapse")
-    assert result.exit_code == 0 and result.stdout.startswith('digraph "googlenet"')
+    assert result.exit_code == 0 and result.stdout.startswith("digraph googlenet {")
 
 
 def test_missing_dot_exit_2_with_hint_and_the_source(tmp_path, monkeypatch):
@@ -256,6 +288,20 @@ def test_static_path_does_not_import_torch():
         "assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_diagram_reads_the_ir_not_the_analysis():
+    """The diagram package imports nothing from `inceptcost.analyze`: its costs are the IR's node attributes."""
+    package = ROOT / "inceptcost" / "graph" / "diagram"
+    modules = sorted(package.glob("*.py"))
+    assert len(modules) >= 5
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                target = "." * node.level + (node.module or "")
+                assert "analyze" not in target, f"{path.name} imports {target}"
+            elif isinstance(node, ast.Import):
+                assert not any("analyze" in n.name for n in node.names), path.name
 
 
 # ---- rendered by dot ----
@@ -323,3 +369,26 @@ def test_module_svg_has_every_branch(tmp_path):
         for branch in ("b1x1", "b3x3", "b5x5", "bpool"):
             assert f"cluster_{prefix}inception_4e.{branch}" in clusters
     assert "inception_4e.b3x3.reduce" in nodes and "naive:inception_4e.b3x3.conv" in nodes
+
+
+# The committed drawings and the commands that make them (README: Diagrams).
+COMMITTED = {
+    "googlenet.svg": (),
+    "googlenet-collapsed.svg": ("--collapse",),
+    "inception-4e.svg": ("--module", "4e"),
+    "inception-4e-naive.svg": ("--module", "4e", "--naive"),
+}
+
+
+@pytest.mark.needs_dot
+@no_dot
+@pytest.mark.parametrize("name", COMMITTED)
+def test_committed_svgs_are_not_stale(tmp_path, name):
+    committed = (ROOT / "reports" / name).read_text()
+    made_by = re.search(r"Generated by graphviz version (\S+)", committed).group(1)
+    local = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr
+    if f"version {made_by} " not in local:
+        pytest.skip(f"reports/{name} was drawn by graphviz {made_by}; this machine has {local.strip()}")
+    assert run(GOOGLENET, *COMMITTED[name], "--out", tmp_path / name).exit_code == 0
+    command = " ".join(("inceptcost diagram", *COMMITTED[name], "--out", f"reports/{name}"))
+    assert (tmp_path / name).read_text() == committed, f"reports/{name} is stale: run `{command}`"

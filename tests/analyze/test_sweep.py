@@ -5,6 +5,7 @@ import sys
 import time
 
 import pytest
+from support import ROOT
 from typer.testing import CliRunner
 
 from inceptcost import compile_graph, load_spec, summarize
@@ -13,7 +14,7 @@ from inceptcost.analyze.sweep import Sweep, fit, parse_widths, round_width, scal
 from inceptcost.cli import app
 from inceptcost.errors import CheckFailed, InceptcostError
 
-from .conftest import ROOT, SPECS
+SPECS = ROOT / "specs"
 
 SHIPPED = sorted(SPECS.glob("*.yaml"))
 
@@ -76,14 +77,16 @@ def test_width_one_of_googlenet_is_googlenet():
 
 
 def test_sweep_is_fast():
+    """At least 1,000 variants per second of this process's CPU time (not wall time: other processes on a busy
+    machine do not count against it)."""
     s = Sweep(load_spec(SPECS / "googlenet.yaml"))
     widths = parse_widths("0.25:2.0:0.25") * 25
     best = 0.0
     for _ in range(3):
-        t = time.perf_counter()
+        t = time.process_time()
         for w in widths:
             s.costs(w)
-        best = max(best, len(widths) / (time.perf_counter() - t))
+        best = max(best, len(widths) / (time.process_time() - t))
     assert best >= 1000, f"{best:.0f} variants/s"
 
 

@@ -1,4 +1,4 @@
-"""Shared helpers for the Inception-family tests: specs written in the test, and torch-side counts."""
+"""Helpers for the spec-language tests (its forms, the Inception family): specs written here, torch-side counts."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ CASES = [
         "no-classifier",
         "input: 28x28x3\nlayers:\n  - {name: c, type: conv, kernel: 3, out: 8}\n",
         3,
-        r"ends in a 8x28x28 feature map.*linear",
+        r"ends in a 28x28x8 feature map.*linear",
     ),
     (
         "classes-mismatch",

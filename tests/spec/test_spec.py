@@ -93,6 +93,6 @@ def test_costs_table_is_a_dataframe_indexed_by_dotted_name():
 
     graph = compile_graph(load_spec(ROOT / "specs/googlenet.yaml"))
     df = costs_table(graph)
-    assert df.loc["inception_4e.b3x3.reduce", "out_shape"] == "160x14x14"
+    assert df.loc["inception_4e.b3x3.reduce", "out_shape"] == "14x14x160"
     assert df.loc["inception_4e.b3x3.reduce", "macs"] == 14 * 14 * 528 * 160
     assert df.loc[df["aux"].isna(), "macs"].sum() == summarize(graph)["macs"]
