@@ -35,6 +35,13 @@ MODES = ("train", "infer")
 OPTIMIZER_COPIES = {"sgd": 1, "adamw": 2}  # SGD momentum; AdamW exp_avg and exp_avg_sq
 _ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16"}
 MAX_BATCH = 1 << 32
+PARAM_BYTES = 4  # fp32 master weights, gradients and optimizer state, also under autocast
+
+
+def dtype_bytes(dtype: str) -> tuple[str, int]:
+    """A dtype name (or alias such as bfloat16) -> (its short name, bytes per element)."""
+    name = _choice(dtype, DTYPES, "dtype")
+    return name, SIZES[name]
 
 
 def _choice(value: str, options: tuple[str, ...] | dict, setting: str) -> str:

@@ -20,6 +20,8 @@ from ..text import shape_text, short_word
 from .analysis import Analysis, analyze_spec
 from .costs import RowCost, row_costs
 from .printed import CLOSE, OFF, mib
+from .traffic import totals as traffic_totals
+from .traffic import traffic
 from .verify import paper_values
 
 __all__ = [
@@ -45,8 +47,31 @@ UNITS = (
 # ---- JSON ----
 
 
+def _traffic_json(a: Analysis) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Bytes moved per Table-1 row and per node at the analysis' batch and dtype (training: with backward)."""
+    nodes = traffic(a.graph, a.memory.batch, a.memory.dtype, train=True)
+    per_row: dict[str, dict[str, Any]] = {}
+    for row in a.graph.graph["rows"]:
+        mine = [t for t in nodes if t.name in set(row.nodes)]
+        fwd = sum(t.read() + t.write() for t in mine)
+        per_row[row.name] = {
+            "bytes_forward": fwd,
+            "bytes_backward": sum(t.read(True) + t.write(True) for t in mine),
+            "intensity": sum(t.macs for t in mine) / fwd if fwd else None,
+        }
+    block = {
+        "batch": a.memory.batch,
+        "dtype": a.memory.dtype,
+        "units": "bytes for the whole batch; intensity = forward MACs per forward byte; backward of a training step",
+        "totals": traffic_totals(nodes),
+        "nodes": [t.as_dict() for t in nodes],
+    }
+    return per_row, block
+
+
 def to_json(a: Analysis) -> dict[str, Any]:
     t = a.totals
+    moved, traffic_block = _traffic_json(a)
     layers = []
     for rec, rc in zip(a.records, a.rows, strict=True):
         paper = rc.row.paper
@@ -64,6 +89,7 @@ def to_json(a: Analysis) -> dict[str, Any]:
                 "macs": rc.macs,
                 "other_ops": rc.other_ops,
                 "activation_bytes": a.memory.outputs[rc.row.output],
+                **moved[rc.row.name],
                 "paper": None
                 if paper is None
                 else {
@@ -118,6 +144,7 @@ def to_json(a: Analysis) -> dict[str, Any]:
             "inference_peak_bytes": a.inference.peak_bytes,
             "inference_peak_at": a.inference.peak_at,
         },
+        "traffic": traffic_block,
         "strict_failures": a.failed,
     }
 

@@ -4,7 +4,8 @@ Each IR op is timed by forward hooks on its module (a device synchronize before 
 overlap; eager, forward only, in inference mode). A concat is not a module: its time is the module's total
 minus its branches' (so it also holds the branch bookkeeping). The roofline estimate of a node is
 max(2 x MACs x batch / peak FLOP/s, bytes moved / peak bandwidth), bytes = (input + output activations) x batch
-x dtype size + weights x dtype size. Conv units include their norm and activation, as in the model.
+x dtype size + weights x dtype size. Conv units include their norm and activation, as in the model. With a
+device profile each row also shows the predictor's time (analyze/predict.py) and its error.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def op_class(attrs: dict[str, Any]) -> str:
     return op
 
 
-def per_layer(spec, cfg: BenchConfig) -> dict[str, Any]:
+def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
+    """Time every IR node; with a device `profile`, each row also gets the predicted time and the error."""
     torch = _torch()
     from ..graph.compile import compile_graph
     from ..graph.model import build_model
@@ -126,6 +128,8 @@ def per_layer(spec, cfg: BenchConfig) -> dict[str, Any]:
                 "measured_over_roofline": measured / estimate if estimate else None,
             }
         )
+    if profile is not None:
+        _add_prediction(records, graph, profile, cfg)
     total_ms = sum(r["measured_ms"] for r in records)
     total_macs = sum(r["macs"] for r in records) or 1
     for r in records:
@@ -138,6 +142,8 @@ def per_layer(spec, cfg: BenchConfig) -> dict[str, Any]:
         g["macs"] += r["macs"]
         g["measured_ms"] += r["measured_ms"]
         g["roofline_ms"] += r["roofline_ms"] or 0.0
+        if profile is not None:
+            g["predicted_ms"] = g.get("predicted_ms", 0.0) + r["predicted_ms"]
     for g in groups.values():
         g["macs_share"] = g["macs"] / total_macs
         g["time_share"] = g["measured_ms"] / total_ms if total_ms else None
@@ -151,6 +157,21 @@ def per_layer(spec, cfg: BenchConfig) -> dict[str, Any]:
         "peak_bw_gbs": peak_bw,
         "method": "forward hooks with device synchronize, eager inference, median over steps",
         "total_measured_ms": total_ms,
+        "total_predicted_ms": sum(r["predicted_ms"] for r in records) if profile is not None else None,
+        "profile": profile.file if profile is not None else None,
         "layers": records,
         "by_op": sorted(groups.values(), key=lambda g: -g["measured_ms"]),
     }
+
+
+def _add_prediction(records: list[dict[str, Any]], graph, profile, cfg: BenchConfig) -> None:
+    """The predictor's inference time per node beside the measurement (same batch and dtype)."""
+    from ..analyze.predict import predict
+
+    profile.check_device(cfg.device)
+    rows = {r.name: r for r in predict(graph, profile, cfg.batch, "bf16" if cfg.amp else "fp32", "infer").rows}
+    for r in records:
+        p = rows[r["name"]]
+        r["predicted_ms"] = p.ms
+        r["predicted_bound"] = p.bound
+        r["error"] = p.ms / r["measured_ms"] - 1 if r["measured_ms"] > 0 else None

@@ -30,6 +30,7 @@ KEYS: dict[str, str] = {
     "total_seconds": "total_seconds",
     "device": "device",
     "world_size": "world_size",
+    "spec_file": "spec_file",
 }
 REQUIRED = ("spec", "macs", "best_top1")
 
@@ -47,6 +48,8 @@ class Run:
     total_seconds: float | None
     device: str | None
     world_size: int | None
+    spec_file: str | None = None
+    x: float = 0.0  # the cost on the x axis: MACs (default), or measured / predicted ms per image
     pareto: bool = False
 
 
@@ -89,17 +92,19 @@ def read_run(path: str | Path) -> Run:
             total_seconds=float(values["total_seconds"]) if values["total_seconds"] is not None else None,
             device=str(values["device"]) if values["device"] is not None else None,
             world_size=int(values["world_size"]) if values["world_size"] is not None else None,
+            spec_file=str(values["spec_file"]) if values["spec_file"] is not None else None,
+            x=float(values["macs"]),
         )
     except (TypeError, ValueError) as exc:
         raise InceptcostError(f"a value has the wrong type ({exc})", file=str(summary)) from None
 
 
 def mark_pareto(runs: list[Run]) -> list[Run]:
-    """Pareto-optimal: no other run is at least as good on both (MACs lower or equal, top-1 higher or equal) and
-    better on one. Two identical points are both kept."""
+    """Pareto-optimal: no other run is at least as good on both (cost on x lower or equal, top-1 higher or equal)
+    and better on one. Two identical points are both kept."""
 
     def dominates(o: Run, r: Run) -> bool:
-        return o.macs <= r.macs and o.best_top1 >= r.best_top1 and (o.macs < r.macs or o.best_top1 > r.best_top1)
+        return o.x <= r.x and o.best_top1 >= r.best_top1 and (o.x < r.x or o.best_top1 > r.best_top1)
 
     for r in runs:
         r.pareto = not any(dominates(o, r) for o in runs if o is not r)
@@ -107,8 +112,52 @@ def mark_pareto(runs: list[Run]) -> list[Run]:
 
 
 def frontier(runs: list[Run]) -> list[Run]:
-    """The Pareto-optimal runs by MACs (a step line: the best top-1 reachable at a given MAC budget)."""
-    return sorted((r for r in runs if r.pareto), key=lambda r: (r.macs, r.best_top1))
+    """The Pareto-optimal runs by cost (a step line: the best top-1 reachable within a given budget)."""
+    return sorted((r for r in runs if r.pareto), key=lambda r: (r.x, r.best_top1))
+
+
+X_AXES = {
+    "macs": "multiply-adds per image (MACs)",
+    "measured": "measured training time per image (ms)",
+    "predicted": "predicted training time per image (ms)",
+}
+
+
+def _run_spec(run: Run):
+    """The run's spec as trained: its file, with the input size and classes its config.yaml records."""
+    from dataclasses import replace
+
+    from ..spec import load_spec
+    from ..yamlsafe import load_yaml
+
+    if run.spec_file is None:
+        raise InceptcostError("summary.json has no spec_file", file=run.path, hint="use --x macs or measured")
+    spec = load_spec(run.spec_file)
+    config = Path(run.path).parent / "config.yaml"
+    if config.is_file():
+        data, _ = load_yaml(config)
+        rec = data.get("spec") if isinstance(data, dict) else None
+        if isinstance(rec, dict) and rec.get("input") and rec.get("classes"):
+            spec = replace(spec, input=tuple(rec["input"]), classes=int(rec["classes"]))
+    return spec
+
+
+def set_x(runs: list[Run], x: str, time_run=None) -> list[Run]:
+    """Put MACs, measured ms per image (1000 / images/s) or predicted ms per image on the x axis; re-mark Pareto."""
+    if x not in X_AXES:
+        raise InceptcostError(f"unknown x axis '{x}'", hint=", ".join(X_AXES))
+    for r in runs:
+        if x == "macs":
+            r.x = r.macs
+        elif x == "measured":
+            if not r.images_per_s:
+                raise InceptcostError("summary.json has no images/s", file=r.path, hint="use --x macs or predicted")
+            r.x = 1000 / r.images_per_s
+        else:
+            if time_run is None:
+                raise InceptcostError("--x predicted needs a device profile", hint="add --profile h100 --batch N")
+            r.x = time_run.step_ms(_run_spec(r)) / time_run.batch
+    return mark_pareto(runs)
 
 
 def load_runs(paths: list[str | Path]) -> list[Run]:
@@ -123,12 +172,12 @@ def load_runs(paths: list[str | Path]) -> list[Run]:
     return mark_pareto(runs)
 
 
-COLUMNS = ("run", "spec", "params", "macs", "images_per_s", "best_top1", "final_top1", "pareto", "device")
+COLUMNS = ("run", "spec", "params", "macs", "images_per_s", "best_top1", "final_top1", "pareto", "device", "x")
 
 
 def table_rows(runs: list[Run]) -> list[dict[str, Any]]:
     out = []
-    for r in sorted(runs, key=lambda r: (r.macs, -r.best_top1)):
+    for r in sorted(runs, key=lambda r: (r.x, -r.best_top1)):
         d = asdict(r)
         out.append({"run": r.name, **{c: d[c] for c in COLUMNS if c != "run"}})
     return out
@@ -158,8 +207,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, bytes]:
-    """PNG and SVG bytes: top-1 vs MACs (log x), color = measured images/s, the Pareto frontier drawn."""
+def plot(runs: list[Run], title: str = "best top-1 against MACs", x: str = "macs") -> dict[str, bytes]:
+    """PNG and SVG bytes: top-1 vs the cost on x (log x), color = measured images/s, the Pareto frontier drawn."""
     try:
         import matplotlib
 
@@ -169,7 +218,7 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, b
         raise ToolMissing("the plot needs matplotlib", hint="pip install matplotlib") from None
     fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
     try:
-        xs = [r.macs for r in runs]
+        xs = [r.x for r in runs]
         ys = [r.best_top1 for r in runs]
         speeds = [r.images_per_s for r in runs]
         known = [s for s in speeds if s is not None]
@@ -184,13 +233,13 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, b
             fx, fy = [], []
             for r in front:  # a staircase: the best top-1 available at or below each MAC count
                 if fx:
-                    fx.append(r.macs)
+                    fx.append(r.x)
                     fy.append(fy[-1])
-                fx.append(r.macs)
+                fx.append(r.x)
                 fy.append(r.best_top1)
             ax.plot(fx, fy, color="tab:red", lw=1.5, zorder=2, label="Pareto frontier")
             ax.scatter(
-                [r.macs for r in front],
+                [r.x for r in front],
                 [r.best_top1 for r in front],
                 s=160,
                 facecolors="none",
@@ -202,10 +251,10 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, b
         from ..quantities import human
 
         for r in runs:  # labels of the right-most points go to their left, clear of the colorbar
-            right = r.macs == max(xs)
+            right = r.x == max(xs)
             ax.annotate(
                 r.name,
-                (r.macs, r.best_top1),
+                (r.x, r.best_top1),
                 textcoords="offset points",
                 xytext=(-8 if right else 8, 6),
                 ha="right" if right else "left",
@@ -213,10 +262,10 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, b
             )
         if min(xs) > 0 and max(xs) / min(xs) > 4:
             ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human(v)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human(v) if x == "macs" else f"{v:g}"))
         ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
         ax.margins(x=0.12, y=0.12)
-        ax.set_xlabel("multiply-adds per image (MACs)")
+        ax.set_xlabel(X_AXES[x])
         ax.set_ylabel("best validation top-1")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
@@ -233,10 +282,13 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs") -> dict[str, b
         plt.close(fig)
 
 
-def write_tradeoff(paths: list[str | Path], out_dir: Path, stem: str = "tradeoff") -> dict[str, Any]:
+def write_tradeoff(
+    paths: list[str | Path], out_dir: Path, stem: str = "tradeoff", x: str = "macs", time_run=None
+) -> dict[str, Any]:
     """Table (md, csv, json) and plot (png, svg) into out_dir, each written atomically;
-    returns {'runs': rows, 'files': [...]}."""
-    runs = load_runs(paths)
+    returns {'runs': rows, 'files': [...]}. `x`: macs, or measured or predicted (with `time_run`,
+    analyze/time_budget.TimeRun) ms per image, on the x axis and for the Pareto set."""
+    runs = set_x(load_runs(paths), x, time_run)
     rows = table_rows(runs)
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
@@ -245,10 +297,12 @@ def write_tradeoff(paths: list[str | Path], out_dir: Path, stem: str = "tradeoff
         f"{stem}.md": to_markdown(rows),
         f"{stem}.csv": to_csv(rows),
         f"{stem}.json": json.dumps(
-            {"runs": rows, "pareto_rule": "no other run has <= MACs and >= best top-1, one of them strictly"}, indent=2
+            {"runs": rows, "x": x, "pareto_rule": f"no other run has <= {x} and >= best top-1, one of them strictly"},
+            indent=2,
         ),
     }
-    for fmt, data in plot(runs).items():
+    title = "best top-1 against MACs" if x == "macs" else f"best top-1 against {x} time per image"
+    for fmt, data in plot(runs, title, x).items():
         files[f"{stem}.{fmt}"] = data
     written = []
     for name, data in files.items():

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from . import analysis, drawing, measuring, scaling, training
+from . import analysis, drawing, measuring, scaling, timing, training
 
 app = typer.Typer(
     add_completion=False,
@@ -48,6 +48,8 @@ app.command()(measuring.bench)
 app.command()(measuring.tradeoff)
 app.command()(scaling.sweep)
 app.command()(scaling.fit)
+app.command()(timing.predict)
+app.command()(timing.calibrate)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""bench and tradeoff: measured speed on synthetic data, and accuracy against MACs over training runs."""
+"""bench and tradeoff: measured speed on synthetic data (beside the prediction with a profile), and accuracy
+against MACs or step time over training runs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import typer
 from ..errors import InceptcostError
 from ..io import write_atomic
 from .common import DEFAULT_SPEC, SpecArg, user_errors
+from .timing import Mode, TimeBatchOpt, TimeProfileOpt, load_profile_arg, time_run
 from .views import console, table
 
 
@@ -59,13 +61,16 @@ def _per_layer_tables(result: dict, top: int = 25):
             f"{g['measured_ms']:.3f}",
             f"{g['roofline_ms']:.3f}" if g["roofline_ms"] is not None else "-",
         )
+    predicted = result.get("profile") is not None
+    heads = ["layer", "op", "MACs", "measured ms", "roofline ms", "bound", "measured/roofline"]
+    heads += ["predicted ms", "error", "predicted bound"] if predicted else []
     layers = table(
         f"slowest {top} layers",
-        ["layer", "op", "MACs", "measured ms", "roofline ms", "bound", "measured/roofline"],
-        right=("MACs", "measured ms", "roofline ms", "measured/roofline"),
+        heads,
+        right=("MACs", "measured ms", "roofline ms", "measured/roofline", "predicted ms", "error"),
     )
     for r in sorted(result["layers"], key=lambda r: -r["measured_ms"])[:top]:
-        layers.add_row(
+        cells = [
             r["name"],
             r["op"],
             human(r["macs"]) if r["macs"] else "0",
@@ -73,6 +78,16 @@ def _per_layer_tables(result: dict, top: int = 25):
             f"{r['roofline_ms']:.3f}" if r["roofline_ms"] is not None else "-",
             r["bound"] or "-",
             f"{r['measured_over_roofline']:.1f}x" if r["measured_over_roofline"] else "-",
+        ]
+        if predicted:
+            err = r["error"]
+            cells += [f"{r['predicted_ms']:.3f}", f"{err:+.0%}" if err is not None else "-", r["predicted_bound"]]
+        layers.add_row(*cells)
+    if predicted:
+        total = result["total_predicted_ms"] / result["total_measured_ms"] - 1
+        layers.caption = (
+            f"predicted {result['total_predicted_ms']:.2f} ms against measured {result['total_measured_ms']:.2f} ms"
+            f" over all layers ({total:+.0%}); profile {result['profile']}"
         )
     return by_op, layers
 
@@ -108,6 +123,9 @@ def bench(
     peak: Annotated[float | None, typer.Option(help="device peak TFLOP/s for MFU (overrides the table)")] = None,
     peak_bw: Annotated[float | None, typer.Option(help="device bandwidth GB/s for the roofline")] = None,
     aux: Annotated[bool, typer.Option("--aux", help="run aux heads in train mode (their MACs counted)")] = False,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="with --per-layer: device profile; prediction beside each row")
+    ] = None,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from .. import load_spec
@@ -131,12 +149,13 @@ def bench(
             aux=aux,
         )
         s = load_spec(spec)
+        prof = load_profile_arg(profile, device) if profile is not None else None  # checked before the run
         rows = run_bench(s, cfg, compare=compare)
         layers = None
         if per_layer:
             from ..bench.per_layer import per_layer as run_per_layer
 
-            layers = run_per_layer(s, cfg)
+            layers = run_per_layer(s, cfg, prof)
         con = console()
         con.print(_bench_table(rows, f"bench {s.name} ({spec})"))
         con.print(
@@ -159,12 +178,18 @@ def tradeoff(
     runs: Annotated[list[Path], typer.Argument(help="run folders (reports/runs/NAME) or their summary.json")],
     out_dir: Annotated[Path, typer.Option("--out-dir", help="where the table and plot go")] = Path("reports"),
     stem: Annotated[str, typer.Option(help="file name stem")] = "tradeoff",
+    x: Annotated[
+        str, typer.Option("--x", help="x axis: macs, measured (ms/image) or predicted (needs --profile)")
+    ] = "macs",
+    profile: TimeProfileOpt = None,
+    batch: TimeBatchOpt = 32,
 ) -> None:
-    """Best top-1 against MACs over training runs: table (md/csv/json) and plot (png/svg), Pareto frontier."""
+    """Best top-1 against MACs (or step time) over training runs: table and plot, Pareto frontier."""
     from ..bench.tradeoff import write_tradeoff
 
     with user_errors():
-        result = write_tradeoff(runs, out_dir, stem=stem)
+        run, _ = time_run(profile, batch, Mode.train, None)
+        result = write_tradeoff(runs, out_dir, stem=stem, x=x, time_run=run)
         sys.stdout.write(Path(result["files"][0]).read_text())
         pareto = [r["run"] for r in result["runs"] if r["pareto"]]
         typer.echo(f"Pareto-optimal: {', '.join(pareto)}")

@@ -1,4 +1,5 @@
-"""sweep and fit: static costs of width-scaled variants, and the widest variant within a MAC budget."""
+"""sweep and fit: static costs of width-scaled variants, and the widest variant within a MAC budget or, with a
+device profile, within a time budget."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import typer
 from ..errors import InceptcostError
 from ..io import emit, write_atomic
 from .common import DEFAULT_SPEC, Format, SpecArg, parse_budget, user_errors
+from .timing import Mode, TimeBatchOpt, TimeModeOpt, TimeOpt, TimeProfileOpt, time_run
 from .views import console, table
 
 
-def _verdict(record: dict) -> str:
-    return "" if record["within_budget"] is None else ("within" if record["within_budget"] else "OVER")
+def _verdict(record: dict, key: str = "within_budget") -> str:
+    return "" if record[key] is None else ("within" if record[key] else "OVER")
 
 
 def sweep(
@@ -24,39 +26,86 @@ def sweep(
     width: Annotated[str, typer.Option(help="width grid start:stop:step (stop included) or a,b,c")] = "0.25:2.0:0.25",
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
+    time_budget: TimeOpt = None,
+    profile: TimeProfileOpt = None,
+    batch: TimeBatchOpt = 32,
+    mode: TimeModeOpt = Mode.train,
 ) -> None:
     """Static costs of width-scaled variants (channels x width, rounded to multiples of 8; classifier kept)."""
     from .. import load_spec
     from ..analyze.sweep import parse_widths
     from ..analyze.sweep import sweep as run_sweep
+    from ..analyze.time_budget import predicted_ms
     from ..quantities import human
 
     with user_errors():
         s = load_spec(spec)
-        records = run_sweep(s, parse_widths(width))
+        run, limit = time_run(profile, batch, mode, time_budget)
+        widths = parse_widths(width)
+        records = run_sweep(s, widths)
+        if run is not None:
+            for r, ms in zip(records, predicted_ms(s, widths, run), strict=True):
+                r["predicted_ms"] = ms
+                r["within_time"] = None if limit is None else ms <= limit
         if format is Format.json:
             emit(json.dumps({"spec": str(spec), "variants": records}, indent=2), out)
             return
+        timed = run is not None
         if out is not None:  # a file gets a markdown table
-            lines = ["| width | params | MACs | aux params | budget |", "|---:|---:|---:|---:|:-:|"]
+            lines = [
+                "| width | params | MACs | aux params | budget |" + (" predicted ms | time budget |" if timed else "")
+            ]
+            lines.append("|---:|---:|---:|---:|:-:|" + ("---:|:-:|" if timed else ""))
             for r in records:
-                lines.append(
-                    f"| {r['width']:g} | {r['params']:,} | {r['macs']:,} | {r['params_aux']:,} | {_verdict(r)} |"
-                )
+                line = f"| {r['width']:g} | {r['params']:,} | {r['macs']:,} | {r['params_aux']:,} | {_verdict(r)} |"
+                if timed:
+                    line += f" {r['predicted_ms']:.3f} | {_verdict(r, 'within_time')} |"
+                lines.append(line)
             emit("\n".join(lines) + "\n", out)
             return
         heads = ["width", "params", "MACs", "MACs (G)", "aux params", "budget"]
+        heads += ["predicted ms", "time budget"] if timed else []
         t = table(f"{s.name} ({spec}): width sweep", heads, right=tuple(heads))
         for r in records:
-            t.add_row(
-                f"{r['width']:g}",
-                f"{r['params']:,}",
-                f"{r['macs']:,}",
-                human(r["macs"]),
-                f"{r['params_aux']:,}",
-                _verdict(r),
-            )
+            cells = [f"{r['width']:g}", f"{r['params']:,}", f"{r['macs']:,}", human(r["macs"]), f"{r['params_aux']:,}"]
+            cells.append(_verdict(r))
+            if timed:
+                cells += [f"{r['predicted_ms']:.3f}", _verdict(r, "within_time")]
+            t.add_row(*cells)
+        if timed:
+            t.caption = f"predicted: {run.describe()}" + (f"; time budget {limit:g} ms" if limit else "")
         console().print(t)
+
+
+def _fit_time(spec: Path, s, width: str, out: Path | None, run, limit: float) -> None:
+    """`fit --time`: the widest variant whose predicted step time fits."""
+    from ..analyze.spec_yaml import spec_to_yaml
+    from ..analyze.sweep import parse_widths
+    from ..analyze.time_budget import fit_time
+
+    record, fitted = fit_time(s, limit, parse_widths(width), run)
+    nxt = (
+        f"next width {record['next_width']:g} is predicted at {record['next_ms']:.3f} ms (over)"
+        if record["next_width"] is not None
+        else "the grid's widest width fits; widen --width to search further"
+    )
+    summary = (
+        f"{s.name}: width {record['width']:g} -> predicted {record['predicted_ms']:.3f} ms within {limit:g} ms"
+        f" ({record['run']}); {nxt}"
+    )
+    header = (
+        f"generated by `inceptcost fit {spec} --time {limit:g}ms --profile {run.profile.name} --batch {run.batch}`:"
+        f" {s.name} at width {record['width']:g}\n(conv/linear widths x{record['width']:g}, rounded to multiples of 8;"
+        f" classifier kept).\npredicted {record['predicted_ms']:.3f} ms per {run.describe()}."
+    )
+    text = spec_to_yaml(fitted, header)
+    if out is None:
+        sys.stdout.write(text)
+        typer.echo(summary, err=True)
+    else:
+        write_atomic(out, text)
+        typer.echo(summary)
+        typer.echo(f"wrote {out}")
 
 
 def fit(
@@ -64,8 +113,12 @@ def fit(
     budget: Annotated[str | None, typer.Option(help="MAC budget like 0.5G (default: the spec's budget)")] = None,
     width: Annotated[str, typer.Option(help="width grid to search")] = "0.0625:4.0:0.0625",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write the fitted spec as YAML here")] = None,
+    time_budget: TimeOpt = None,
+    profile: TimeProfileOpt = None,
+    batch: TimeBatchOpt = 32,
+    mode: TimeModeOpt = Mode.train,
 ) -> None:
-    """The widest width-scaled variant whose MACs fit the budget; writes its spec (YAML)."""
+    """The widest width-scaled variant whose MACs (or, with --time, predicted step time) fit; writes its spec."""
     from .. import load_spec
     from ..analyze.spec_yaml import spec_to_yaml
     from ..analyze.sweep import fit as run_fit
@@ -74,6 +127,12 @@ def fit(
 
     with user_errors():
         s = load_spec(spec)
+        run, time_limit = time_run(profile, batch, mode, time_budget)
+        if time_limit is not None:
+            if budget is not None:
+                raise InceptcostError("give --budget or --time, not both")
+            _fit_time(spec, s, width, out, run, time_limit)
+            return
         limit = parse_budget(budget) if budget is not None else s.budget_macs
         if limit is None:
             raise InceptcostError("no budget", file=str(spec), hint="give --budget 0.5G or 'budget: {macs: ...}'")

@@ -1,0 +1,406 @@
+"""`inceptcost calibrate`: fit a device profile on microbenchmarks (never on the networks it predicts).
+
+Each microbenchmark is one layer described as an IR node (layers.py's shape and cost rules), so its work is
+counted by the same traffic rules the predictor uses (analyze/traffic.py); it is run as the torch module the
+model builder makes for it. Timing: all benchmarks run round-robin (interleaved, so that a burst of load on
+a shared machine hits all alike), each round times enough calls to fill `min_s`, and the median over rounds
+is kept; a backward is timed alone, on a graph kept between calls. The clock is the wall clock, or with
+`clock="cpu"` the calling thread's CPU time (one CPU thread only: then other jobs' share of the cores does
+not count, which makes a calibration on a shared machine repeatable).
+
+Fitted constants:
+- overhead_us: a chain of 32 tiny ReLU modules (1 element), forward and backward, per module;
+- peak_tflops: the fastest square GEMM per dtype; bandwidth_gbs: the fastest of a large tensor copy and the
+  memory-bound benchmarks (so that no efficiency exceeds 1);
+- per kernel kind, weighted least squares (relative error) of time = kernels x fixed cost + work / rate over
+  that kind's benchmarks (a large and a small shape at least): the rate as a share of the peak (compute
+  kinds, 2 x MACs) or of the bandwidth (bytes) is its efficiency; a fixed cost well above a plain kernel's
+  (oneDNN's small convolutions on CPU) is kept as that kind's own `overhead_us` entry;
+- the MACs-only baseline: one rate, time = MACs / rate, by the same least squares over all conv and GEMM
+  benchmarks, forward and backward (stored under `fit`, used by benchmarks/bench_predict.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import __version__, layers
+from ..analyze.traffic import COMPUTE_KINDS, KINDS, RULES, Ctx
+from ..errors import InceptcostError
+from .runner import _device, _torch, device_name
+
+BATCH = 4
+
+
+@dataclass
+class Micro:
+    label: str
+    kind: str  # the forward kernel kind it measures (and kind + "_bwd" where it has a backward)
+    fwd_work: int  # 2 x MACs for compute kinds, else bytes
+    bwd_work: int
+    macs: tuple[int, int]  # forward, backward
+    kernels: tuple[int, int]  # kernels of the kind per call, forward and backward (each pays the overhead)
+
+
+def _node(op: str, args: dict, in_shape: tuple) -> dict:
+    kind = layers.KINDS[op]
+    out = kind.shape(args, in_shape)
+    c = kind.cost(args, in_shape, out)
+    return {
+        "op": op,
+        "args": args,
+        "in_shape": in_shape,
+        "out_shape": out,
+        "macs": c.macs,
+        "params": c.params,
+        "weights": c.weights,
+        "biases": c.biases,
+        "norm_params": c.norm,
+    }
+
+
+def _conv_args(out: int, k: int, stride: int = 1, groups: int = 1, **extra) -> dict:
+    return {
+        "out": out,
+        "kernel": (k, k),
+        "stride": (stride, stride),
+        "padding": (k // 2, k // 2),
+        "groups": groups,
+        "bias": False,
+        "norm": "none",
+        "activation": "none",
+        "eps": 1e-5,
+        **extra,
+    }
+
+
+def _work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, int, int, int]:
+    """Forward and backward work, MACs and kernel counts of `kind`'s kernels in this node."""
+    e_in = batch * math.prod(node["in_shape"])
+    e_out = batch * math.prod(node["out_shape"])
+    fwd, bwd = RULES[node["op"]](node, Ctx(batch, size, True, True), e_in, e_out)
+    compute = kind in COMPUTE_KINDS
+
+    def total(ks, k):
+        sel = [x for x in ks if x.kind == k]
+        return sum(2 * x.macs if compute else x.bytes for x in sel), sum(x.macs for x in sel), len(sel)
+
+    fw, fm, nf = total(fwd, kind)
+    bw, bm, nb = total(bwd, kind + "_bwd")
+    return fw, bw, fm, bm, nf, nb
+
+
+def _pick(shapes: list, quick: bool) -> list:
+    """Quick: the first two shapes of a kind (one large, one small, so that both its rate and fixed cost show)."""
+    return shapes[:2] if quick else shapes
+
+
+def _plan(quick: bool) -> list[tuple[str, str, dict]]:
+    """(label, kind, node) for each layer benchmark."""
+    conv1 = [(192, 28, 64), (16, 8, 8), (64, 56, 64), (480, 14, 192), (832, 7, 256), (256, 28, 128), (32, 16, 48)]
+    convk = [(96, 28, 128, 3), (8, 8, 8, 3), (128, 14, 256, 3), (16, 28, 32, 5), (32, 14, 96, 5), (3, 64, 32, 3)]
+    convk += [(64, 28, 96, 3), (16, 8, 16, 5)]
+    plan = []
+    for c, h, o in _pick(conv1, quick):
+        plan.append((f"conv1x1 {c}->{o} {h}x{h}", "conv1x1", _node("conv", _conv_args(o, 1), (c, h, h))))
+    for c, h, o, k in _pick(convk, quick):
+        plan.append((f"conv{k}x{k} {c}->{o} {h}x{h}", "conv", _node("conv", _conv_args(o, k), (c, h, h))))
+    for c, h, m, k, s in _pick([(3, 112, 8, 7, 2), (8, 16, 1, 3, 1), (32, 28, 1, 3, 1)], quick):
+        args = _conv_args(c * m, k, s, groups=c, depthwise=True)
+        plan.append((f"depthwise{k}x{k} {c}x{m} {h}x{h}", "depthwise", _node("conv", args, (c, h, h))))
+    for i, o in _pick([(1024, 1000), (64, 10), (512, 512), (2048, 256)], quick):
+        plan.append((f"linear {i}->{o}", "gemm", _node("linear", {"out": o, "bias": True, "activation": "none"}, (i,))))
+    pools = [
+        ("maxpool", 3, 2, 0, (64, 56, 56)),
+        ("maxpool", 3, 1, 1, (8, 8, 8)),
+        ("maxpool", 3, 1, 1, (192, 28, 28)),
+        ("avgpool", 5, 3, 0, (512, 14, 14)),
+    ]
+    for op, k, s, p, shape in _pick(pools, quick):
+        args = {"kernel": (k, k), "stride": (s, s), "padding": (p, p), "ceil": True, "count_pad": True}
+        plan.append((f"{op} {k}x{k}/{s} {shape[0]}x{shape[1]}", "pool", _node(op, args, shape)))
+    for c, h in _pick([(64, 56), (8, 8), (192, 28), (512, 14)], quick):
+        plan.append((f"batchnorm {c}x{h}x{h}", "bn", _node("conv", _conv_args(c, 1, norm="bn"), (c, h, h))))
+        plan.append((f"relu {c}x{h}x{h}", "eltwise", _node("conv", _conv_args(c, 1, activation="relu"), (c, h, h))))
+    for c, h in _pick([(64, 56), (8, 8), (192, 28)], quick):
+        lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 1.0}
+        plan.append((f"lrn {c}x{h}x{h}", "lrn", _node("lrn", lrn, (c, h, h))))
+    for c, h in _pick([(256, 28), (16, 8), (512, 14)], quick):
+        node = {"op": "concat", "in_shape": (c, h, h), "out_shape": (c, h, h)}
+        plan.append((f"concat 4 -> {c}x{h}x{h}", "copy", node))
+    return plan
+
+
+def _module(torch, kind: str, node: dict, device, dtype):
+    """(call, leaves, base call or None) for one benchmark: the module the model builder makes for the piece
+    under test. Batch norm and ReLU run where the model runs them, after a 1x1 conv (an autograd graph behind
+    them); the conv alone is the base, whose time is subtracted."""
+    nn = torch.nn
+    a, i, o = node.get("args", {}), node["in_shape"], node["out_shape"]
+    x = torch.randn(BATCH, *i, device=device, dtype=dtype, requires_grad=True)
+    if kind in ("bn", "eltwise"):
+        conv = nn.Conv2d(i[0], o[0], 1, bias=False)
+        mod = nn.Sequential(conv, nn.BatchNorm2d(o[0]) if kind == "bn" else nn.ReLU(inplace=True))
+        mod = mod.to(device=device, dtype=dtype).train()
+        return (lambda: mod(x)), [x, *mod.parameters()], (lambda: conv(x))
+    if kind == "copy":
+        parts = [
+            torch.randn(BATCH, i[0] // 4, *i[1:], device=device, dtype=dtype, requires_grad=True) for _ in range(4)
+        ]
+        return (lambda: torch.cat(parts, 1)), parts, None
+    mod = layers.KINDS[node["op"]].build({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
+    mod = mod.to(device=device, dtype=dtype).train()
+    return (lambda: mod(x)), [x, *mod.parameters()], None
+
+
+def _backward(fn, leaves):
+    """The backward of one call alone: the graph is kept between calls, the gradients dropped."""
+    out = fn()
+    grad = out.new_ones(out.shape)
+
+    def run():
+        out.backward(grad, retain_graph=True)
+        for t in leaves:
+            t.grad = None
+
+    return run
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def check_clock(clock: str, device: str, threads: int | None) -> None:
+    """`cpu` (this thread's CPU time) measures one-thread CPU work apart from other jobs' share of the cores."""
+    if clock not in CLOCKS:
+        raise InceptcostError(f"unknown clock '{clock}'", hint="wall or cpu")
+    if clock == "cpu" and (device != "cpu" or threads != 1):
+        raise InceptcostError("--clock cpu needs --device cpu --threads 1", hint="or use --clock wall")
+
+
+def _timed(sync, fn: Callable[[], None], calls: int, clock=time.perf_counter) -> float:
+    sync()
+    t0 = clock()
+    for _ in range(calls):
+        fn()
+    sync()
+    return (clock() - t0) / calls
+
+
+def _calls_for(sync, fn, min_s: float) -> int:
+    once = max(_timed(sync, fn, 1), 1e-7)
+    return max(1, min(10_000, int(min_s / once)))
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux), else what the platform module knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def _fit_kind(points: list[tuple[float, int, float]], base_overhead: float) -> tuple[float, float]:
+    """(fixed cost per kernel o, time per unit of work a) minimizing sum(((t - n o - w a) / t)^2).
+
+    The fixed cost is at least a plain kernel's (`base_overhead`); with fewer than two points, or a fit below
+    that, it is that and only `a` is fitted."""
+    suu = sum((n / t) ** 2 for _, n, t in points)
+    svv = sum((w / t) ** 2 for w, _, t in points)
+    suv = sum(n * w / t**2 for w, n, t in points)
+    su = sum(n / t for _, n, t in points)
+    sv = sum(w / t for w, _, t in points)
+    det = suu * svv - suv**2
+    if len(points) >= 2 and det > 1e-12 * suu * svv:
+        o = (su * svv - sv * suv) / det
+        a = (suu * sv - suv * su) / det
+        if o >= base_overhead and a > 0:
+            return o, a
+    o = base_overhead
+    return o, (sv - o * suv) / svv if svv else 0.0
+
+
+def _wls_inverse_rate(points: list[tuple[float, float]]) -> float:
+    """a minimizing sum(((t - a w) / t)^2): time per unit of work, relative error weighted."""
+    num = sum(w / t for w, t in points if t > 0)
+    den = sum((w / t) ** 2 for w, t in points if t > 0)
+    return num / den if den else 0.0
+
+
+def calibrate(
+    device: str = "cpu", quick: bool = False, threads: int | None = None, log=None, clock: str = "wall"
+) -> dict[str, Any]:
+    """Run the microbenchmarks and return the profile as a plain dict (ready to dump as YAML)."""
+    check_clock(clock, device, threads)
+    torch = _torch()
+    dev = _device(torch, device)
+    if threads is not None:
+        if threads < 1:
+            raise InceptcostError(f"--threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+    cuda = dev.type == "cuda"
+    sync = (lambda: torch.cuda.synchronize(dev)) if cuda else (lambda: None)
+    say = log or (lambda _m: None)
+    rounds, min_s = (3, 0.02) if quick else (7, 0.06)
+    dtype = torch.float32
+
+    # fixed cost per module call, forward and backward
+    chain = [torch.nn.ReLU() for _ in range(32)]
+    tiny = torch.randn(1, device=dev, requires_grad=True)
+
+    def chain_fwd():
+        y = tiny
+        for m in chain:
+            y = m(y)
+        return y
+
+    chain_out = chain_fwd()
+
+    def chain_bwd():
+        chain_out.backward(retain_graph=True)
+        tiny.grad = None
+
+    benches = []
+    bases = {}
+    for label, kind, node in _plan(quick):
+        fn, leaves, base = _module(torch, kind, node, dev, dtype)
+        fw, bw, fm, bm, nf, nb = _work(node, kind, BATCH, 4)
+        if base is not None:
+            bases[len(benches)] = (base, _backward(base, leaves))
+        benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, _backward(fn, leaves)))
+
+    def gemm(n, dt):
+        a = torch.randn(n, n, device=dev, dtype=dt)
+        b = torch.randn(n, n, device=dev, dtype=dt)
+        return lambda: torch.mm(a, b)
+
+    n = 512 if quick or not cuda else 4096
+    peaks_fns = {"fp32": gemm(n, torch.float32)}
+    if cuda:
+        peaks_fns.update(bf16=gemm(n, torch.bfloat16), fp16=gemm(n, torch.float16))
+    elif not quick:
+        peaks_fns["bf16"] = gemm(n, torch.bfloat16)
+    big = torch.empty(8 << 20, device=dev)  # 32 MiB: beyond the caches
+    dst = torch.empty_like(big)
+
+    def copy():
+        dst.copy_(big)
+
+    units: list[tuple[str, Callable]] = [("overhead_fwd", chain_fwd), ("overhead_bwd", chain_bwd)]
+    units += [(f"peak_{k}", f) for k, f in peaks_fns.items()]
+    units.append(("copy", copy))
+    for i, (_, fn, both) in enumerate(benches):
+        units += [(f"f{i}", fn), (f"b{i}", both)]
+        if i in bases:
+            units += [(f"f{i}base", bases[i][0]), (f"b{i}base", bases[i][1])]
+    for _, f in units:  # warm-up: allocator, oneDNN/cuDNN algorithm choice
+        f()
+        f()
+    calls = {name: _calls_for(sync, f, min_s) for name, f in units}
+    times: dict[str, list[float]] = {name: [] for name, _ in units}
+    for r in range(rounds):
+        say(f"round {r + 1}/{rounds}")
+        for name, f in units:
+            times[name].append(_timed(sync, f, calls[name], CLOCKS[clock]))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in times.items() if statistics.median(v) > 0}
+
+    o_fwd = med["overhead_fwd"] / len(chain)
+    o_bwd = med["overhead_bwd"] / len(chain)
+    peak = {k: 2 * n**3 / med[f"peak_{k}"] / 1e12 for k in peaks_fns}
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        peak["tf32"] = 2 * n**3 / _timed(sync, peaks_fns["fp32"], calls["peak_fp32"]) / 1e12
+        torch.backends.cuda.matmul.allow_tf32 = False
+    bandwidth = 2 * big.numel() * 4 / med["copy"] / 1e9
+
+    points: dict[str, list[tuple[float, int, float]]] = {k: [] for k in KINDS}  # (work, kernels, seconds)
+    macs_points: list[tuple[float, float]] = []
+    records = []
+    for i, (m, _, _) in enumerate(benches):
+        t_f = med[f"f{i}"] - med.get(f"f{i}base", 0.0)
+        t_b = med[f"b{i}"] - med.get(f"b{i}base", 0.0)
+        if t_f > 0:
+            points[m.kind].append((m.fwd_work, m.kernels[0], t_f))
+        if m.bwd_work and t_b > 0:
+            points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], t_b))
+        if m.kind in COMPUTE_KINDS:
+            macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
+        records.append(
+            {
+                "bench": m.label,
+                "kind": m.kind,
+                "fwd_ms": round(t_f * 1e3, 4),
+                "bwd_ms": round(t_b * 1e3, 4),
+                "spread": round(max(spread.get(f"f{i}", 0), spread.get(f"b{i}", 0)), 3),
+            }
+        )
+    rates, kind_overhead = {}, {}
+    for k, pts in points.items():
+        if not pts:
+            continue
+        base_o = o_bwd if k.endswith("_bwd") else o_fwd
+        o, a = _fit_kind(pts, base_o)
+        if a > 0:
+            rates[k] = 1 / a
+        if o > 1.5 * base_o:  # a kind whose fixed cost is well above a plain kernel's keeps its own
+            kind_overhead[k] = round(o * 1e6, 3)
+    compute_peak = peak["fp32"] if not cuda else peak["tf32"]
+    for k, r in rates.items():  # fitted rates above the measured peak raise the peak (efficiency <= 1)
+        if k.removesuffix("_bwd") in COMPUTE_KINDS:
+            compute_peak = max(compute_peak, r / 1e12)
+        else:
+            bandwidth = max(bandwidth, r / 1e9)
+    if cuda:
+        peak["tf32"] = compute_peak
+    else:
+        peak["fp32"] = compute_peak
+    eff = {}
+    for k in KINDS:
+        base = k.removesuffix("_bwd")
+        if k not in rates:  # not measured (quick mode): the forward kind's, or the slowest measured
+            rates[k] = rates.get(base, min(rates.values()))
+        full = (compute_peak * 1e12) if base in COMPUTE_KINDS else bandwidth * 1e9
+        eff[k] = round(min(max(rates[k] / full, 1e-4), 1.0), 5)
+    macs_rate = 1 / _wls_inverse_rate(macs_points)
+    name = (
+        device_name(torch, dev)
+        if cuda
+        else f"{cpu_name()} ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+    )
+    return {
+        "name": f"{dev.type}-calibrated",
+        "device": dev.type,
+        "device_name": name,
+        "source": "calibrated",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "versions": {
+            "inceptcost": __version__,
+            "torch": str(torch.__version__),
+            "python": platform.python_version(),
+            **({"cuda": torch.version.cuda, "cudnn": str(torch.backends.cudnn.version())} if cuda else {}),
+        },
+        "threads": torch.get_num_threads() if not cuda else None,
+        "peak_tflops": {k: round(v, 4) for k, v in peak.items()},
+        "bandwidth_gbs": round(bandwidth, 2),
+        "overhead_us": {"forward": round(o_fwd * 1e6, 3), "backward": round(o_bwd * 1e6, 3), **kind_overhead},
+        "efficiency": eff,
+        "fit": {
+            "quick": quick,
+            "clock": clock,
+            "rounds": rounds,
+            "batch": BATCH,
+            "macs_only_gmacs_per_s": round(macs_rate / 1e9, 4),
+            "benchmarks": records,
+        },
+    }
