@@ -49,7 +49,7 @@ UNITS = (
 
 def _traffic_json(a: Analysis) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Bytes moved per Table-1 row and per node at the analysis' batch and dtype (training: with backward)."""
-    nodes = traffic(a.graph, a.memory.batch, a.memory.dtype, train=True)
+    nodes = traffic(a.graph, a.memory.setup.batch, a.memory.setup.dtype, train=True)
     per_row: dict[str, dict[str, Any]] = {}
     for row in a.graph.graph["rows"]:
         mine = [t for t in nodes if t.name in set(row.nodes)]
@@ -60,8 +60,8 @@ def _traffic_json(a: Analysis) -> tuple[dict[str, dict[str, Any]], dict[str, Any
             "intensity": sum(t.macs for t in mine) / fwd if fwd else None,
         }
     block = {
-        "batch": a.memory.batch,
-        "dtype": a.memory.dtype,
+        "batch": a.memory.setup.batch,
+        "dtype": a.memory.setup.dtype,
         "units": "bytes for the whole batch; intensity = forward MACs per forward byte; backward of a training step",
         "totals": traffic_totals(nodes),
         "nodes": [t.as_dict() for t in nodes],
