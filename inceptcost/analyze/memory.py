@@ -27,21 +27,24 @@ from typing import Any
 
 import networkx as nx
 
-from ..errors import SettingError, literal
+from ..errors import InceptcostError, SettingError, literal
 from .memory_rules import DEVICES, MEMORY, SIZES, Buf, Ctx
 
 DTYPES = ("fp32", "bf16", "fp16")
 MODES = ("train", "infer")
 OPTIMIZER_COPIES = {"sgd": 1, "adamw": 2}  # SGD momentum; AdamW exp_avg and exp_avg_sq
-_ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16"}
+_ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float64": "fp64"}
 MAX_BATCH = 1 << 32
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp64": 8}  # what the traffic and time models accept
 PARAM_BYTES = 4  # fp32 master weights, gradients and optimizer state, also under autocast
 
 
 def dtype_bytes(dtype: str) -> tuple[str, int]:
     """A dtype name (or alias such as bfloat16) -> (its short name, bytes per element)."""
-    name = _choice(dtype, DTYPES, "dtype")
-    return name, SIZES[name]
+    name = _ALIASES.get(dtype.lower(), dtype.lower())
+    if name not in DTYPE_BYTES:
+        raise InceptcostError(f"unknown dtype '{dtype}'", hint=f"one of: {', '.join(DTYPE_BYTES)}")
+    return name, DTYPE_BYTES[name]
 
 
 def _choice(value: str, options: tuple[str, ...] | dict, setting: str) -> str:
