@@ -46,7 +46,7 @@ class InceptcostError(Exception):
         text = ": ".join(parts + [message])
         if hint:
             text += f"; {hint}"
-        return " ".join(text.split())  # always one line
+        return printable(" ".join(text.split()))  # always one line
 
     def __str__(self) -> str:
         return self.shown()
@@ -96,14 +96,22 @@ class SettingError(InceptcostError):
         super().__init__(message, settings=True, **where)
 
 
+def printable(text: str) -> str:
+    """`text` safe to print on any terminal: control characters (ESC, NUL) and the undecodable bytes of a file
+    name (surrogates) as backslash escapes; everything else as it is."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in text
+    )
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming the closest valid choice, or listing them when none is close."""
     choices = sorted(set(choices))
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
-    shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
-    return f"expected one of: {shown}"
+    return f"expected one of: {', '.join(choices)}"
 
 
 def literal(value: object) -> str:

@@ -165,7 +165,7 @@ def same_shape(args: dict, shape: Shape) -> Shape:
     return shape
 
 
-def lrn_shape(args: dict, shape: Shape) -> Shape:
+def map_shape(args: dict, shape: Shape) -> Shape:
     _need_map(shape)
     return shape
 
@@ -225,6 +225,20 @@ def lrn_cost(args: dict, i: Shape, o: Shape) -> Cost:
     return Cost(other_ops=math.prod(o) * (args["size"] + 3))  # window sum of squares, scale, power, divide
 
 
+def bn_cost(args: dict, i: Shape, o: Shape) -> Cost:
+    return Cost(norm=2 * o[0], other_ops=2 * math.prod(o))  # gamma, beta; one scale and one shift per element
+
+
+def activation_cost(args: dict, i: Shape, o: Shape) -> Cost:
+    return Cost(other_ops=math.prod(o))
+
+
+def add_cost(args: dict, i: Shape, o: Shape) -> Cost:
+    """A residual add: one add per element, plus the body's scaling and the activation after it."""
+    numel = math.prod(o)
+    return Cost(other_ops=numel * (1 + (args["scale"] != 1) + (args["activation"] != "none")))
+
+
 def free_cost(args: dict, i: Shape, o: Shape) -> Cost:
     return Cost()
 
@@ -274,6 +288,33 @@ def conv_build(args: dict, i: Shape, o: Shape):
     if args["activation"] != "none":
         unit.add_module("act", _activation(args["activation"]))
     return unit
+
+
+def bn_build(args: dict, i: Shape, o: Shape):
+    import torch.nn as nn
+
+    return nn.BatchNorm2d(o[0], eps=args["eps"])
+
+
+def activation_build(args: dict, i: Shape, o: Shape):
+    """A standalone activation is never in place: its input may also feed a shortcut or another branch."""
+    import torch.nn as nn
+
+    return {
+        "relu": nn.ReLU,
+        "relu6": nn.ReLU6,
+        "gelu": nn.GELU,
+        "silu": nn.SiLU,
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+    }[args["activation"]]()
+
+
+def add_build(args: dict, i: Shape, o: Shape):
+    from .nn import Add
+
+    act = None if args["activation"] == "none" else activation_build(args, i, o)
+    return Add(args["scale"], act)
 
 
 def maxpool_build(args: dict, i: Shape, o: Shape):
@@ -386,7 +427,21 @@ KINDS: dict[str, Kind] = {
         style={"shape": "box", "style": "filled"},
         is_pool=True,
     ),
-    "lrn": Kind(keys=dict(LRN_DEFAULTS), shape=lrn_shape, cost=lrn_cost, build=lrn_build, style={"shape": "box"}),
+    "bn": Kind(
+        keys={"eps": (pos_float, None)},  # None: the spec's defaults
+        shape=map_shape,
+        cost=bn_cost,
+        build=bn_build,
+        style={"shape": "box"},
+    ),
+    "activation": Kind(
+        keys={"activation": (choice(*ACTIVATIONS[:-1]), REQUIRED)},
+        shape=same_shape,
+        cost=activation_cost,
+        build=activation_build,
+        style={"shape": "box"},
+    ),
+    "lrn": Kind(keys=dict(LRN_DEFAULTS), shape=map_shape, cost=lrn_cost, build=lrn_build, style={"shape": "box"}),
     "dropout": Kind(
         keys={"p": (probability, REQUIRED)},
         shape=same_shape,
@@ -409,4 +464,20 @@ KINDS: dict[str, Kind] = {
 }
 
 # A global average pool is an adaptive pool to 1x1; `gap` is the word people use for it.
-KIND_ALIASES = {"gap": ("adaptive_avgpool", {"output": (1, 1)}), "fc": ("linear", {}), "convolution": ("conv", {})}
+KIND_ALIASES = {
+    "gap": ("adaptive_avgpool", {"output": (1, 1)}),
+    "fc": ("linear", {}),
+    "convolution": ("conv", {}),
+    "batchnorm": ("bn", {}),
+    **{name: ("activation", {"activation": name}) for name in ACTIVATIONS[:-1]},
+}
+
+# The residual add is an IR node of its own (not a layer one writes): `scale` times the body plus the
+# shortcut, then the activation. Its costs and torch module come from this entry like any layer's.
+ADD = Kind(
+    keys={},
+    shape=same_shape,
+    cost=add_cost,
+    build=add_build,
+    style={"shape": "circle", "style": "filled", "fillcolor": "white", "width": "0.3", "fixedsize": "true"},
+)

@@ -1,6 +1,6 @@
 """The spec language: YAML in, a typed tree of layers out (validated, sugar expanded, line numbers kept).
 
-Three structural kinds exist beside the layer kinds of `layers.KINDS`:
+Four structural kinds exist beside the layer kinds of `layers.KINDS`:
 - `sequence`: layers one after another (`layers: [...]`);
 - `parallel`: named branches fed the same input, concatenated along channels (`branches: {name: [...]}`);
 - `inception`: Table 1's row form (`1x1`, `3x3reduce`, `3x3`, `5x5reduce`, `5x5`, `poolproj`), sugar that
@@ -9,7 +9,12 @@ Three structural kinds exist beside the layer kinds of `layers.KINDS`:
   `double3x3` (branch bdouble3x3: reduce, conv1, conv2) in place of the 5x5 pair, its `Pool +proj` cells
   (`avg + 32`, `max + pass through`: a pool branch without projection) and `stride: 2` for its grid-reduction
   modules (the last conv of every branch and the pool are strided). A conv with `reduce: N` expands into a
-  sequence (reduce, conv), and one with `multiplier: M` into a depthwise-separable pair (depthwise, pointwise).
+  sequence (reduce, conv), and one with `multiplier: M` into a depthwise-separable pair (depthwise, pointwise);
+  `separable` is that pair with multiplier 1, as Xception writes it.
+- `residual`: a body (a layer list, or one layer such as a `parallel` module) added to a shortcut (the
+  identity, or a projection written as layers), the body scaled by `scale`, then an optional `activation`
+  (Inception-ResNet, Xception). The body's layers are named under the block, the projection's under
+  `<block>.shortcut`, and the add is `<block>.add`.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from . import layers
+from .claimspec import ClaimSpec, read_claims
 from .errors import BadValue, SpecError, did_you_mean
 from .quantities import parse_count, parse_dims, parse_patch
 from .yamlsafe import LineList, LineMap, load_yaml
 
-STRUCTURAL = ("sequence", "parallel", "inception")
+STRUCTURAL = ("sequence", "parallel", "inception", "residual")
+RESIDUAL_KEYS = ("body", "shortcut", "scale", "activation")
+RESERVED_IN_RESIDUAL = ("shortcut", "add")  # the names of its projection and its add
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 # Table 1's columns, by normalized spelling ("#3x3 reduce" -> "3x3reduce").
@@ -84,6 +92,7 @@ class Node:
     label: str | None = None  # Table 1's "type" column, e.g. "inception (3a)"
     # Table 1's #1x1 ... pool proj values when written that way (a pool cell written as text is kept as text)
     columns: dict[str, int | str] | None = None
+    shortcut: Node | None = None  # a residual's projection (a sequence named "shortcut"); None: the identity
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class Spec:
     title: str | None = None
     reference: str | None = None
     notes: str | None = None
+    claims: tuple[ClaimSpec, ...] = ()
 
 
 DEFAULTS = {"activation": "relu", "bias": True, "norm": "none", "eps": 1e-5}
@@ -117,7 +127,7 @@ _DEFAULT_KEYS = {
     "norm": layers.choice(*layers.NORMS),
     "eps": layers.pos_float,
 }
-_TOP_KEYS = ("name", "title", "reference", "notes", "input", "classes", "budget", "defaults", "layers", "aux")
+_TOP_KEYS = ("name", "title", "reference", "notes", "input", "classes", "budget", "defaults", "layers", "aux", "claims")
 _COMMON_KEYS = ("name", "type", "paper", "label")
 
 
@@ -151,11 +161,11 @@ class _Reader:
             if key not in allowed:
                 raise self.error(f"unknown key '{key}'", m.line_of(key), where, did_you_mean(str(key), allowed))
 
-    def value(self, m: LineMap, key: str, parse, where: str) -> Any:
+    def value(self, m: LineMap, key: str, parse, where: str, hint: str | None = None) -> Any:
         try:
             return parse(m[key])
         except BadValue as exc:
-            raise self.error(f"'{key}': {exc}", m.line_of(key), where) from None
+            raise self.error(f"'{key}': {exc}", m.line_of(key), where, hint) from None
 
     # ---- layers ----
 
@@ -180,6 +190,8 @@ class _Reader:
         label = m.get("label")
         if label is not None and not isinstance(label, str):
             raise self.error("'label' must be text", m.line_of("label"), where, "quote it")
+        if label is not None:
+            _check_text(self, label, m.line_of("label"), "'label'", where, one_line=True)
         if kind == "sequence":
             self.check_keys(m, (*_COMMON_KEYS, "layers"), where)
             children = self.sequence(m.get("layers"), m.line_of("layers"), f"{where}.")
@@ -189,6 +201,10 @@ class _Reader:
             return Node(name, "parallel", children=self.branches(m, where), line=m.line, paper=paper, label=label)
         if kind == "inception":
             return self.inception(m, name, where, paper, label)
+        if kind == "residual":
+            return self.residual(m, name, where, paper, label)
+        if kind == "separable":
+            return self.conv(m, name, where, paper, label, separable=True)
         if kind in layers.KIND_ALIASES:
             kind, fixed = layers.KIND_ALIASES[kind]
         else:
@@ -198,12 +214,13 @@ class _Reader:
         if kind == "conv":
             return self.conv(m, name, where, paper, label)
         spec = layers.KINDS[kind]
-        self.check_keys(m, (*_COMMON_KEYS, *spec.keys, *(("patch",) if "kernel" in spec.keys else ())), where)
+        keys = [k for k in spec.keys if k not in fixed]  # `{type: relu, activation: gelu}` is refused
+        self.check_keys(m, (*_COMMON_KEYS, *keys, *(("patch",) if "kernel" in keys else ())), where)
         args = self.args(m, kind, where, fixed)
         return Node(name, kind, args=args, line=m.line, paper=paper, label=label)
 
     def _kind_hint(self, kind: str | None = None) -> str:
-        kinds = [*layers.KINDS, *layers.KIND_ALIASES, *STRUCTURAL, "module"]
+        kinds = [*layers.KINDS, *layers.KIND_ALIASES, *STRUCTURAL, "module", "separable"]
         return did_you_mean(kind, kinds) if kind else f"one of: {', '.join(kinds)}"
 
     def args(self, m: LineMap, kind: str, where: str, fixed: dict | None = None) -> dict[str, Any]:
@@ -241,9 +258,21 @@ class _Reader:
             args["bias"] = self.defaults["bias"]
         return args
 
-    def conv(self, m: LineMap, name: str, where: str, paper: Paper | None, label: str | None) -> Node:
-        keys = (*_COMMON_KEYS, *layers.KINDS["conv"].keys, "patch", "reduce", "multiplier")
-        self.check_keys(m, keys, where)
+    def conv(
+        self, m: LineMap, name: str, where: str, paper: Paper | None, label: str | None, separable: bool = False
+    ) -> Node:
+        """A conv; `reduce` puts a 1x1 in front, `multiplier` (or `type: separable`) makes it a depthwise conv
+        and a 1x1 pointwise conv, with the layer's norm and activation after the pointwise only, or also
+        after the depthwise with `between: true`."""
+        keys = (*_COMMON_KEYS, *layers.KINDS["conv"].keys, "patch", "multiplier", "between")
+        self.check_keys(m, keys if separable else (*keys, "reduce"), where)
+        if "between" in m and not (separable or "multiplier" in m):
+            raise self.error(
+                "'between' applies to a separable conv only",
+                m.line_of("between"),
+                where,
+                "use type: separable, or give 'multiplier'",
+            )
         if "reduce" in m and "multiplier" in m:
             raise self.error(
                 "'reduce' and 'multiplier' together are ambiguous",
@@ -275,11 +304,14 @@ class _Reader:
                     Node("conv", "conv", args, line=m.line),
                 ),
             )
-        if "multiplier" in m:
-            mult = self.value(m, "multiplier", layers.pos_int, where)
+        if "multiplier" in m or separable:
+            mult = self.value(m, "multiplier", layers.pos_int, where) if "multiplier" in m else 1
+            between = self.value(m, "between", layers.boolean, where) if "between" in m else False
             # The depthwise width depends on the input channels, known only at compile time: `multiplier`
             # is kept and the compiler sets out = C_in * multiplier and groups = C_in.
-            depthwise = {**args, "out": None, "multiplier": mult, "activation": "none", "norm": "none"}
+            depthwise = {**args, "out": None, "multiplier": mult}
+            if not between:
+                depthwise.update(activation="none", norm="none")
             pointwise = {**args, "kernel": (1, 1), "stride": (1, 1), "padding": (0, 0), "groups": 1}
             return Node(
                 name,
@@ -293,6 +325,69 @@ class _Reader:
                 ),
             )
         return Node(name, "conv", args=args, line=m.line, paper=paper, label=label)
+
+    def residual(self, m: LineMap, name: str, where: str, paper: Paper | None, label: str | None) -> Node:
+        """`activation(scale * body(x) + shortcut(x))`; the shortcut is the identity or a projection."""
+        self.check_keys(m, (*_COMMON_KEYS, *RESIDUAL_KEYS), where)
+        if "body" not in m:
+            raise self.error(
+                "missing 'body'",
+                m.line,
+                where,
+                "give the block's layers, e.g. body: [{type: conv, kernel: 3, out: 64}]",
+            )
+        body = self.layer_list(m, "body", where)
+        for child in body:
+            if child.name in RESERVED_IN_RESIDUAL:
+                raise self.error(
+                    f"the name '{child.name}' is reserved in a residual block (its projection and its add)",
+                    child.line,
+                    f"{where}.{child.name}",
+                    "rename the layer",
+                )
+        shortcut = None
+        raw = m.get("shortcut", "identity")
+        if isinstance(raw, str):
+            if raw != "identity":
+                raise self.error(
+                    f"'shortcut' names no layer: '{raw}'",
+                    m.line_of("shortcut"),
+                    where,
+                    "write shortcut: identity, or the projection's layers, e.g."
+                    " [{type: conv, kernel: 1, stride: 2, out: 128, norm: bn, activation: none}]",
+                )
+        else:
+            shortcut = Node(
+                "shortcut", "sequence", children=self.layer_list(m, "shortcut", where), line=m.line_of("shortcut")
+            )
+        scale = (
+            self.value(m, "scale", layers.pos_float, where, "write a number such as scale: 0.17")
+            if "scale" in m
+            else 1.0
+        )
+        activation = (
+            self.value(m, "activation", layers.choice(*layers.ACTIVATIONS), where) if "activation" in m else "none"
+        )
+        args = {"scale": scale, "activation": activation}
+        return Node(
+            name, "residual", args=args, children=body, line=m.line, paper=paper, label=label, shortcut=shortcut
+        )
+
+    def layer_list(self, m: LineMap, key: str, where: str) -> tuple[Node, ...]:
+        """A list of layers under `key`, or one layer written as a mapping (a `parallel` module, say)."""
+        raw = m[key]
+        if isinstance(raw, LineMap):
+            one = LineList([raw])
+            one.line = raw.line
+            raw = one
+        if not isinstance(raw, list) or not raw:
+            raise self.error(
+                f"'{key}' must be a layer or a non-empty list of layers",
+                m.line_of(key),
+                where,
+                "write each layer as '- {name: ..., type: ...}'",
+            )
+        return self.sequence(raw, m.line_of(key), f"{where}.shortcut." if key == "shortcut" else f"{where}.")
 
     def inception(self, m: LineMap, name: str, where: str, paper: Paper | None, label: str | None) -> Node:
         """Table 1's row form (or BN-Inception's) -> a parallel node. A width of 0 leaves that branch out."""
@@ -482,12 +577,24 @@ class _Reader:
             ops = parse_count(p["ops"]) if "ops" in p else None
         except BadValue as exc:
             raise self.error(f"'ops': {exc}", p.line_of("ops"), where) from None
+        for key, value in (("params", params), ("ops", ops)):
+            if value == 0:  # every comparison is relative to the paper's value
+                raise self.error(f"'{key}': the paper's value must be positive", p.line_of(key), f"{where}.paper")
         try:
             output = parse_dims(p["output"], 3) if "output" in p else None
         except BadValue as exc:
             raise self.error(f"'output': {exc}", p.line_of("output"), where) from None
         note = p.get("note")
         return Paper(params=params, ops=ops, output=output, text=text, note=str(note) if note else None)  # type: ignore[arg-type]
+
+
+def _check_text(reader: _Reader, text: str, line: int | None, what: str, where: str, one_line: bool) -> None:
+    """Names and titles end up in DOT, Markdown and terminal output: no control characters (ESC, NUL) there,
+    and no line break where one line is expected."""
+    allowed = "" if one_line else "\n\t"
+    bad = next((ch for ch in text if not ch.isprintable() and ch != " " and ch not in allowed), None)
+    if bad is not None:
+        raise reader.error(f"{what} holds the control character {bad!r}", line, where, "write plain text on one line")
 
 
 def _top_level(data: Any, file: str) -> tuple[LineMap, _Reader]:
@@ -544,15 +651,18 @@ def parse_spec(data: Any, file: str = "<spec>") -> Spec:
     name = data.get("name", Path(file).stem)
     if not isinstance(name, str) or not name:
         raise reader.error("'name' must be text", data.line_of("name"), "spec", "quote it")
-    for key in ("title", "reference", "notes"):
+    for key in ("name", "title", "reference", "notes"):
         if key in data and not isinstance(data[key], str):
             raise reader.error(f"'{key}' must be text", data.line_of(key), "spec", "quote it")
+        if key in data:
+            _check_text(reader, data[key], data.line_of(key), f"'{key}'", "spec", one_line=key in ("name", "title"))
     rows = reader.sequence(data["layers"], data.line_of("layers"), "")
     for row in rows:
         if row.name == "input":  # the IR's input node has that name
             raise reader.error("the name 'input' is reserved for the network's input", row.line, "input", "rename it")
     body = Node("body", "sequence", children=rows, line=data.line_of("layers"))
     aux = _aux_heads(reader, data, {r.name for r in rows})
+    claims = read_claims(reader, data, {r.name for r in rows})
     return Spec(
         name=name,
         file=file,
@@ -565,6 +675,7 @@ def parse_spec(data: Any, file: str = "<spec>") -> Spec:
         title=data.get("title"),
         reference=data.get("reference"),
         notes=data.get("notes"),
+        claims=claims,
     )
 
 

@@ -75,6 +75,12 @@ def op_title(a: dict[str, Any]) -> str:
         return f"{type_word(op)} {args['p']:.0%}"
     if op == "linear":
         return f"linear {args['out']}"
+    if op == "add":
+        scale = f" x{args['scale']:g}" if args["scale"] != 1 else ""
+        act = f", {args['activation']}" if args["activation"] != "none" else ""
+        return f"add (body{scale}){act}"
+    if op == "activation":
+        return args["activation"]
     return type_word(op)
 
 

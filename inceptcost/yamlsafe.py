@@ -1,4 +1,5 @@
-"""Safe YAML loading that keeps line numbers and refuses alias bombs, deep nesting and huge files."""
+"""Safe YAML loading that keeps line numbers and refuses alias bombs, deep nesting, huge files, explicit tags and
+duplicate keys. Specs, recipes and device profiles are all read through `load_yaml`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError
+from .errors import InceptcostError, SpecError
+from .readsafe import read_regular
 
 MAX_BYTES = 1 << 20  # a spec is a few KB; 1 MiB is far beyond any real one
 MAX_NODES = 200_000  # nodes after alias expansion: a "billion laughs" file stops here
@@ -42,18 +44,27 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
+    own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
+    merged = len(node.value) - own  # flatten_mapping puts the pairs brought in by `<<` first
     result = LineMap()
     result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    written: set[Any] = set()  # keys written in this mapping itself; they may override merged ones, not each other
+    for i, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, (str, int, float, bool)) or key is None:
             raise SpecError(f"a mapping key must be a plain word, got {key!r}", line=line, hint="e.g. 'out' or 'type'")
-        if key in result:
-            raise SpecError(f"duplicate key '{key}'", line=line, hint="each key may appear once; remove one")
+        if i >= merged and key in written:
+            raise SpecError(
+                f"duplicate key '{key}' (also on line {result.lines[key]})",
+                line=line,
+                hint="each key may appear once; remove one",
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = line
+        if i >= merged:
+            written.add(key)
     return result
 
 
@@ -90,21 +101,34 @@ for _tag in ("int", "float", "timestamp"):
     )
 
 
+# YAML 1.1 reads `1e-5` (no dot) as text; YAML 1.2 and every spec writer mean a number.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
 def _precheck(text: str) -> None:
-    """One pass over the parser's events, no tree built: refuse deep nesting and huge documents early."""
+    """One pass over the parser's events, no tree built: refuse explicit tags, deep nesting and huge documents."""
     loader = _Loader(text)
     depth = count = 0
     try:
         while loader.check_event():
             event = loader.get_event()
             count += 1
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag != "!":  # `!!python/...`, `!!bool "abc"`, `!!timestamp x`: types from text
+                raise SpecError(
+                    f"explicit YAML tag {tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed",
+                    line=event.start_mark.line + 1,
+                    hint="remove the tag and write the plain value",
+                )
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise SpecError(
                         f"nesting deeper than {MAX_DEPTH} levels",
                         line=event.start_mark.line + 1,
-                        hint="a spec needs only a few levels; flatten it",
+                        hint="flatten the document; a few levels are enough",
                     )
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
@@ -112,7 +136,7 @@ def _precheck(text: str) -> None:
                 raise SpecError(
                     f"the document has more than {MAX_NODES:,} nodes",
                     line=event.start_mark.line + 1,
-                    hint="a spec is a few hundred layers at most",
+                    hint="a spec, recipe or profile is a few hundred entries at most",
                 )
     finally:
         loader.dispose()
@@ -127,7 +151,7 @@ def _check_size(root: yaml.Node) -> None:
             raise SpecError(
                 f"nesting deeper than {MAX_DEPTH} levels",
                 line=node.start_mark.line + 1,
-                hint="a spec needs only a few levels; flatten it",
+                hint="flatten the document; a few levels are enough",
             )
         if id(node) in sizes:
             return sizes[id(node)]
@@ -149,27 +173,25 @@ def _check_size(root: yaml.Node) -> None:
     size(root, 0)
 
 
-def load_yaml(path: str | Path) -> tuple[Any, str]:
-    """Read and parse `path`; returns (data, shown file name). Every failure is a SpecError with the file."""
+def load_yaml(path: str | Path, kind: str = "spec", error: type[InceptcostError] = SpecError) -> tuple[Any, str]:
+    """Read and parse `path` (a `kind` file: spec, recipe, profile); returns (data, shown file name).
+
+    Every failure is one `error` naming the file and, where there is one, the line.
+    """
     shown = str(path)
-    p = Path(path)
     try:
-        if p.is_dir():
-            raise SpecError("is a directory, not a spec file", file=shown, hint="pass a .yaml file")
-        with open(p, "rb") as f:  # bounded read: /dev/zero or a pipe must not fill the memory
-            raw = f.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            raise SpecError(f"file is larger than {MAX_BYTES >> 20} MiB", file=shown, hint="a spec is a few KB")
-    except FileNotFoundError:
-        raise SpecError("no such file", file=shown, hint="check the path; shipped specs are in specs/") from None
-    except PermissionError:
-        raise SpecError("permission denied", file=shown, hint="make the file readable") from None
-    except OSError as exc:
-        raise SpecError(f"cannot read file ({exc.strerror})", file=shown, hint="pass a readable .yaml file") from None
-    except ValueError:  # a path with a NUL byte
-        raise SpecError("not a valid file name", file=repr(shown), hint="pass a .yaml file") from None
+        return _load(path, kind), shown
+    except SpecError as exc:
+        if error is SpecError or isinstance(exc, error):
+            raise
+        raise error(exc.message, file=exc.file, line=exc.line, where=exc.where, hint=exc.hint) from None
+
+
+def _load(path: str | Path, kind: str) -> Any:
+    shown = str(path)
+    raw = read_regular(path, limit=MAX_BYTES, what=kind, error=SpecError)
     if b"\0" in raw:
-        raise SpecError("binary file, not YAML text", file=shown, hint="pass a .yaml spec")
+        raise SpecError("binary file, not YAML text", file=shown, hint=f"pass a .yaml {kind}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -179,8 +201,10 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
     try:
         _precheck(text)
         node = loader.get_single_node()
-        if node is None:
-            raise SpecError("empty file", file=shown, hint="a spec needs at least 'input' and 'layers'")
+        if node is None:  # nothing, or only comments: point at the first line that has anything
+            first = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip()), None)
+            what = "empty file" if first is None else "no YAML content (only comments or markers)"
+            raise SpecError(what, file=shown, line=first, hint=f"write the {kind}'s keys in it")
         _check_size(node)
         data = loader.construct_document(node)
     except SpecError as exc:
@@ -209,4 +233,4 @@ def load_yaml(path: str | Path) -> tuple[Any, str]:
         raise SpecError("nesting too deep", file=shown, hint="flatten the document") from None
     finally:
         loader.dispose()
-    return data, shown
+    return data

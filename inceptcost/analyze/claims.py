@@ -1,15 +1,15 @@
-"""The paper's claims about GoogLeNet, each recomputed from the IR with a verdict and a one-line reason.
+"""The published claims a spec declares (`claims:` in its YAML), each recomputed from the IR with a verdict
+and a one-line reason. Nothing about one paper is written here: the spec says what is claimed, the value and
+its source; this module knows how to count each measure.
 
-Verdicts: `holds` (ours prints as the paper's figure at the paper's precision; for "about N" claims within
-10%), `close` (within 15%), `does not hold`, or `n/a` where the spec is not the paper's network (it carries
-no `paper:` values): ours is still computed, but not judged against a figure that is not about it.
-
-The paper is Szegedy et al., "Going deeper with convolutions", arXiv 1409.4842 (2014); section numbers below
-refer to it.
+Verdicts: `holds` (ours prints as the published figure at its precision; `about`: within 10%; `exact`: equal;
+`at_most`: not above), `close` (within 15%), `does not hold`, or `n/a` when there is nothing to compare against
+(a `versus` spec that is missing or invalid).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,27 +17,10 @@ from typing import Any
 import networkx as nx
 
 from .. import layers
+from ..claimspec import ClaimSpec
 from ..errors import InceptcostError
 from .costs import RowCost
 from .printed import OK, printed
-
-# Section 1: "designed to keep a computational budget of 1.5 billion multiply-adds at inference time".
-PAPER_MACS = "1.5G"
-# Table 1's params column (K = 1024 weights), summed: 2.7 + 112 + 159 + ... + 1000 = 6,797.7K, "~6.8M".
-PAPER_TABLE_SUM = "6.8M"
-# Often quoted (e.g. Szegedy et al. 2015, "Rethinking the Inception Architecture", section 1: "GoogLeNet
-# employed only 5 million parameters"); Table 1 itself never says so.
-PAPER_OFTEN_QUOTED = "5M"
-# Section 1: "uses 12x fewer parameters than the winning architecture of Krizhevsky et al [9]" (AlexNet).
-PAPER_RATIO = 12
-# Section 5: "The network is 22 layers deep when counting only layers with parameters (or 27 layers if we
-# also count pooling)".
-PAPER_DEPTH, PAPER_DEPTH_POOL = 22, 27
-# Section 5: "The overall number of layers (independent building blocks) used for the construction of the
-# network is about 100. However this number depends on the machine learning infrastructure system used."
-PAPER_BLOCKS = 100
-# Section 5: two auxiliary classifiers on top of 4a and 4d, loss weighted by 0.3, discarded at inference.
-PAPER_AUX = {"heads": ("inception_4a", "inception_4d"), "weight": 0.3}
 
 HOLDS, CLOSE, FAILS, NA = "holds", "close", "does not hold", "n/a"
 ABOUT, NEAR = 0.10, 0.15
@@ -52,6 +35,7 @@ class Claim:
     ours_text: str
     paper_text: str
     note: str
+    source: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,7 +63,7 @@ def depth(graph: nx.DiGraph, pools: bool = False, aux: bool = False) -> tuple[in
             continue
         kind = layers.KINDS.get(a["op"])
         own = 0
-        if kind is not None and a["params"] and not a["args"].get("depthwise"):
+        if kind is not None and a["weights"] and not a["args"].get("depthwise"):
             own = 1
         elif kind is not None and pools and kind.is_pool:
             own = 1
@@ -100,154 +84,181 @@ def blocks(graph: nx.DiGraph, aux: bool = False) -> int:
     return sum(1 for _, a in graph.nodes(data=True) if a["op"] != "input" and (aux or a["aux"] is None))
 
 
-def _alexnet_params(spec_file: str) -> tuple[int | None, str]:
-    """Parameters of `alexnet.yaml` beside the spec (the shipped specs/alexnet.yaml)."""
+def _versus_params_macs(spec_file: str, other: str) -> tuple[tuple[int, int] | None, str]:
+    """(params, MACs) of the spec `other`, relative to this spec's folder, or None and why not."""
     from ..graph.compile import compile_graph
     from ..spec import load_spec
     from .costs import summarize
 
-    path = Path(spec_file).parent / "alexnet.yaml"
+    path = Path(spec_file).parent / other
     if not path.is_file():
         return None, f"{path} not found"
     try:
         totals = summarize(compile_graph(load_spec(path)))
     except InceptcostError as exc:
         return None, f"{path}: {exc}"
-    return totals["params"], str(path)
+    return (totals["params"], totals["macs"]), str(path)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    graph: nx.DiGraph
+    totals: dict[str, Any]
+    rows: list[RowCost]
+
+
+# Each measure: (context, claim) -> (ours, ours_text, paper, paper_text, note), or a str: why it is n/a.
+Measured = tuple[float | int | None, str, float | int | None, str, str]
+
+
+def _macs(c: _Ctx, d: ClaimSpec) -> Measured:
+    macs = c.totals["macs"]
+    return (
+        macs,
+        f"{macs / 1e9:.4f}G",
+        d.value,
+        d.value_text,
+        f"{macs:,} MACs (conv + linear, aux heads excluded) {'<=' if macs <= d.value else '>'} {d.value_text}",
+    )
+
+
+def _params(c: _Ctx, d: ClaimSpec) -> Measured:
+    params, weights, rows = c.totals["params"], c.totals["weights"], c.rows
+    no_fc = weights - sum(rc.weights for rc in rows if c.graph.nodes[rc.row.output]["op"] == "linear")
+    with_aux = (params + c.totals["params_aux"]) / 1e6
+    note = (
+        f"params {params:,} ({params / 1e6:.2f}M), weights {weights / 1e6:.2f}M, without the final linear"
+        f" {no_fc / 1e6:.2f}M, with aux heads {with_aux:.1f}M"
+    )
+    return params, f"{params / 1e6:.2f}M", d.value, d.value_text, note
+
+
+def _weights(c: _Ctx, d: ClaimSpec) -> Measured:
+    weights = c.totals["weights"]
+    return weights, f"{weights / 1e6:.2f}M", d.value, d.value_text, f"{weights:,} conv and linear weights"
+
+
+def _table_sum(c: _Ctx, d: ClaimSpec) -> Measured:
+    """The rows' published params column summed (K = 1024 weights), and ours over the same rows."""
+    paper_sum = sum(rc.row.paper.params for rc in c.rows if rc.row.paper and rc.row.paper.params)
+    ours_sum = sum(rc.weights for rc in c.rows if rc.row.paper and rc.row.paper.params) or c.totals["weights"]
+    note = (
+        f"both print as {d.value / 1e6:g} thousand K (K = 1024); in units of 10^6: ours {ours_sum / 1e6:.2f}M weights,"
+        f" the column {paper_sum / 1e6:.2f}M"
+        if paper_sum
+        else f"no params column in the spec; its weights: {c.totals['weights']:,}"
+    )
+    return ours_sum, f"{ours_sum / 1024:,.1f}K", round(paper_sum) or None, f"{paper_sum / 1024:,.1f}K", note
+
+
+def _fewer_params_than(c: _Ctx, d: ClaimSpec) -> Measured | str:
+    other, where = _versus_params_macs(c.graph.graph["spec"].file, d.versus or "")
+    if other is None:
+        return where
+    theirs = other[0]
+    params, weights = c.totals["params"], c.totals["weights"]
+    no_fc = weights - sum(rc.weights for rc in c.rows if c.graph.nodes[rc.row.output]["op"] == "linear")
+    variants = {
+        "weights only": theirs / weights,
+        "without our final linear": theirs / max(no_fc, 1),
+        "with aux heads": theirs / (params + c.totals["params_aux"]),
+    }
+    shown = ", ".join(f"{k} {v:.1f}x" for k, v in variants.items())
+    ratio = theirs / params
+    lo, hi = theirs / (d.value + 0.5) / 1e6, theirs / (d.value - 0.5) / 1e6
+    note = f"{d.versus} {theirs:,} / ours {params:,}; {shown}; {d.value_text}x would need {lo:.2f}-{hi:.2f}M params"
+    return round(ratio, 2), f"{ratio:.2f}x", d.value, f"{d.value_text}x", note
+
+
+def _macs_vs(c: _Ctx, d: ClaimSpec) -> Measured | str:
+    other, where = _versus_params_macs(c.graph.graph["spec"].file, d.versus or "")
+    if other is None:
+        return where
+    ratio = c.totals["macs"] / other[1]
+    note = f"ours {c.totals['macs']:,} / {d.versus} {other[1]:,} MACs"
+    return round(ratio, 3), f"{ratio:.3f}x", d.value, f"{d.value_text}x", note
+
+
+def _depth(c: _Ctx, d: ClaimSpec) -> Measured:
+    n, _ = depth(c.graph)
+    note = "conv and linear layers on the longest input->output path; a depthwise+pointwise pair counts as one"
+    return n, str(n), d.value, d.value_text, note
+
+
+def _depth_with_pools(c: _Ctx, d: ClaimSpec) -> Measured:
+    n, _ = depth(c.graph)
+    dp, _ = depth(c.graph, pools=True)
+    note = f"the same path plus its pooling layers ({dp - n}); LRN, dropout and concat not counted"
+    return dp, str(dp), d.value, d.value_text, note
+
+
+def _blocks(c: _Ctx, d: ClaimSpec) -> Measured:
+    b, b_aux = blocks(c.graph), blocks(c.graph, aux=True)
+    note = (
+        f"IR nodes of the inference net (convs, pools, LRNs, dropout, linear, concats, adds; activations fused"
+        f" into their convs); {b_aux} with the aux heads"
+    )
+    return b, str(b), d.value, f"~{d.value_text}", note
+
+
+def _aux_heads(c: _Ctx, d: ClaimSpec) -> Measured:
+    heads = c.graph.graph["aux"]
+    p_aux, m_aux = c.totals["params_aux"], c.totals["macs_aux"]
+    wanted = f"{d.value_text} heads" + (f", w {d.weight:g}" if d.weight is not None else "")
+    if not heads:
+        return 0, "no aux heads", d.value, wanted, "the spec declares none"
+    taps = tuple(h.at for h in heads)
+    macs, params = c.totals["macs"], c.totals["params"]
+    note = (
+        f"{len(heads)} heads at {', '.join(taps)} (weight {', '.join(f'{h.weight:g}' for h in heads)}):"
+        f" +{p_aux:,} params (+{p_aux / max(params, 1):.0%}) and +{m_aux:,} MACs (+{m_aux / max(macs, 1):.2%}),"
+        " in training only"
+    )
+    return p_aux, f"+{p_aux / 1e6:.2f}M params", None, wanted, note
+
+
+_MEASURES: dict[str, Callable[[_Ctx, ClaimSpec], Measured | str]] = {
+    "macs": _macs,
+    "params": _params,
+    "weights": _weights,
+    "table_sum": _table_sum,
+    "fewer_params_than": _fewer_params_than,
+    "macs_vs": _macs_vs,
+    "depth": _depth,
+    "depth_with_pools": _depth_with_pools,
+    "blocks": _blocks,
+    "aux_heads": _aux_heads,
+}
+
+
+def _judge(c: _Ctx, d: ClaimSpec, ours: float) -> str:
+    if d.measure == "aux_heads":
+        heads = c.graph.graph["aux"]
+        taps_ok = not d.at or tuple(h.at for h in heads) == d.at
+        weight_ok = d.weight is None or all(h.weight == d.weight for h in heads)
+        return HOLDS if heads and len(heads) == d.value and taps_ok and weight_ok else FAILS
+    if d.measure == "table_sum":  # the claim is in the paper's units: thousands of K = 1024 weights
+        ours = ours / (1024 * 1000) * 1e6
+    if d.compare == "at_most":
+        return HOLDS if ours <= d.value else CLOSE if ours <= d.value * (1 + NEAR) else FAILS
+    if d.compare == "exact":
+        return _verdict(ours, d.value, exact=True)
+    if d.compare == "about":
+        return _verdict(ours, d.value, about=True)
+    return _verdict(ours, d.value, text=d.value_text)
 
 
 def claims(graph: nx.DiGraph, totals: dict[str, Any], rows: list[RowCost]) -> list[Claim]:
-    spec = graph.graph["spec"]
-    is_paper = any(rc.row.paper is not None for rc in rows)
+    """The spec's declared claims, in the order it declares them."""
+    ctx = _Ctx(graph, totals, rows)
     out: list[Claim] = []
-
-    def add(claim: str, verdict: str, ours, paper, ours_text: str, paper_text: str, note: str) -> None:
-        if not is_paper:
-            verdict = NA  # not the paper's network: the spec has no `paper:` values
-        out.append(Claim(claim, verdict, ours, paper, ours_text, paper_text, note))
-
-    macs, params, weights = totals["macs"], totals["params"], totals["weights"]
-
-    # 1.5G multiply-adds at inference.
-    add(
-        "1.5G multiply-adds at inference",
-        _verdict(macs, 1.5e9, text=PAPER_MACS),
-        macs,
-        1.5e9,
-        f"{macs / 1e9:.4f}G",
-        PAPER_MACS,
-        f"{macs:,} MACs (conv + linear, aux heads excluded) {'<=' if macs <= 1.5e9 else '>'} 1.5G",
-    )
-
-    # Table 1's params column sums to ~6.8M (in its own units: thousands of K = 1024).
-    paper_sum = sum(rc.row.paper.params for rc in rows if rc.row.paper and rc.row.paper.params)
-    ours_sum = sum(rc.weights for rc in rows if rc.row.paper and rc.row.paper.params)
-    in_k = 1024 * 1000  # the paper's "M" of K = 1024 weights
-    if not paper_sum:  # no params column to sum: ours is the whole net's weights
-        ours_sum = weights
-    add(
-        "Table 1 params sum ~6.8M",
-        _verdict(ours_sum / in_k * 1e6, 6.8e6, text=PAPER_TABLE_SUM),
-        ours_sum,
-        round(paper_sum) or None,
-        f"{ours_sum / 1024:,.1f}K",
-        f"{paper_sum / 1024:,.1f}K" if paper_sum else "",
-        f"both print as 6.8 thousand K (K = 1024); in units of 10^6: ours {ours_sum / 1e6:.2f}M weights,"
-        f" the column {paper_sum / 1e6:.2f}M"
-        if paper_sum
-        else f"no params column in the spec; its weights: {weights:,}",
-    )
-
-    # The often-quoted ~5M parameters.
-    no_fc = weights - sum(rc.weights for rc in rows if graph.nodes[rc.row.output]["op"] == "linear")
-    add(
-        "~5M parameters (often quoted)",
-        _verdict(params, 5e6, text=PAPER_OFTEN_QUOTED),
-        params,
-        5_000_000,
-        f"{params / 1e6:.2f}M",
-        PAPER_OFTEN_QUOTED,
-        f"no counting of Table 1's layers gives 5M: params {params / 1e6:.2f}M, weights {weights / 1e6:.2f}M,"
-        f" without the final linear {no_fc / 1e6:.2f}M, with aux heads {(params + totals['params_aux']) / 1e6:.1f}M",
-    )
-
-    # 12x fewer parameters than AlexNet.
-    alex, where = _alexnet_params(spec.file)
-    if alex is None:
-        out.append(Claim("12x fewer params than AlexNet", NA, None, PAPER_RATIO, "", "12x", where))
-    else:
-        ratio = alex / params
-        variants = {
-            "weights only": alex / weights,
-            "without GoogLeNet's final linear": alex / max(no_fc, 1),
-            "with aux heads": alex / (params + totals["params_aux"]),
-        }
-        shown = ", ".join(f"{k} {v:.1f}x" for k, v in variants.items())
-        add(
-            "12x fewer params than AlexNet",
-            _verdict(ratio, PAPER_RATIO, text="12"),
-            round(ratio, 2),
-            PAPER_RATIO,
-            f"{ratio:.2f}x",
-            "12x",
-            f"AlexNet {alex:,} / ours {params:,}; {shown}; 12x would hold only for a GoogLeNet of"
-            f" {alex / 12.5 / 1e6:.2f}-{alex / 11.5 / 1e6:.2f}M params (the often-quoted 5M)",
-        )
-
-    # 22 layers with parameters / 27 with pooling, along the longest path.
-    d, _ = depth(graph)
-    add(
-        "22 layers deep (with parameters)",
-        _verdict(d, PAPER_DEPTH, exact=True),
-        d,
-        PAPER_DEPTH,
-        str(d),
-        str(PAPER_DEPTH),
-        "conv and linear layers on the longest input->output path; a depthwise+pointwise pair counts as one",
-    )
-    dp, _ = depth(graph, pools=True)
-    add(
-        "27 layers deep (with pooling)",
-        _verdict(dp, PAPER_DEPTH_POOL, exact=True),
-        dp,
-        PAPER_DEPTH_POOL,
-        str(dp),
-        str(PAPER_DEPTH_POOL),
-        f"the same path plus its pooling layers ({dp - d}); LRN, dropout and concat not counted",
-    )
-
-    # About 100 building blocks.
-    b, b_aux = blocks(graph), blocks(graph, aux=True)
-    add(
-        "about 100 building blocks",
-        _verdict(b, PAPER_BLOCKS, about=True),
-        b,
-        PAPER_BLOCKS,
-        str(b),
-        f"~{PAPER_BLOCKS}",
-        f"IR nodes of the inference net (convs, pools, LRNs, dropout, linear, concats; ReLU fused); {b_aux} with"
-        " the aux heads; the paper: 'depends on the infrastructure'",
-    )
-
-    # The training-time cost of the aux heads.
-    heads = graph.graph["aux"]
-    p_aux, m_aux = totals["params_aux"], totals["macs_aux"]
-    if not heads:
-        add("aux classifiers: training-time cost", FAILS, 0, 2, "no aux heads", "2 heads", "the spec declares none")
-    else:
-        taps = tuple(h.at for h in heads)
-        as_paper = taps == PAPER_AUX["heads"] and all(h.weight == PAPER_AUX["weight"] for h in heads)
-        add(
-            "aux classifiers: training-time cost",
-            HOLDS if as_paper else FAILS,
-            p_aux,
-            None,
-            f"+{p_aux / 1e6:.2f}M params",
-            "2 heads, w 0.3",
-            f"{len(heads)} heads at {', '.join(taps)} (weight {', '.join(f'{h.weight:g}' for h in heads)}):"
-            f" +{p_aux:,} params (+{p_aux / max(params, 1):.0%}) and +{m_aux:,} MACs (+{m_aux / max(macs, 1):.2%}),"
-            " in training only",
-        )
+    for d in graph.graph["spec"].claims:
+        measured = _MEASURES[d.measure](ctx, d)
+        if isinstance(measured, str):
+            out.append(Claim(d.claim, NA, None, d.value, "", d.value_text, measured, d.source))
+            continue
+        ours, ours_text, paper, paper_text, note = measured
+        out.append(Claim(d.claim, _judge(ctx, d, ours), ours, paper, ours_text, paper_text, note, d.source))
     return out
 
 

@@ -31,12 +31,13 @@ class RowCost:
 
 
 def _depth(graph: nx.DiGraph, names: list[str]) -> int:
-    """Longest chain of parameterized layers through the row's nodes (a separable pair counts as one)."""
+    """Longest chain of layers with weights through the row's nodes (a separable pair counts as one; a
+    standalone BN has parameters but no weights and is not a layer of the paper's depth)."""
     sub = graph.subgraph(names)
     best: dict[str, int] = {}
     for n in nx.topological_sort(sub):
         a = sub.nodes[n]
-        own = 1 if a["params"] and not a["args"].get("depthwise") else 0
+        own = 1 if a["weights"] and not a["args"].get("depthwise") else 0
         best[n] = own + max((best[p] for p in sub.predecessors(n)), default=0)
     return max(best.values(), default=0)
 

@@ -163,6 +163,10 @@ class View:
 def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
     if rc.row.kind == "parallel":
         return "inception" if rc.row.columns else "module"
+    if rc.row.kind == "residual":
+        return "residual"
+    if rc.row.kind == "sequence" and not rc.row.label:
+        return "sequence"
     op = graph.nodes[rc.row.output]["op"]
     if op == "dropout":
         return f"{short_word(op)} {graph.nodes[rc.row.output]['args']['p']:.0%}"
@@ -337,13 +341,13 @@ def self_view(a: Analysis) -> View | None:
 
 def claims_view(a: Analysis) -> View:
     return View(
-        "The paper's claims",
-        [("verdict", "l"), ("claim", "l"), ("ours", "r"), ("paper", "r"), ("why", "l")],
-        [[c.verdict, c.claim, c.ours_text, c.paper_text, c.note] for c in a.claims],
+        "The published claims (declared in the spec)",
+        [("verdict", "l"), ("claim", "l"), ("ours", "r"), ("published", "r"), ("why", "l"), ("source", "l")],
+        [[c.verdict, c.claim, c.ours_text, c.paper_text, c.note, c.source] for c in a.claims],
         [
-            "holds: ours prints as the paper's figure at its precision ('about' claims: within 10%);"
-            " close: within 15%; n/a: the spec is not the paper's network (it carries no paper: values), so ours is"
-            " shown but not judged."
+            "holds: ours prints as the published figure at its precision ('about' claims: within 10%; 'at most':"
+            " not above); close: within 15%; n/a: nothing to compare against (the spec named by 'versus' is"
+            " missing). A spec without `claims:` has none."
         ],
     )
 

@@ -58,6 +58,12 @@ def _general(node: Node, defaults: dict[str, Any]) -> dict[str, Any]:
     elif node.kind == "parallel":
         raw["type"] = "parallel"
         raw["branches"] = {b.name: [_layer(c, defaults) for c in b.children] for b in node.children}
+    elif node.kind == "residual":
+        raw["type"] = "residual"
+        raw["body"] = [_layer(c, defaults) for c in node.children]
+        if node.shortcut is not None:
+            raw["shortcut"] = [_layer(c, defaults) for c in node.shortcut.children]
+        raw.update({k: v for k, v in node.args.items() if v != {"scale": 1.0, "activation": "none"}[k]})
     else:
         raw["type"] = node.kind
         raw.update(_op_args(node, defaults))
@@ -101,6 +107,8 @@ def _conv_sugar(node: Node, defaults: dict[str, Any]) -> dict[str, Any] | None:
         args = {**a.args, **{k: b.args[k] for k in ("out", "activation", "norm")}}
         raw = {"name": node.name, "type": "conv", "multiplier": a.args["multiplier"]}
         raw.update(_op_args(replace(a, args=args), defaults))
+        if (a.args["norm"], a.args["activation"]) != ("none", "none"):
+            raw["between"] = True
     else:
         return None
     if node.label and node.label != "convolution":
@@ -115,7 +123,9 @@ def _ops(node: Node) -> list[Node]:
 def _strip(node: Node, display: bool = True) -> Node:
     """The node without its YAML lines and paper values (and without display-only fields unless `display`)."""
     extra = {} if display else {"label": None, "columns": None}
-    return replace(node, line=None, paper=None, children=tuple(_strip(c, display) for c in node.children), **extra)
+    shortcut = _strip(node.shortcut, display) if node.shortcut is not None else None
+    children = tuple(_strip(c, display) for c in node.children)
+    return replace(node, line=None, paper=None, children=children, shortcut=shortcut, **extra)
 
 
 def _to_linemap(value: Any) -> Any:

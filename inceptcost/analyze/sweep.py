@@ -2,7 +2,9 @@
 
 A variant at width w multiplies every conv and linear width by w and rounds it to the nearest multiple of 8
 (at least 8), except the classifiers (the last linear of the main net and of each aux head, and any linear
-whose width is the spec's `classes`). `scale_spec` builds the variant as a Spec (a transform of the typed
+whose width is the spec's `classes`) and the layer that closes a residual block with an identity shortcut,
+which takes the width of the block's input (rounding the branches of the module that made that input one by
+one need not give the rounded total). `scale_spec` builds the variant as a Spec (a transform of the typed
 tree, never of YAML text); `Sweep.costs` computes the same totals as `summarize(compile_graph(scale_spec(...)))`
 without building the networkx graph, walking the spec tree with the compiler's own per-op engine
 (`shapes.py`), so that thousands of variants a second are cheap. Nothing here imports torch.
@@ -15,6 +17,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import layers
 from ..errors import CheckFailed, InceptcostError, ShapeError
 from ..graph.compile import compile_graph
 from ..layers import ShapeProblem
@@ -24,6 +27,7 @@ from .costs import COST_FIELDS
 
 DIVISOR = 8
 MAX_GRID = 100_000
+MAX_WIDTH = 1000.0  # x1000 turns GoogLeNet's 1024 channels into a million: beyond any real design
 
 
 def round_width(channels: int, width: float, divisor: int = DIVISOR) -> int:
@@ -52,8 +56,8 @@ def parse_widths(text: str) -> list[float]:
             widths = [float(p) for p in re.split(r"[,\s]+", s) if p]
     except ValueError:
         raise InceptcostError(f"bad width grid '{s}'", hint="e.g. 0.25:2.0:0.25 (start:stop:step) or 0.5,1,2") from None
-    if not widths or any(not (0 < w < math.inf) for w in widths):
-        raise InceptcostError(f"bad width grid '{s}'", hint="widths must be positive numbers")
+    if not widths or any(not (0 < w <= MAX_WIDTH) for w in widths):
+        raise InceptcostError(f"bad width grid '{s}'", hint=f"widths must be positive numbers up to {MAX_WIDTH:g}")
     return sorted(set(widths))
 
 
@@ -79,6 +83,7 @@ class Sweep:
     def __init__(self, spec: Spec) -> None:
         self.base = spec
         self._keep = _classifier_ids(spec)
+        self._matched: dict[int, int] = {}  # id(closing layer) -> its block's input width, from the last walk
 
     # ---- the transform ----
 
@@ -96,14 +101,20 @@ class Sweep:
                 columns = {
                     k: (round_width(v, width) if isinstance(v, int) and v else v) for k, v in node.columns.items()
                 }
-            return replace(node, children=children, columns=columns, paper=None)
+            shortcut = self._scale(node.shortcut, width) if node.shortcut is not None else None
+            return replace(node, children=children, columns=columns, paper=None, shortcut=shortcut)
         if node.kind in ("conv", "linear"):
-            return replace(node, args={**node.args, "out": self._out(node, width)}, paper=None)
+            out = self._matched.get(id(node), self._out(node, width))
+            return replace(node, args={**node.args, "out": out}, paper=None)
         return replace(node, paper=None)
 
     def spec(self, width: float) -> Spec:
         """The variant at `width` as a Spec (the published paper values are dropped: they no longer apply)."""
         base = self.base
+        try:
+            self._costs(width)  # finds the widths of the layers that close residual blocks
+        except _Problem:
+            pass  # the compiler will say where
         aux = tuple(replace(h, body=self._scale(h.body, width)) for h in base.aux)
         return replace(
             base,
@@ -126,6 +137,7 @@ class Sweep:
 
     def _costs(self, width: float) -> dict[str, Any]:
         spec = self.base
+        self._matched.clear()
         sums = [0] * 6
         rows: dict[str, tuple] = {}
         shape: tuple = spec.input
@@ -147,18 +159,32 @@ class Sweep:
         totals["within_budget"] = None if spec.budget_macs is None else totals["macs"] <= spec.budget_macs
         return totals
 
-    def _walk(self, node: Node, shape: tuple, width: float, sums: list[int]) -> tuple:
+    def _walk(self, node: Node, shape: tuple, width: float, sums: list[int], match: int | None = None) -> tuple:
+        """`match`: the width the last conv or linear of `node` must give (it closes a residual block)."""
         kind = node.kind
         if kind == "sequence":
-            for child in node.children:
-                shape = self._walk(child, shape, width, sums)
+            for i, child in enumerate(node.children):
+                shape = self._walk(child, shape, width, sums, match if i == len(node.children) - 1 else None)
             return shape
+        if kind == "residual":
+            body, last = shape, len(node.children) - 1
+            for i, child in enumerate(node.children):
+                closing = shape[0] if i == last and node.shortcut is None and len(shape) == 3 else None
+                body = self._walk(child, body, width, sums, closing)
+            side = self._walk(node.shortcut, shape, width, sums) if node.shortcut is not None else shape
+            if body != side:
+                raise _Problem
+            sums[5] += layers.ADD.cost(node.args, body, body).other_ops
+            return body
         try:
             if kind == "parallel":
                 return concat_shape([(b.name, self._walk(b, shape, width, sums)) for b in node.children])
             args = node.args
             if kind == "conv" or kind == "linear":
-                args = resolve(kind, {**args, "out": self._out(node, width)}, shape, self.base.classes)
+                out_width = self._out(node, width) if match is None else match
+                if match is not None:
+                    self._matched[id(node)] = match
+                args = resolve(kind, {**args, "out": out_width}, shape, self.base.classes)
             out, c = infer(kind, args, shape)
         except ShapeProblem:
             raise _Problem from None

@@ -13,7 +13,7 @@ from .costs import RowCost, row_costs
 
 def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
     """Table 1's patch size/stride for rows that are one windowed op (or a conv with its reduce/partner)."""
-    if rc.row.kind == "parallel":
+    if rc.row.kind in ("parallel", "residual") or _written_sequence(rc):
         return ""
     windowed = [graph.nodes[n] for n in rc.row.nodes if "kernel" in graph.nodes[n]["args"]]
     if not windowed:
@@ -22,13 +22,22 @@ def _patch(graph: nx.DiGraph, rc: RowCost) -> str:
     return window_text(big["args"]["kernel"], big["args"]["stride"], always_stride=True)
 
 
+def _written_sequence(rc: RowCost) -> bool:
+    """A `type: sequence` row (the conv sugar's sequences carry the label "convolution")."""
+    return rc.row.kind == "sequence" and not rc.row.label
+
+
 def _type(graph: nx.DiGraph, rc: RowCost) -> str:
     if rc.row.label:
         return rc.row.label
     if rc.row.kind == "parallel":  # a module written in the general form (no table-row label)
         return "inception module"
-    first = graph.nodes[rc.row.nodes[0]]["op"] if rc.row.nodes else rc.row.kind
-    return type_word(first)
+    if rc.row.kind == "residual":
+        return "residual block"
+    words = [type_word(graph.nodes[n]["op"]) for n in rc.row.nodes] or [type_word(rc.row.kind)]
+    if _written_sequence(rc):  # its layers in order, each once: "convolution + max pool"
+        return " + ".join(dict.fromkeys(words))
+    return words[0]
 
 
 def table_records(graph: nx.DiGraph, aux: bool = False) -> list[dict[str, Any]]:

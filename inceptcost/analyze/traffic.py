@@ -156,6 +156,31 @@ def dropout_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], 
     return [fwd], [bwd]
 
 
+def bn_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
+    """A standalone BatchNorm (after an add, in Xception's blocks): conv's norm epilogue with its affine params."""
+    fwd, bwd = _epilogue({"norm": "bn"}, e_out, c)
+    norm = a["norm_params"] * c.size
+    return [Kernel("bn", 0, fwd[0].read + norm, fwd[0].write)], [
+        Kernel("bn_bwd", 0, bwd[0].read + norm, bwd[0].write + norm)
+    ]
+
+
+def activation_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
+    return _epilogue({"activation": a["args"]["activation"]}, e_out, c)
+
+
+def add_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
+    """A residual add: the body scaled (one kernel when scale != 1), the add reading two tensors, then the
+    activation; backward hands the gradient to both inputs (scaled on the body's side)."""
+    s = c.size
+    scaled = a["args"]["scale"] != 1
+    fwd = [Kernel("eltwise", 0, e_out * s, e_out * s)] if scaled else []
+    fwd.append(Kernel("eltwise", 0, 2 * e_out * s, e_out * s))
+    bwd = [Kernel("eltwise_bwd", 0, e_out * s, e_out * s)] if scaled else []
+    efwd, ebwd = _epilogue({"activation": a["args"]["activation"]}, e_out, c)
+    return [*fwd, *efwd], [*reversed(ebwd), *bwd]
+
+
 def view_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
     return [], []
 
@@ -171,6 +196,9 @@ RULES: dict[str, Rule] = {
     "concat": concat_rule,
     "dropout": dropout_rule,
     "flatten": view_rule,
+    "bn": bn_rule,
+    "activation": activation_rule,
+    "add": add_rule,
 }
 
 

@@ -43,6 +43,20 @@ class BenchConfig:
     peak_bw_gbs: float | None = None
     aux: bool = False  # run aux heads in train mode (their MACs are then counted)
 
+    def validate(self) -> BenchConfig:
+        for name, least in (("batch", 1), ("steps", 1), ("warmup", 0), ("repeats", 1)):
+            if getattr(self, name) < least:
+                raise InceptcostError(f"--{name} must be >= {least}, got {getattr(self, name)}")
+        for name, flag in (("peak_tflops", "--peak"), ("peak_bw_gbs", "--peak-bw")):
+            value = getattr(self, name)
+            if value is not None and not (0 < value < math.inf):  # NaN fails too
+                raise InceptcostError(f"{flag} must be a positive finite number, got {value}")
+        if self.compile:
+            from ..nn import require_compiler
+
+            require_compiler()
+        return self
+
 
 @dataclass
 class Subject:
@@ -310,6 +324,7 @@ def bench_subject(subject: Subject, cfg: BenchConfig) -> dict[str, Any]:
 
 def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[str, Any]]:
     """Our model of `spec`, then (with compare='torchvision') torchvision's GoogLeNet in the same harness."""
+    cfg.validate()
     subjects = [spec_subject(spec, aux=cfg.aux)]
     if compare:
         if compare != TORCHVISION:

@@ -12,12 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InceptcostError, ToolMissing
+from ..errors import InceptcostError, ToolMissing, printable
 from ..io import write_atomic
+from ..readsafe import read_regular
+
+MAX_SUMMARY_BYTES = 1 << 20  # a summary.json is about 1 KB
 
 # table field -> its key in the summary.json that `inceptcost train` writes
 KEYS: dict[str, str] = {
@@ -64,10 +68,13 @@ def read_run(path: str | Path) -> Run:
     summary = _summary_path(p)
     if not summary.is_file():
         raise InceptcostError("no summary.json here", file=str(p), hint="pass run folders (reports/runs/NAME)")
+    raw = read_regular(summary, limit=MAX_SUMMARY_BYTES, what="summary.json")
     try:
-        data = json.loads(summary.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: bad JSON, inf or NaN, a 5000-digit number
         raise InceptcostError(f"cannot read summary.json ({exc})", file=str(summary)) from None
+    except RecursionError:
+        raise InceptcostError("cannot read summary.json (nested too deeply)", file=str(summary)) from None
     if not isinstance(data, dict):
         raise InceptcostError("summary.json is not a JSON object", file=str(summary))
     values = {f: data.get(key) for f, key in KEYS.items()}
@@ -80,7 +87,7 @@ def read_run(path: str | Path) -> Run:
         )
     name = (summary.parent if summary.name == "summary.json" else summary).name
     try:
-        return Run(
+        run = Run(
             name=name,
             path=str(summary),
             spec=str(values["spec"]),
@@ -95,8 +102,27 @@ def read_run(path: str | Path) -> Run:
             spec_file=str(values["spec_file"]) if values["spec_file"] is not None else None,
             x=float(values["macs"]),
         )
-    except (TypeError, ValueError) as exc:
+        for field in ("macs", "best_top1", "final_top1", "images_per_s", "total_seconds"):
+            if getattr(run, field) is not None and not math.isfinite(getattr(run, field)):
+                raise ValueError(f"{field} is {getattr(run, field)}")
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InceptcostError(f"a value has the wrong type ({exc})", file=str(summary)) from None
+    if not run.macs > 0:
+        raise InceptcostError(f"MACs must be a positive number, got {run.macs}", file=str(summary))
+    if run.params is not None and run.params < 0:
+        raise InceptcostError(f"params must be >= 0, got {run.params}", file=str(summary))
+    return run
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a run can have")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is beyond a float's range")
+    return value
 
 
 def mark_pareto(runs: list[Run]) -> list[Run]:
@@ -201,10 +227,15 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         final = f"{r['final_top1']:.2f}" if r["final_top1"] is not None else "-"
         params = f"{r['params']:,}" if r["params"] is not None else "-"
         lines.append(
-            f"| {r['run']} | {r['spec']} | {params} | {human(r['macs'])} | {ips} | {r['best_top1']:.2f} | {final} |"
+            f"| {_md(r['run'])} | {_md(r['spec'])} | {params} | {human(r['macs'])} | {ips} | {r['best_top1']:.2f} | {final} |"
             f" {'yes' if r['pareto'] else ''} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    """A table cell: no pipe ends the cell, no control character reaches the reader's terminal."""
+    return printable(text).replace("|", "\\|")
 
 
 def plot(runs: list[Run], title: str = "best top-1 against MACs", x: str = "macs") -> dict[str, bytes]:
@@ -253,7 +284,7 @@ def plot(runs: list[Run], title: str = "best top-1 against MACs", x: str = "macs
         for r in runs:  # labels of the right-most points go to their left, clear of the colorbar
             right = r.x == max(xs)
             ax.annotate(
-                r.name,
+                printable(r.name).replace("$", r"\$"),  # two '$' would start matplotlib's math mode
                 (r.x, r.best_top1),
                 textcoords="offset points",
                 xytext=(-8 if right else 8, 6),

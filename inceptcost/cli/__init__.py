@@ -6,6 +6,10 @@ A command imports what it needs inside its function, so `analyze` never pays for
 
 from __future__ import annotations
 
+import errno
+import io
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -35,6 +39,26 @@ def root(
     ] = False,
 ) -> None:
     """Static analysis, cost modeling and training of Inception-style CNNs declared in YAML."""
+    _safe_streams()
+
+
+def _safe_streams() -> None:
+    """Output never fails on a character: an undecodable file name or a symbol that the terminal's encoding
+    lacks (PYTHONIOENCODING=ascii) is written as a backslash escape. Output to a closed stdout is an error."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
+    if sys.stdout is None:
+        sys.stdout = _Closed()
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+class _Closed(io.TextIOBase):
+    """Stands for a stdout that the shell closed (`>&-`): a command that prints fails in one line (see main)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 app.command()(analysis.analyze)
@@ -53,4 +77,12 @@ app.command()(timing.calibrate)
 
 
 def main() -> None:
-    app()
+    try:
+        try:
+            app()
+        finally:
+            sys.stdout.flush()
+    except OSError as exc:  # stdout on a full disk or a closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is still buffered goes nowhere, without a second error
+        sys.stderr.write(f"error: cannot write the output ({exc.strerror}); write it to a file with --out\n")
+        raise SystemExit(2) from None

@@ -21,6 +21,7 @@ from .common import (
     OutOpt,
     SpecArg,
     StrictOpt,
+    check_out,
     parse_budget,
     user_errors,
 )
@@ -57,6 +58,7 @@ def analyze(
     from ..analyze.report import analyze_spec, summary_lines, table_view, to_csv, to_json, to_markdown, verify_views
 
     with user_errors():
+        check_out(out, spec)
         a = analyze_spec(spec, parse_budget(budget), batch, dtype)
         if format is Format.json:
             emit(json.dumps(to_json(a), indent=2), out)
@@ -81,6 +83,7 @@ def verify(
     from ..analyze.report import analyze_spec, to_json, verify_views, view_markdown
 
     with user_errors():
+        check_out(out, spec)
         a = analyze_spec(spec, parse_budget(budget))
         if format is Format.json:
             emit(json.dumps(to_json(a), indent=2), out)
@@ -104,6 +107,7 @@ def compare(
     from ..analyze.report import view_markdown
 
     with user_errors():
+        check_out(out, a, b)
         c = compare_specs(a, b)
         if format is Format.json:
             emit(json.dumps(comparison_json(c), indent=2), out)
@@ -132,6 +136,7 @@ def specs_index(
     from ..text import shape_text
 
     with user_errors():
+        check_out(out)
         if not folder.is_dir():
             raise InceptcostError("not a folder", file=str(folder), hint="give the folder that holds the specs")
         rows = spec_index(folder)

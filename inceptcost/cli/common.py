@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -31,6 +32,31 @@ BudgetOpt = Annotated[
 StrictOpt = Annotated[bool, typer.Option("--strict", help="exit 1 when over budget or a row is off the paper")]
 BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="batch size for the memory estimates")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="activation dtype for the memory estimates: fp32, bf16, fp16")]
+
+
+def check_out(out: Path | None, *inputs: Path) -> None:
+    """Before any work: `out` can be written and is none of the command's inputs (a report written over the
+    spec it was made from would replace it)."""
+    if out is None:
+        return
+    from ..errors import OutputError
+
+    for path in inputs:
+        try:
+            same = os.path.samefile(out, path)
+        except (OSError, ValueError):  # one of them does not exist
+            same = False
+        if same:
+            raise OutputError("is an input of this command", file=str(out), hint="write the output to another file")
+    if out.exists() and not out.is_file() and not out.is_dir():  # /dev/null, a pipe: written through
+        return
+    folder = out.parent
+    if not folder.is_dir():
+        raise OutputError("folder does not exist", file=str(folder), hint="create it first")
+    if out.is_dir():
+        raise OutputError("is a folder, not a file", file=str(out), hint="name a file inside it")
+    if not os.access(folder, os.W_OK):
+        raise OutputError("cannot write here (permission denied)", file=str(out), hint="choose a writable folder")
 
 
 def flag(setting: str) -> str:

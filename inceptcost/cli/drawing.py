@@ -9,7 +9,7 @@ import typer
 
 from ..errors import ToolMissing
 from ..io import emit, write_atomic
-from .common import DEFAULT_SPEC, SpecArg, user_errors
+from .common import DEFAULT_SPEC, SpecArg, check_out, user_errors
 
 
 def diagram(
@@ -37,6 +37,7 @@ def diagram(
     from ..graph.diagram import diagram_source, output_format, render
 
     with user_errors():
+        check_out(out, spec)
         fmt = output_format(out) if out is not None else "dot"
         source = diagram_source(compile_graph(load_spec(spec)), module=module, naive=naive, collapse=collapse)
         if out is None or fmt == "dot":
@@ -45,9 +46,18 @@ def diagram(
         try:
             data = render(source, fmt)
         except ToolMissing as exc:
-            fallback = out.with_suffix(".dot")
+            fallback = _free_name(out.with_suffix(".dot"))  # an existing X.dot (hand-edited?) stays as it is
             write_atomic(fallback, source)  # the source is still useful: render it elsewhere
             exc.hint = f"{exc.hint}; the DOT source is in {fallback}"
             raise
         write_atomic(out, data)
         typer.echo(f"wrote {out}", err=True)
+
+
+def _free_name(path: Path) -> Path:
+    """`path`, or `X.1.dot`, `X.2.dot`... when it exists: writing beside a file never replaces it."""
+    candidate, n = path, 0
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
+    return candidate

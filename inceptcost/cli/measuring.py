@@ -13,7 +13,7 @@ import typer
 
 from ..errors import InceptcostError
 from ..io import write_atomic
-from .common import DEFAULT_SPEC, SpecArg, user_errors
+from .common import DEFAULT_SPEC, SpecArg, check_out, user_errors
 from .timing import Mode, TimeBatchOpt, TimeProfileOpt, load_profile_arg, time_run
 from .views import console, table
 
@@ -134,6 +134,7 @@ def bench(
     with user_errors():
         if out is not None and out.suffix not in (".json", ".csv"):
             raise InceptcostError("--out must end in .json or .csv", file=str(out))
+        check_out(out, spec)  # before the benchmark, not after minutes of it
         cfg = BenchConfig(
             device=device,
             batch=batch,

@@ -3,6 +3,8 @@ device profile, within a time budget."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ import typer
 
 from ..errors import InceptcostError
 from ..io import emit, write_atomic
-from .common import DEFAULT_SPEC, Format, SpecArg, parse_budget, user_errors
+from .common import DEFAULT_SPEC, Format, SpecArg, check_out, parse_budget, user_errors
 from .timing import Mode, TimeBatchOpt, TimeModeOpt, TimeOpt, TimeProfileOpt, time_run
 from .views import console, table
 
@@ -39,6 +41,7 @@ def sweep(
     from ..quantities import human
 
     with user_errors():
+        check_out(out, spec)
         s = load_spec(spec)
         run, limit = time_run(profile, batch, mode, time_budget)
         widths = parse_widths(width)
@@ -50,8 +53,15 @@ def sweep(
         if format is Format.json:
             emit(json.dumps({"spec": str(spec), "variants": records}, indent=2), out)
             return
+        if format is Format.csv:
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+            emit(buf.getvalue(), out)
+            return
         timed = run is not None
-        if out is not None:  # a file gets a markdown table
+        if format is Format.md or out is not None:  # a file gets a markdown table
             lines = [
                 "| width | params | MACs | aux params | budget |" + (" predicted ms | time budget |" if timed else "")
             ]
@@ -126,6 +136,7 @@ def fit(
     from ..quantities import human
 
     with user_errors():
+        check_out(out, spec)
         s = load_spec(spec)
         run, time_limit = time_run(profile, batch, mode, time_budget)
         if time_limit is not None:

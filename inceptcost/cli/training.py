@@ -16,10 +16,11 @@ class RichReporter:
     """Progress bar on rank 0 when stdout is a terminal: epoch, step, loss, images/s, ETA."""
 
     def __init__(self) -> None:
-        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.console = Console()
+        from .views import console
+
+        self.console = console(width=None)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -106,6 +107,10 @@ def train(
     save_every: Annotated[int, typer.Option(help="also checkpoint every K steps (0: epoch ends only)")] = 0,
     steps_per_epoch: Annotated[int | None, typer.Option(help="cap steps per epoch (quick trials)")] = None,
     download: Annotated[bool, typer.Option("--download", help="allow downloading cifar10")] = False,
+    allow_change: Annotated[
+        str | None,
+        typer.Option(help="with --resume: settings that may differ from the checkpoint's, e.g. lr,epochs"),
+    ] = None,
 ) -> None:
     """Train a spec (DDP over --gpus/--nproc workers); writes config.yaml, metrics.csv, summary.json."""
     with user_errors():
@@ -140,6 +145,7 @@ def train(
             save_every=save_every,
             steps_per_epoch=steps_per_epoch,
             download=download,
+            allow_change=tuple(n.strip() for n in allow_change.split(",") if n.strip()) if allow_change else (),
             recipe=chosen,
         )
         summary = run_training(config, reporter_factory=train_reporter)

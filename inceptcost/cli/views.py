@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +16,8 @@ def console(file=None, width: int | None = None):
     # Table 1 is wide: when piped (no terminal width to respect), lay it out for 120 columns.
     if width is None and (file is not None or not sys.stdout.isatty()):
         width = 120
+    if width is None and not os.environ.get("COLUMNS", "1").isdigit() or os.environ.get("COLUMNS") == "0":
+        width = shutil.get_terminal_size((120, 24)).columns  # COLUMNS=0 or junk: rich would print nothing
     return Console(file=file, width=width)
 
 

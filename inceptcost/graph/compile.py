@@ -1,9 +1,11 @@
 """Spec -> IR: a networkx DiGraph with one node per op, shapes inferred and costs attached.
 
 Node keys are the dotted names used everywhere (`inception_4e.b3x3.reduce`). Besides the ops there is an
-`input` node and one `<module>.concat` node per parallel module. The graph also carries:
+`input` node, one `<module>.concat` node per parallel module and one `<block>.add` node per residual block
+(its edge from the shortcut carries `shortcut=True`). The graph also carries:
 - `graph["tree"]`: the nesting, for builders that need it (the torch model, the diagram):
-  ("op", name) | ("sequence", name, [children]) | ("parallel", name, [branches], concat_name);
+  ("op", name) | ("sequence", name, [children]) | ("parallel", name, [branches], concat_name)
+  | ("residual", name, [body], shortcut sequence or None, add_name);
 - `graph["rows"]`: the top-level rows in order (Table 1's rows), each with its nodes, shapes and paper values;
 - `graph["aux"]`: the auxiliary heads, each with the row it taps and its nodes;
 - `graph["spec"]`, `graph["output"]` (the last node of the main net).
@@ -17,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import ShapeError
-from ..layers import ShapeProblem
+from ..layers import ADD, ShapeProblem
 from ..shapes import concat_shape, infer, resolve
 from ..spec import Node, Spec
 from ..text import shape_text
@@ -62,7 +64,51 @@ class _Compiler:
             return src, shape, ("sequence", full, entries)
         if node.kind == "parallel":
             return self.parallel(node, full, src, shape, ctx)
+        if node.kind == "residual":
+            return self.residual(node, full, src, shape, ctx)
         return self.op(node, full, src, shape, ctx)
+
+    def residual(self, node: Node, full: str, src: str, shape: tuple, ctx: dict) -> tuple[str, tuple, tuple]:
+        out, out_shape, entries = src, shape, []
+        for child in node.children:
+            out, out_shape, entry = self.emit(child, f"{full}.", out, out_shape, ctx)
+            entries.append(entry)
+        side, side_shape, side_entry = src, shape, None
+        if node.shortcut is not None:
+            side, side_shape, side_entry = self.emit(node.shortcut, f"{full}.", src, shape, ctx)
+        if out_shape != side_shape:
+            what = (
+                "the projection shortcut" if node.shortcut is not None else "the identity shortcut (the block's input)"
+            )
+            raise self.fail(
+                f"cannot add: the body ends in {shape_text(out_shape)} but {what} is {shape_text(side_shape)}",
+                node,
+                full,
+                "make the body's last layer give the shortcut's shape, or project the shortcut"
+                " (shortcut: [{type: conv, kernel: 1, stride: S, out: C, activation: none}])",
+            )
+        add = f"{full}.add"
+        cost = ADD.cost(node.args, out_shape, out_shape)
+        self.added.append(add)
+        self.g.add_node(
+            add,
+            name=add,
+            op="add",
+            args=dict(node.args),
+            in_shape=out_shape,
+            out_shape=out_shape,
+            line=node.line,
+            weights=0,
+            biases=0,
+            norm_params=0,
+            params=0,
+            macs=0,
+            other_ops=cost.other_ops,
+            **ctx,
+        )
+        self.g.add_edge(out, add, shape=out_shape)
+        self.g.add_edge(side, add, shape=side_shape, shortcut=True)
+        return add, out_shape, ("residual", full, entries, side_entry, add)
 
     def parallel(self, node: Node, full: str, src: str, shape: tuple, ctx: dict) -> tuple[str, tuple, tuple]:
         outs, entries = [], []

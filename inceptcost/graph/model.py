@@ -11,7 +11,7 @@ from torch import nn
 
 from .. import layers
 from ..errors import InceptcostError, SpecError
-from ..nn import Parallel
+from ..nn import Add, Parallel, Residual
 from .compile import compile_graph
 
 # Refuse up front rather than let the allocator fail (or the machine swap) on absurd specs.
@@ -58,6 +58,11 @@ def _build(graph: nx.DiGraph, entry: tuple) -> nn.Module:
         for child in entry[2]:
             seq.add_module(child[1].rsplit(".", 1)[-1], _build(graph, child))
         return seq
+    if kind == "residual":
+        body = [(child[1].rsplit(".", 1)[-1], _build(graph, child)) for child in entry[2]]
+        shortcut = _build(graph, entry[3]) if entry[3] is not None else None
+        attrs = graph.nodes[entry[4]]
+        return Residual(body, shortcut, layers.ADD.build(attrs["args"], attrs["in_shape"], attrs["out_shape"]))
     par = Parallel()
     for branch in entry[2]:
         par[branch[1].rsplit(".", 1)[-1]] = _build(graph, branch)
@@ -77,6 +82,7 @@ def _check_names(graph: nx.DiGraph) -> None:
         "root": set(dir(InceptionNet([], []))),
         "sequence": set(dir(nn.Sequential())),
         "parallel": set(dir(Parallel())),
+        "residual": set(dir(Residual([], None, Add(1.0, None)))),
     }
 
     def walk(entries: list[tuple], container: str) -> None:
@@ -90,8 +96,10 @@ def _check_names(graph: nx.DiGraph) -> None:
                     where=entry[1],
                     hint="rename the layer or branch",
                 )
-            if entry[0] in ("sequence", "parallel"):
+            if entry[0] in ("sequence", "parallel", "residual"):
                 walk(entry[2], entry[0])
+            if entry[0] == "residual" and entry[3] is not None:
+                walk(entry[3][2], "sequence")
 
     walk([*graph.graph["tree"], *graph.graph["aux_tree"]], "root")
 

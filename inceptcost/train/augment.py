@@ -21,7 +21,7 @@ N_PARAMS = 8
 
 
 def step_generator(seed: int, epoch: int, step: int) -> torch.Generator:
-    return torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_003 + step)
+    return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 1_000_003 + step) % (1 << 64))
 
 
 def sample_params(n: int, recipe: Recipe, gen: torch.Generator) -> torch.Tensor:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import random
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from inceptcost.readsafe import read_regular
 from inceptcost.train.errors import CheckpointError
 from inceptcost.train.files import write_bytes
 
 MAGIC = b"INCEPTCOST-CKPT\x01"
+MAX_BYTES = 1 << 36  # 64 GiB: far beyond any Inception-style net's weights and optimizer state
 DIGEST = 32
 FORMAT_VERSION = 1
 
@@ -33,12 +36,9 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
 
 def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
     path = Path(path)
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint at {path}") from None
-    except OSError as exc:
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror}") from None
+    if not os.path.lexists(path):
+        raise CheckpointError(f"no checkpoint at {path}")
+    blob = read_regular(path, limit=MAX_BYTES, what="checkpoint", error=CheckpointError)
     head = len(MAGIC) + DIGEST
     if len(blob) < head or not blob.startswith(MAGIC):
         raise CheckpointError(f"{path} is not an inceptcost checkpoint (bad header; truncated or another format)")

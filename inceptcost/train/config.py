@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +32,22 @@ class TrainConfig:
     eval_batch_size: int = 256
     log_every: int = 20
     download: bool = False
+    allow_change: tuple[str, ...] = ()  # settings --resume may find changed (e.g. lr after a diverged run)
     recipe: Recipe = field(default_factory=Recipe)
 
     def validate(self) -> TrainConfig:
         for name in ("epochs", "batch_size", "eval_batch_size", "log_every"):
             if getattr(self, name) < 1:
                 raise TrainError(f"{{{name}}} must be >= 1, got {getattr(self, name)}", settings=True)
+        if not 0 <= self.seed < 1 << 32:
+            raise TrainError(f"{{seed}} must be in 0..{(1 << 32) - 1}, got {self.seed}", settings=True)
+        unknown = [name for name in self.allow_change if name not in RESUME_FIELDS]
+        if unknown:
+            raise TrainError(
+                f"{{allow_change}}: unknown setting {unknown[0]!r}{did_you_mean_hint(unknown[0])}; "
+                f"settings: {', '.join(RESUME_FIELDS)}",
+                settings=True,
+            )
         if self.save_every < 0:
             raise TrainError(f"{{save_every}} must be >= 0, got {self.save_every}", settings=True)
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
@@ -58,8 +69,7 @@ class TrainConfig:
     def run_dir(self, spec_name: str) -> Path:
         if self.out:
             return Path(self.out)
-        tag = re.sub(r"[^A-Za-z0-9._-]+", "-", self.data.split(":")[0])
-        return Path("reports") / "runs" / f"{spec_name}-{tag}"
+        return Path("reports") / "runs" / safe_folder_name(f"{spec_name}-{self.data.split(':')[0]}")
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -67,5 +77,33 @@ class TrainConfig:
         return d
 
 
-# Settings that must match for a resumed run to continue the same run exactly.
-RESUME_MUST_MATCH = ("spec", "data", "batch_size", "seed", "steps_per_epoch", "recipe")
+def safe_folder_name(text: str) -> str:
+    """One path component from any text (a spec's name may hold '../', '/', NUL or 300 characters)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-")[:100]
+    return name or "run"
+
+
+# Settings that must match for --resume to continue the same run exactly (recipe keys by their own names);
+# `spec` is the spec file's content. Anything else (workers, device, logging, output) may change freely.
+RUN_FIELDS = ("spec", "data", "epochs", "batch_size", "seed", "steps_per_epoch")
+RESUME_FIELDS = RUN_FIELDS + tuple(f.name for f in dataclasses.fields(Recipe))
+
+
+def resume_settings(config: TrainConfig, spec_sha256: str) -> dict:
+    """What a checkpoint records and --resume compares: the spec's content hash and the settings above."""
+    values = {k: getattr(config, k) for k in RUN_FIELDS if k != "spec"} | config.recipe.to_dict()
+    return {"spec": spec_sha256, **values}
+
+
+def resume_changes(old: dict, new: dict) -> list[str]:
+    """The settings that differ, in order. Epochs count only where the schedule depends on them (cosine):
+    with a step or constant schedule, training longer continues the same run."""
+    changed = [k for k in RESUME_FIELDS if old.get(k) != new.get(k)]
+    if "epochs" in changed and old.get("schedule") != "cosine" and new.get("schedule") != "cosine":
+        changed.remove("epochs")
+    return changed
+
+
+def did_you_mean_hint(word: str) -> str:
+    close = difflib.get_close_matches(word, RESUME_FIELDS, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from inceptcost.errors import literal
+from inceptcost.readsafe import read_regular
 from inceptcost.train import cifar
 from inceptcost.train.errors import TrainError
 
@@ -173,51 +174,72 @@ def image_folder(root: Path, *, size: tuple[int, int]) -> Dataset:
     Images are resized (shorter side) and center-cropped to 8/7 of the spec's input size, the
     256 -> 224 ratio, leaving room for the random crops.
     """
-    for split in ("train", "val"):
-        if not (root / split).is_dir():
-            raise TrainError(f"imagefolder {root}: missing {split}/ folder (expected {split}/<class>/<image>)")
-    names = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
-    if not names:
-        raise TrainError(f"imagefolder {root}: train/ has no class folders")
-    extra = sorted({p.name for p in (root / "val").iterdir() if p.is_dir()} - set(names))
-    if extra:
-        raise TrainError(f"imagefolder {root}: val/ has classes missing from train/: {', '.join(extra)}")
-    store = (round(size[0] * 8 / 7), round(size[1] * 8 / 7))
-    tx, ty = _read_folder(root / "train", names, store)
-    vx, vy = _read_folder(root / "val", names, store)
+    try:
+        for split in ("train", "val"):
+            if not (root / split).is_dir():
+                raise TrainError(f"imagefolder {root}: missing {split}/ folder (expected {split}/<class>/<image>)")
+        names = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+        if not names:
+            raise TrainError(f"imagefolder {root}: train/ has no class folders")
+        extra = sorted({p.name for p in (root / "val").iterdir() if p.is_dir()} - set(names))
+        if extra:
+            raise TrainError(f"imagefolder {root}: val/ has classes missing from train/: {', '.join(extra)}")
+        store = (round(size[0] * 8 / 7), round(size[1] * 8 / 7))
+        tx, ty = _read_folder(root / "train", names, store)
+        vx, vy = _read_folder(root / "val", names, store)
+    except OSError as exc:  # an unreadable folder, a symlink loop
+        raise TrainError(f"imagefolder {root}: cannot read {exc.filename or root} ({exc.strerror})") from None
     if len(vx) == 0:
         raise TrainError(f"imagefolder {root}: val/ has no images")
     return Dataset(f"imagefolder:{root}", tx, ty, vx, vy, names)
 
 
-def _read_folder(split: Path, names: list[str], store: tuple[int, int]):
-    from PIL import Image, UnidentifiedImageError
+MAX_IMAGE_BYTES = 1 << 28  # 256 MiB: no photo is larger; PIL's pixel limit guards the decoded size
 
+
+def _read_folder(split: Path, names: list[str], store: tuple[int, int]):
     xs, ys = [], []
     for label, name in enumerate(names):
         folder = split / name
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                with Image.open(path) as im:
-                    im = im.convert("RGB")
-                    scale = max(store[0] / im.height, store[1] / im.width)
-                    im = im.resize(
-                        (max(store[1], round(im.width * scale)), max(store[0], round(im.height * scale))),
-                        Image.BILINEAR,
-                    )
-                    top, left = (im.height - store[0]) // 2, (im.width - store[1]) // 2
-                    im = im.crop((left, top, left + store[1], top + store[0]))
-                    xs.append(np.asarray(im, dtype=np.uint8).transpose(2, 0, 1))
-            except (UnidentifiedImageError, OSError) as exc:
-                raise TrainError(f"cannot read image {path}: {exc}") from None
-            ys.append(label)
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                xs.append(_read_image(path, store))
+                ys.append(label)
     if not xs:
         raise TrainError(f"no images found under {split}")
     return _as_tensor(np.stack(xs)), torch.as_tensor(ys, dtype=torch.int64)
+
+
+def _read_image(path: Path, store: tuple[int, int]) -> np.ndarray:
+    """One image as uint8 (3, H, W) at `store`; a FIFO, a decompression bomb or a broken file is one line."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    raw = read_regular(path, limit=MAX_IMAGE_BYTES, what="image", error=TrainError)
+    try:
+        with warnings.catch_warnings():
+            # Over PIL's pixel limit (Image.MAX_IMAGE_PIXELS) PIL only warns up to twice the limit: refuse there too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as im:
+                im = im.convert("RGB")
+                scale = max(store[0] / im.height, store[1] / im.width)
+                im = im.resize(
+                    (max(store[1], round(im.width * scale)), max(store[0], round(im.height * scale))),
+                    Image.BILINEAR,
+                )
+                top, left = (im.height - store[0]) // 2, (im.width - store[1]) // 2
+                im = im.crop((left, top, left + store[1], top + store[0]))
+                return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise TrainError(
+            f"image {path}: refused: {exc}", hint="resize it; training images are a few hundred pixels wide"
+        ) from None
+    except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError) as exc:  # truncated, corrupt, unknown
+        raise TrainError(f"cannot read image {path}: {exc}") from None
 
 
 # --- CIFAR-10 (python format) --------------------------------------------------------------------------------

@@ -109,6 +109,9 @@ def gather_objects(obj, ctx: DistContext) -> list:
 def launch_local(nproc: int, entrypoint, *args) -> dict[int, object]:
     """Start `nproc` workers on this machine with torch's elastic launcher (what `torchrun
     --standalone --nproc-per-node N` does) and return each rank's return value."""
+    import signal
+
+    from torch.distributed.elastic.multiprocessing import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -122,9 +125,15 @@ def launch_local(nproc: int, entrypoint, *args) -> dict[int, object]:
         max_restarts=0,
         monitor_interval=0.1,
         start_method="spawn",
+        # Ctrl-C in a terminal reaches every worker itself: they stop together and save a checkpoint (see
+        # loop.StopOnSignal). The launcher ignores it instead of killing them; SIGTERM it still passes on.
+        signals_to_handle="SIGTERM,SIGHUP,SIGQUIT",
     )
+    old_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
     try:
         return elastic_launch(config, entrypoint)(*args)
+    except SignalException as exc:
+        raise TrainError(f"stopped by signal {exc.sigval.name}; the run folder keeps its last checkpoint") from None
     except ChildFailedError as exc:
         rank, failure = exc.get_first_failure()
         reason = failure.message if isinstance(failure.message, str) else ""
@@ -132,3 +141,12 @@ def launch_local(nproc: int, entrypoint, *args) -> dict[int, object]:
             reason = failure.message.get("message", "")
         reason = (reason or f"exit code {failure.exitcode}").strip().splitlines()[0]
         raise TrainError(f"training worker {rank} failed: {reason}") from None
+    finally:
+        if old_sigint is not None:
+            signal.signal(signal.SIGINT, old_sigint)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

@@ -15,3 +15,9 @@ class CheckpointError(TrainError):
 
 class DivergedError(TrainError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class Interrupted(TrainError):
+    """Ctrl-C (or SIGTERM): the workers stopped together at a step boundary and saved a checkpoint."""
+
+    exit_code = 130

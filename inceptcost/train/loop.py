@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import os
 import platform
+import signal
 import statistics
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,9 +22,9 @@ from torch.utils.data import DistributedSampler
 from inceptcost.errors import InceptcostError, literal
 from inceptcost.train import augment, ddp
 from inceptcost.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from inceptcost.train.config import RESUME_MUST_MATCH, TrainConfig
+from inceptcost.train.config import TrainConfig, resume_changes, resume_settings
 from inceptcost.train.data import load_data
-from inceptcost.train.errors import CheckpointError, DivergedError, TrainError
+from inceptcost.train.errors import CheckpointError, DivergedError, Interrupted, TrainError
 from inceptcost.train.files import write_csv, write_json, write_yaml
 from inceptcost.train.progress import NullReporter, default_reporter
 from inceptcost.train.recipe import lr_factor
@@ -52,6 +56,10 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
     returns the Reporter used on rank 0; the default prints one plain line per epoch.
     """
     config = config.validate()
+    if config.compile:
+        from inceptcost.nn import require_compiler
+
+        require_compiler()
     if ddp.under_torchrun():  # an outer torchrun started us: join its group as one worker
         summary = run_worker(config, ddp.resolve_device(config.device), reporter_factory)
         return summary if os.environ.get("RANK", "0") == "0" else None
@@ -70,7 +78,8 @@ def train(config: TrainConfig, reporter_factory=None) -> dict | None:
     errors = [results[r] for r in sorted(results) if "error" in results[r]]
     if errors:  # the same class as in the worker, so callers can tell a diverged run from bad input
         first = errors[0]
-        raise (DivergedError if first["diverged"] else TrainError)(first["error"], **first["fields"])
+        kind = {"diverged": DivergedError, "interrupted": Interrupted}.get(first["kind"], TrainError)
+        raise kind(first["error"], **first["fields"])
     return results[0]["summary"]
 
 
@@ -80,17 +89,44 @@ def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
         return {"summary": run_worker(config, device, reporter_factory)}
     except InceptcostError as exc:  # expected errors go back as data, not as a worker crash
         fields = {k: getattr(exc, k) for k in ("file", "line", "where", "hint", "settings")}
-        return {"error": exc.message, "fields": fields, "diverged": isinstance(exc, DivergedError)}
+        kind = "diverged" if isinstance(exc, DivergedError) else "interrupted" if isinstance(exc, Interrupted) else ""
+        return {"error": exc.message, "fields": fields, "kind": kind}
 
 
 def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
     ctx = ddp.setup(device)
     reporter = (reporter_factory or default_reporter)() if ctx.is_main else NullReporter()
     try:
-        return Trainer(config, ctx, reporter).fit()
+        with StopOnSignal() as stop:
+            return Trainer(config, ctx, reporter, stop).fit()
     finally:
         reporter.close()
         ddp.teardown()
+
+
+class StopOnSignal:
+    """Ctrl-C and SIGTERM ask the trainer to stop at the next step boundary, where it saves a checkpoint (a
+    checkpoint taken there resumes exactly). A second Ctrl-C stops at once. In a terminal every worker gets
+    the Ctrl-C, and the launcher passes it on too: all of them only set this flag."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict[int, object] = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 # --- running sums of one epoch -----------------------------------------------------------------------------
@@ -129,14 +165,16 @@ def _hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, ctx: ddp.DistContext, reporter):
+    def __init__(self, config: TrainConfig, ctx: ddp.DistContext, reporter, stop: StopOnSignal | None = None):
         from inceptcost.analyze.costs import summarize
         from inceptcost.graph.compile import compile_graph
         from inceptcost.graph.model import build_model
         from inceptcost.spec import load_spec
 
         self.config, self.ctx, self.reporter, self.recipe = config, ctx, reporter, config.recipe
+        self.stop = stop or StopOnSignal()
         base = load_spec(config.spec)
+        self.spec_sha256 = hashlib.sha256(Path(base.file).read_bytes()).hexdigest()  # load_spec read it: a file
         self.size = (int(base.input[1]), int(base.input[2]))
         self.data = self._load_data(base)
         # The data decides channels and classes; the spec keeps its resolution (images are resized).
@@ -145,6 +183,7 @@ class Trainer:
         self.costs = summarize(graph)
         self.run_dir = config.run_dir(self.spec.name)
         self.checkpoint_path = self.run_dir / CHECKPOINT
+        _check_run_dir(self.run_dir)
 
         world, batch = ctx.world_size, config.batch_size
         if batch % world:
@@ -288,6 +327,9 @@ class Trainer:
                 )
                 window_loss.zero_()
                 window_t0, window_steps = now, 0
+            # One process looks at its flag every step; workers agree on it where they synchronize anyway.
+            if not last and (self.step_in_epoch % cfg.log_every == 0 or not ctx.distributed) and self._stopping():
+                self._interrupt(epoch, t0)
             if cfg.save_every and self.global_step % cfg.save_every == 0 and not last:
                 self._check_finite(epoch, weights=True)
                 self.sums.t[5] += time.perf_counter() - t0
@@ -320,6 +362,31 @@ class Trainer:
             write_csv(self.run_dir / "metrics.csv", self.history, METRIC_COLUMNS)
             write_json(self.run_dir / "summary.json", self._summary("running"))
         self.reporter.end_epoch(row)
+        if epoch + 1 < cfg.epochs and self._stopping():
+            raise Interrupted(self._interrupted_message(), settings=True)
+
+    def _stopping(self) -> bool:
+        """Whether any worker was asked to stop (every worker calls this at the same steps)."""
+        if not self.ctx.distributed:
+            return self.stop.requested
+        flag = torch.tensor([float(self.stop.requested)], dtype=torch.float64, device=self.ctx.device)
+        return ddp.all_reduce_sum(flag, self.ctx).item() > 0
+
+    def _interrupt(self, epoch: int, t0: float) -> None:
+        self._check_finite(epoch, weights=True)
+        self.sums.t[5] += time.perf_counter() - t0
+        self._save()
+        raise Interrupted(self._interrupted_message(), settings=True)
+
+    def _interrupted_message(self) -> str:
+        where = (
+            f"in epoch {self.epoch + 1} at step {self.step_in_epoch}/{self.steps_per_epoch}"
+            if self.step_in_epoch
+            else f"after epoch {self.epoch}"
+        )
+        return (
+            f"interrupted {where}; saved {literal(self.checkpoint_path)}; continue with the same command and {{resume}}"
+        )
 
     def _augmented(self, idx: torch.Tensor, epoch: int, step: int) -> torch.Tensor:
         ctx = self.ctx
@@ -377,8 +444,9 @@ class Trainer:
         if bad == 0:
             return
         where = (
-            f"the last good checkpoint {literal(self.checkpoint_path)} is kept; resume from it with a lower {{lr}} "
-            "or grad_clip in a {recipe}"
+            f"the last good checkpoint {literal(self.checkpoint_path)} is kept; continue it with a lower learning "
+            f"rate: {{resume}} {{lr}} {self.recipe.lr / 10:g} {{allow_change}} lr (or {{grad_clip}} 1 "
+            "{allow_change} grad_clip)"
             if self.checkpoint_path.exists()
             else "no checkpoint was written yet"
         )
@@ -402,6 +470,7 @@ class Trainer:
             {
                 "config": self.config.to_dict(),
                 "spec_name": self.spec.name,
+                "resume": resume_settings(self.config, self.spec_sha256),
                 "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
@@ -417,22 +486,32 @@ class Trainer:
 
     def _restore(self, state: dict) -> None:
         try:
-            old = state["config"]
-            if state["spec_name"] != self.spec.name:
-                raise CheckpointError(
-                    f"checkpoint {self.checkpoint_path} is for spec {state['spec_name']!r}, not {self.spec.name!r}"
+            old, now = state["resume"], resume_settings(self.config, self.spec_sha256)
+            refused = [k for k in resume_changes(old, now) if k not in self.config.allow_change]
+            if refused:
+                shown = ", ".join(
+                    f"spec {self.config.spec} (content changed)" if k == "spec" else f"{k} {old[k]!r} -> {now[k]!r}"
+                    for k in refused
                 )
-            now = self.config.to_dict()
-            diff = [k for k in RESUME_MUST_MATCH if k != "spec" and old.get(k) != now.get(k)]
-            if diff:
                 raise CheckpointError(
-                    "{resume} with different settings than the checkpoint: "
-                    + literal(", ".join(f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in diff)),
+                    f"{{resume}}: {literal(self.run_dir)} was started with other settings: {literal(shown)}; pass "
+                    f"{{allow_change}} {','.join(refused)} to continue with the new ones, or {{out}} to start a new run",
                     settings=True,
                 )
+            # The optimizer's and scheduler's states hold the hyper-parameters they were built with: keep the
+            # recipe's (an allowed change of lr, momentum or weight decay takes effect) and recompute this
+            # step's lr from the schedule (an allowed change of epochs or schedule too).
+            recipe_groups = [{k: v for k, v in g.items() if k != "params"} for g in self.optimizer.param_groups]
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
+            for group, fresh in zip(self.optimizer.param_groups, recipe_groups, strict=True):
+                group.update(fresh)
+            self.scheduler.base_lrs = [g["initial_lr"] for g in self.optimizer.param_groups]
+            for group, base, factor in zip(
+                self.optimizer.param_groups, self.scheduler.base_lrs, self.scheduler.lr_lambdas, strict=True
+            ):
+                group["lr"] = base * factor(self.scheduler.last_epoch)
             self.epoch, self.step_in_epoch = int(state["epoch"]), int(state["step_in_epoch"])
             self.global_step = int(state["global_step"])
             self.history = [dict(r) for r in state["history"]]
@@ -503,6 +582,30 @@ class Trainer:
             "channels_last": self.config.channels_last,
             "compile": self.config.compile,
         }
+
+
+def _check_run_dir(run_dir: Path) -> None:
+    """The run folder is a folder, or can be made as one, before the first epoch (nothing is created here)."""
+    from inceptcost.errors import OutputError
+
+    if run_dir.exists() and not run_dir.is_dir():
+        raise OutputError("is a file, not a run folder", file=str(run_dir), hint="give {out} a folder", settings=True)
+    existing = run_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(
+            f"cannot make the run folder under the file {literal(existing)}",
+            file=str(run_dir),
+            hint="give {out} a folder",
+            settings=True,
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write in {literal(existing)} (permission denied)",
+            file=str(run_dir),
+            hint="choose a writable folder",
+        )
 
 
 def _version() -> str:

@@ -8,9 +8,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from inceptcost.train.errors import TrainError
+from inceptcost.yamlsafe import load_yaml
 
 SCHEDULES = ("step", "cosine", "constant")
 
@@ -45,7 +44,12 @@ class Recipe:
         def bad(msg: str) -> TrainError:
             return TrainError(f"recipe: {msg}")
 
-        if not self.lr > 0 or not math.isfinite(self.lr):
+        for f in dataclasses.fields(self):  # NaN passes every comparison below, inf most: refuse both first
+            value = getattr(self, f.name)
+            for v in value if isinstance(value, tuple) else (value,):
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise bad(f"{f.name} must be a finite number, got {v}")
+        if not self.lr > 0:
             raise bad(f"lr must be a positive number, got {self.lr}")
         if not 0 <= self.momentum < 1:
             raise bad(f"momentum must be in [0, 1), got {self.momentum}")
@@ -56,6 +60,10 @@ class Recipe:
             raise bad("step schedule needs step_epochs > 0 and 0 < step_gamma <= 1")
         if self.weight_decay < 0 or self.warmup_epochs < 0:
             raise bad("weight_decay and warmup_epochs must be >= 0")
+        if self.aux_weight is not None and self.aux_weight < 0:
+            raise bad(f"aux_weight must be >= 0 (or null for the spec's weight), got {self.aux_weight}")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise bad(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
         if not 0 <= self.label_smoothing < 1:
             raise bad(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.grad_clip is not None and self.grad_clip <= 0:
@@ -89,22 +97,29 @@ def recipe_from_dict(data: dict, source: str = "recipe", base: Recipe | None = N
         if key not in names:
             raise TrainError(f"unknown key {key!r} in {source}{_did_you_mean(str(key), names)}")
         if key in ("crop_area", "crop_aspect"):
-            if not (isinstance(value, (list, tuple)) and len(value) == 2):
+            if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(map(_is_number, value))):
                 raise TrainError(f"{key} in {source} must be a list of two numbers, got {value!r}")
             value = (float(value[0]), float(value[1]))
         elif value is not None and names[key].type in ("float", "float | None"):
             given = value
             if isinstance(value, str):  # YAML 1.1 reads `1e-4` (no dot) as a string
                 value = _number_or_none(value)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if not _is_number(value):
                 raise TrainError(f"{key} in {source} must be a number, got {given!r}")
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond a float's range
+                raise TrainError(f"{key} in {source} is too large, got {given!r}") from None
         elif names[key].type == "bool" and not isinstance(value, bool):
             raise TrainError(f"{key} in {source} must be true or false, got {value!r}")
         elif names[key].type == "str" and not isinstance(value, str):
             raise TrainError(f"{key} in {source} must be a string, got {value!r}")
         values[key] = value
     return dataclasses.replace(base, **values).validate()
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _number_or_none(text: str) -> float | None:
@@ -115,16 +130,15 @@ def _number_or_none(text: str) -> float | None:
 
 
 def load_recipe(path: str | Path, base: Recipe | None = None) -> Recipe:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise TrainError(f"recipe file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        raise TrainError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    """Read a YAML recipe with the spec loader's hardening (size, aliases, tags, duplicate keys, FIFOs)."""
+    data, shown = load_yaml(path, kind="recipe", error=TrainError)
     if not isinstance(data, dict):
-        raise TrainError(f"recipe {path} must be a mapping of recipe keys, got {type(data).__name__}")
-    return recipe_from_dict(data, source=str(path), base=base)
+        raise TrainError(
+            f"must be a mapping of recipe keys, got {'a list' if isinstance(data, list) else repr(data)[:40]}",
+            file=shown,
+            hint="write one 'key: value' per line, e.g. 'lr: 0.1'",
+        )
+    return recipe_from_dict(data, source=shown, base=base)
 
 
 def lr_factor(recipe: Recipe, step: int, steps_per_epoch: int, total_epochs: int) -> float:

@@ -4,7 +4,8 @@
 it draws so that every spec compiles: stems of convs and pools (any kernel incl. 1xn/nx1, strides, padding,
 ceil mode, groups, `reduce`/`multiplier` sugar), Table 1 rows (all spellings of the columns, naive modules,
 zero-width branches, factorized kernels), the general `parallel` form (grid reductions where every branch has
-the same total stride), heads (gap, adaptive pool, flatten) and aux heads. The shape arithmetic here restates
+the same total stride), residual blocks (identity or strided projection shortcuts, scales, standalone bn and
+activations, separable convs), heads (gap, adaptive pool, flatten) and aux heads. The shape arithmetic here restates
 PyTorch's documented output-size rule; the torch model is the oracle the tests compare against.
 
 `mutations()` turns a valid spec into one that must fail (`must_fail=True`) or may pass.
@@ -282,6 +283,57 @@ def parallel_row(draw, shape: tuple[int, ...]) -> tuple[dict, tuple]:
 
 
 @st.composite
+def residual_row(draw, shape: tuple[int, ...]) -> tuple[dict, tuple]:
+    """A residual block: a body that keeps the grid (or halves it, with a strided 1x1 projection on the
+    shortcut), standalone bn / activation layers and separable convs in it, an optional scale and activation."""
+    c, h, w = shape
+    stride = draw(st.sampled_from([1, 1, 2]))
+    body: list[dict] = []
+    cur: tuple = shape
+    for j in range(draw(st.integers(1, 3))):
+        which = draw(st.sampled_from(["conv", "separable", "bn", "act", "parallel"]))
+        if which == "conv":
+            layer, cur = draw(conv_layer(cur, free=False, stride=stride if j == 0 else 1))
+        elif which == "separable":
+            layer, cur = draw(conv_layer(cur, free=False, stride=stride if j == 0 else 1))
+            for key in ("reduce", "multiplier", "groups"):
+                layer.pop(key, None)
+            layer["type"] = "separable"
+            if draw(st.booleans()):
+                layer["between"] = draw(st.booleans())
+            cur = (layer["out"], *cur[1:])
+        elif which == "bn":
+            layer = {"type": draw(st.sampled_from(["bn", "batchnorm"]))}
+            if draw(st.booleans()):
+                layer["eps"] = draw(st.sampled_from([1e-3, 1e-5]))
+        elif which == "act":
+            layer = {"type": draw(st.sampled_from(["relu", "relu6", "gelu", "silu", "sigmoid", "tanh"]))}
+        else:
+            layer, cur = draw(parallel_row(cur))
+        body.append(layer)
+    shortcut: Any = "identity"
+    stride = 1 if cur[1:] == shape[1:] else 2  # a strided conv or module halves the grid as a 1x1/2 conv does
+    if stride > 1 or draw(st.integers(0, 3)) == 0:
+        shortcut = [{"type": "conv", "patch": f"1x1/{stride}", "out": cur[0], "activation": "none"}]
+        if draw(st.booleans()):
+            shortcut.append({"type": "bn"})
+    else:  # the last layer gives the input's width back: a 1x1 conv, as Inception-ResNet's "Linear" one
+        closing = {"type": "conv", "kernel": 1, "out": c, "activation": "none"}
+        if draw(st.booleans()):
+            closing.update(bias=True, norm="none")
+        body.append(closing)
+        cur = (c, *cur[1:])
+    row: dict[str, Any] = {"type": "residual", "body": body if len(body) > 1 or draw(st.booleans()) else body[0]}
+    if shortcut != "identity" or draw(st.booleans()):
+        row["shortcut"] = shortcut
+    if draw(st.booleans()):
+        row["scale"] = draw(st.sampled_from([0.1, 0.17, 1, 2.5, 1e-1]))
+    if draw(st.booleans()):
+        row["activation"] = draw(st.sampled_from(["relu", "none", "gelu"]))
+    return row, cur
+
+
+@st.composite
 def head(draw, shape: tuple[int, ...], classes: int | None, namer: Namer) -> list[dict]:
     c, h, w = shape
     form = draw(st.sampled_from(["gap", "gap", "adaptive", "flatten"]))
@@ -387,10 +439,13 @@ def valid_specs(draw, max_modules: int = 3) -> Generated:
             layer, shape = draw(stem_layer(shape))
             add(layer, shape)
     for _ in range(draw(st.integers(0, max_modules))):
-        if draw(st.booleans()):
+        form = draw(st.sampled_from(["inception", "parallel", "residual"]))
+        if form == "inception":
             row, shape = draw(inception_row(shape))
-        else:
+        elif form == "parallel":
             row, shape = draw(parallel_row(shape))
+        else:
+            row, shape = draw(residual_row(shape))
         add(row, shape)
         if draw(st.integers(0, 3)) == 0:
             layer, shape = draw(pool_layer(shape))
@@ -412,8 +467,10 @@ ALL_KEYS = {
     *("eps", "size", "alpha", "beta", "k", "patch", "reduce", "multiplier", "ceil", "count_pad", "output", "p"),
     *("pool", "naive", "kernel_3x3", "kernel_5x5", "branches", "at", "weight", "layers", "macs", "params", "ops"),
     *("note", "1x1", "3x3reduce", "3x3", "5x5reduce", "5x5", "poolproj", "proj", "pool_proj", "3x3red", "5x5red"),
+    *("body", "shortcut", "scale", "between", "claims", "claim", "measure", "value", "source", "compare", "versus"),
 }
 TYPO_KEYS = ["kernal", "strid", "poolprj", "outt", "Input", "layer", "activaton", "biass", "3x3reduc", "paddng"]
+TYPO_KEYS += ["bdoy", "shortcat", "scael", "betwen"]
 BAD_INTS = [0, -1, -(10**9), 1.5, "abc", True, 10**13, None, [1], {"a": 1}, "", "1e3", 2.0]
 BAD_KERNELS = [0, -3, 1.5, "3x", "x3", "3x3x3", [1, 2, 3], True, 10**13, "0x3", [], "3/2", None]
 BAD_FLOATS = [-0.1, 1.0, "x", True, 2, None, float("inf"), float("nan")]

@@ -392,3 +392,24 @@ def test_committed_svgs_are_not_stale(tmp_path, name):
     assert run(GOOGLENET, *COMMITTED[name], "--out", tmp_path / name).exit_code == 0
     command = " ".join(("inceptcost diagram", *COMMITTED[name], "--out", f"reports/{name}"))
     assert (tmp_path / name).read_text() == committed, f"reports/{name} is stale: run `{command}`"
+
+
+def test_a_residual_add_is_a_node_with_its_shortcut_edge(tmp_path):
+    """The add is drawn as its own node; the shortcut (the block's input, or the projection's output) is an
+    edge into it beside the body's."""
+    path = tmp_path / "res.yaml"
+    path.write_text(
+        "input: 8x8x4\nclasses: 3\nlayers:\n"
+        "  - {name: stem, type: conv, kernel: 3, out: 8}\n"
+        "  - {name: r1, type: residual, scale: 0.2, activation: relu, body: [{name: c, type: conv, kernel: 3, out: 8}]}\n"
+        "  - {name: r2, type: residual, body: [{name: c, type: conv, patch: 3x3/2, out: 16}],"
+        " shortcut: [{name: p, type: conv, patch: 1x1/2, out: 16, activation: none}]}\n"
+        "  - {name: gap, type: gap}\n  - {name: fc, type: linear}\n"
+    )
+    source = network_source(compile_graph(load_spec(path)))
+    node = re.search(r'^\s*"r1\.add" \[(.*)\]$', source, re.M).group(1)
+    assert 'label="+"' in node and 'xlabel="add (body x0.2), relu"' in node
+    edges = set(re.findall(r'^\s*"?([^"\s]+)"? -> "?([^"\s]+)"? \[([^\]]*)\]', source, re.M))
+    shortcut = {(a, b) for a, b, attrs in edges if re.search(r'xlabel="?shortcut"?', attrs)}
+    assert shortcut == {("stem", "r1.add"), ("r2.shortcut.p", "r2.add")}
+    assert any((a, b) == ("r1.c", "r1.add") for a, b, _ in edges)

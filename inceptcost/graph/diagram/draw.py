@@ -54,7 +54,20 @@ class Drawer:
             for i, child in enumerate(entry[2]):
                 src = self.entry(child, src, aux, label_edge if i == 0 else True, first if i == 0 else None)
             return src  # type: ignore[return-value]
+        if entry[0] == "residual":
+            return self.residual(entry, src, aux, first)
         return self.module(entry, src, aux, first)
+
+    def residual(self, entry: tuple, src: str | None, aux: bool, first: dict) -> str:
+        """The body in line, then the add node; the shortcut (the identity, or through its projection) is an
+        edge of its own into the add, drawn bold and labelled."""
+        _, full, body, shortcut, add = entry
+        out = self.entry(("sequence", full, body), src, aux, True, first)
+        side = self.entry(shortcut, src, aux) if shortcut is not None else src
+        self.op(add, out, aux, True, {})
+        if side is not None:
+            self.shape_edge(self.id(side), self.id(add), self.out_shape(side), style="bold", xlabel="shortcut")
+        return add
 
     def module(self, entry: tuple, src: str | None, aux: bool, first: dict) -> str:
         """One labelled edge into a split point, unlabelled fan-out to the branches, each branch into a concat."""

@@ -18,6 +18,8 @@ def tree_ops(entry: tuple) -> list[str]:
     if entry[0] == "op":
         return [entry[1]]
     names = [n for child in entry[2] for n in tree_ops(child)]
+    if entry[0] == "residual":
+        return names + (tree_ops(entry[3]) if entry[3] is not None else []) + [entry[4]]
     return names + ([entry[3]] if entry[0] == "parallel" else [])
 
 
@@ -27,6 +29,8 @@ def height(entry: tuple) -> int:
         return 1
     if entry[0] == "sequence":
         return sum(height(c) for c in entry[2])
+    if entry[0] == "residual":
+        return 1 + sum(height(c) for c in entry[2])
     return 2 + max(height(c) for c in entry[2])
 
 

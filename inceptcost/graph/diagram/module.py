@@ -20,7 +20,7 @@ from .style import esc, graph_attrs, lines_label, title_label
 def find_module(graph: nx.DiGraph, query: str) -> tuple[Any, tuple]:
     """The module row (and its tree entry) named by `query`: `4e`, `inception_4e`, or the row's name."""
     pairs = list(zip(graph.graph["rows"], graph.graph["tree"], strict=True))
-    modules = [(r, e) for r, e in pairs if r.kind == "parallel"]
+    modules = [(r, e) for r, e in pairs if r.kind in ("parallel", "residual")]
 
     def norm(text: str) -> str:
         return re.sub(r"[^a-z0-9]", "", text.lower())
@@ -28,7 +28,7 @@ def find_module(graph: nx.DiGraph, query: str) -> tuple[Any, tuple]:
     q = norm(query)
     for row, entry in pairs:
         if row.name == query or (q and norm(row.name) == q):
-            if row.kind != "parallel":
+            if row.kind not in ("parallel", "residual"):
                 raise InceptcostError(
                     f"'{row.name}' is a {entry[0] if entry[0] != 'op' else 'single layer'}, not a module",
                     where="--module",
@@ -99,6 +99,12 @@ def module_source(graph: nx.DiGraph, query: str, naive: bool = False) -> str:
     """DOT source for one module, each branch boxed with its params and MACs; `naive` adds its Figure 2(a) twin."""
     row, entry = find_module(graph, query)
     spec = graph.graph["spec"]
+    if naive and row.kind != "parallel":
+        raise InceptcostError(
+            f"'{row.name}' is a residual block: --naive compares an inception module with Figure 2(a)",
+            where="--naive",
+            hint="drop --naive",
+        )
     drawn = [(graph, row, entry, "")]
     if naive:
         twin, trow, tentry = naive_twin(graph, row)

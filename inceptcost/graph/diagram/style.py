@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...layers import KINDS
+from ...layers import ADD, KINDS
 from ...quantities import human
 from ...text import op_title, shape_text
 
@@ -113,13 +113,15 @@ def node_label(a: dict, detail: bool) -> str:
 
 def node_attrs(a: dict, top: int, detail: bool = False, aux: bool = False) -> dict[str, Any]:
     """An IR node's drawing: its kind's style from `layers.KINDS`, its label, tooltip and MACs fill."""
-    kind = KINDS.get(a["op"])
+    kind = ADD if a["op"] == "add" else KINDS.get(a["op"])
     style: dict[str, Any] = dict(kind.style) if kind else {"shape": "box", "style": "rounded,filled"}
     style["style"] = ",".join(sorted({*style.get("style", "").split(","), "filled"} - {""}))
     if aux:
         style["style"] += ",dashed"
     if a["op"] == "concat":
         style = {"shape": "box", "style": "filled", "height": 0.22}
+    if a["op"] == "add":  # a small "+" with what it does beside it
+        return {**style, "label": "+", "xlabel": esc(op_title(a)), "tooltip": tooltip(a), "id": a["name"]}
     return {**style, "label": node_label(a, detail), "tooltip": tooltip(a), "id": a["name"], **fill(a["macs"], top)}
 
 
