@@ -199,6 +199,25 @@ def linear_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
     return op
 
 
+def bn_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
+    """A standalone BatchNorm2d: as in a conv unit, its input and two fp32 statistics."""
+    stats = [Buf(f"bn {s}", "fp32", i[0], saved=True, side=True) for s in ("mean", "inverse std")] if ctx.train else []
+    return Op(bufs=[*stats, Buf("bn output", x, ctx.batch * prod(o))], saves_input=ctx.train, param_bytes=8 * i[0])
+
+
+def activation_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
+    """A standalone activation: in-place ReLU keeps its input's storage (now its output); the others as in a unit.
+    Not yet held to saved-tensor hooks."""
+    name, n = a["activation"], ctx.batch * prod(o)
+    if name in ("none", "relu"):
+        return Op(saves_input=ctx.train and name == "relu", out_is_input=True)
+    if name in ("relu6", "silu"):
+        return Op(bufs=[Buf(f"{name} input (copy)", x, n, saved=ctx.train, side=True)], out_is_input=True)
+    if name in ("sigmoid", "tanh"):
+        return Op(bufs=[Buf(f"{name} output", x, n, saved=ctx.train)])
+    return Op(bufs=[Buf(f"{name} output", x, n)], saves_input=ctx.train)
+
+
 Rule = Callable[[dict, str, tuple, tuple, Ctx], Op]
 # Keyed like layers.KINDS; `concat` and `input` are the compiler's own nodes and handled by the walk.
 MEMORY: dict[str, Rule] = {
@@ -210,4 +229,6 @@ MEMORY: dict[str, Rule] = {
     "dropout": dropout_memory,
     "flatten": flatten_memory,
     "linear": linear_memory,
+    "bn": bn_memory,
+    "activation": activation_memory,
 }
