@@ -105,6 +105,14 @@ def printable(text: str) -> str:
     )
 
 
+class WeightsError(InceptcostError):
+    """A weights file that cannot be loaded into a model: missing, corrupt, hostile, or not matching it."""
+
+
+class ImportFailed(InceptcostError):
+    """A torch model the importer cannot turn into a spec: untraceable, or an op the spec language lacks."""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A hint naming the closest valid choice, or listing them when none is close."""
     choices = sorted(set(choices))

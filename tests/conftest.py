@@ -31,6 +31,12 @@ def cli():
     return lambda *args: runner.invoke(app, [str(a) for a in args])
 
 
+@pytest.fixture
+def root() -> Path:
+    """The repository root (shipped specs live in root / "specs")."""
+    return Path(__file__).resolve().parents[1]
+
+
 # A net small enough to count by hand: 8x8x3 -> conv 3x3 (16, bias) -> gap -> linear (10 classes).
 TINY = """
 name: tiny

@@ -42,6 +42,8 @@ class BenchConfig:
     peak_tflops: float | None = None  # overrides the table
     peak_bw_gbs: float | None = None
     aux: bool = False  # run aux heads in train mode (their MACs are then counted)
+    weights: str | None = None  # a weights file (interop.weights) instead of torch's initial weights
+    fast: bool = False  # the fast build of our model (inceptcost.graph.fast)
 
     def validate(self) -> BenchConfig:
         for name, least in (("batch", 1), ("steps", 1), ("warmup", 0), ("repeats", 1)):
@@ -78,23 +80,39 @@ def _torch():
     return torch
 
 
-def spec_subject(spec, aux: bool = False) -> Subject:
-    """Our model of `spec`; aux heads dropped unless `aux` (torchvision's comparison model has none)."""
+def spec_subject(spec, aux: bool = False, weights: str | None = None, fast: bool = False) -> Subject:
+    """Our model of `spec` (its fast build with `fast`); aux heads dropped unless `aux` (torchvision's comparison
+    model has none). `weights`: a file for `interop.weights.load_weights`, read and matched once, before any timing."""
     from ..analyze.costs import summarize
     from ..graph.compile import compile_graph
     from ..graph.model import build_model
 
+    state = None
+    if weights is not None:
+        from ..interop.export import main_net
+        from ..interop.weights import load_weights
+
+        full = build_model(spec)
+        load_weights(full, weights)
+        state = (full if aux else main_net(full)).state_dict()
     if not aux:
         spec = replace(spec, aux=())
     graph = compile_graph(spec)
     totals = summarize(graph)
+
+    def make():
+        model = build_model(graph, fast=fast)
+        if state is not None:
+            model.load_state_dict(state)
+        return model
+
     return Subject(
-        name=f"inceptcost:{spec.name}",
+        name=f"inceptcost:{spec.name}" + (" (fast)" if fast else ""),
         spec=spec.name,
         macs=totals["macs"] + (totals["macs_aux"] if aux else 0),
         input=spec.input,
         classes=spec.classes,
-        make=lambda: build_model(graph),
+        make=make,
     )
 
 
@@ -325,7 +343,7 @@ def bench_subject(subject: Subject, cfg: BenchConfig) -> dict[str, Any]:
 def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[str, Any]]:
     """Our model of `spec`, then (with compare='torchvision') torchvision's GoogLeNet in the same harness."""
     cfg.validate()
-    subjects = [spec_subject(spec, aux=cfg.aux)]
+    subjects = [spec_subject(spec, aux=cfg.aux, weights=cfg.weights, fast=cfg.fast)]
     if compare:
         if compare != TORCHVISION:
             raise SettingError(f"unknown {{compare}} '{literal(compare)}'", hint="torchvision")

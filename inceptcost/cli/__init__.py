@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from . import analysis, drawing, measuring, scaling, timing, training
+from . import analysis, drawing, interop, measuring, scaling, timing, training
 
 app = typer.Typer(
     add_completion=False,
@@ -74,6 +74,8 @@ app.command()(scaling.sweep)
 app.command()(scaling.fit)
 app.command()(timing.predict)
 app.command()(timing.calibrate)
+app.command("import")(interop.import_cmd)
+app.command("export")(interop.export_cmd)
 
 
 def main() -> None:

@@ -123,9 +123,13 @@ def bench(
     peak: Annotated[float | None, typer.Option(help="device peak TFLOP/s for MFU (overrides the table)")] = None,
     peak_bw: Annotated[float | None, typer.Option(help="device bandwidth GB/s for the roofline")] = None,
     aux: Annotated[bool, typer.Option("--aux", help="run aux heads in train mode (their MACs counted)")] = False,
+    weights: Annotated[
+        Path | None, typer.Option(help="our checkpoint, or a torchvision/timm state dict of the model the spec mirrors")
+    ] = None,
     profile: Annotated[
         str | None, typer.Option("--profile", help="with --per-layer: device profile; prediction beside each row")
     ] = None,
+    fast: Annotated[bool, typer.Option("--fast", help="the fast build of our model (same weights)")] = False,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from .. import load_spec
@@ -148,6 +152,8 @@ def bench(
             peak_tflops=peak,
             peak_bw_gbs=peak_bw,
             aux=aux,
+            weights=str(weights) if weights else None,
+            fast=fast,
         )
         s = load_spec(spec)
         prof = load_profile_arg(profile, device) if profile is not None else None  # checked before the run

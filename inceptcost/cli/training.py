@@ -95,6 +95,7 @@ def train(
     ] = None,
     channels_last: Annotated[bool, typer.Option(help="NHWC memory format")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="the fast build of the same model (same checkpoints)")] = False,
     out: Annotated[Path | None, typer.Option(help="run folder (default: reports/runs/SPEC-DATA)")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
     seed: Annotated[int, typer.Option(help="seed of weights, data order, crops and dropout")] = 0,
@@ -107,6 +108,12 @@ def train(
     save_every: Annotated[int, typer.Option(help="also checkpoint every K steps (0: epoch ends only)")] = 0,
     steps_per_epoch: Annotated[int | None, typer.Option(help="cap steps per epoch (quick trials)")] = None,
     download: Annotated[bool, typer.Option("--download", help="allow downloading cifar10")] = False,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            help="start from these weights: our checkpoint, or a torchvision/timm state dict the spec mirrors"
+        ),
+    ] = None,
     allow_change: Annotated[
         str | None,
         typer.Option(help="with --resume: settings that may differ from the checkpoint's, e.g. lr,epochs"),
@@ -139,12 +146,14 @@ def train(
             amp=amp,
             channels_last=channels_last,
             compile=compile,
+            fast=fast,
             out=str(out) if out else None,
             resume=resume,
             seed=seed,
             save_every=save_every,
             steps_per_epoch=steps_per_epoch,
             download=download,
+            init=str(init) if init else None,
             allow_change=tuple(n.strip() for n in allow_change.split(",") if n.strip()) if allow_change else (),
             recipe=chosen,
         )

@@ -133,8 +133,10 @@ def check_memory(graph: nx.DiGraph, setup: Any, device: torch.device, setting: s
     check_fits(graph, setup, free, where, setting)
 
 
-def build_model(spec_or_graph: Any) -> InceptionNet:
-    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults)."""
+def build_model(spec_or_graph: Any, fast: Any = False) -> InceptionNet:
+    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults).
+
+    fast: True or a graph.fast.FastOptions for the fast build (same parameters, names and state dict)."""
     graph = spec_or_graph if isinstance(spec_or_graph, nx.DiGraph) else compile_graph(spec_or_graph)
     params = sum(graph.nodes[n]["params"] for n in graph)
     buffers = sum(graph.nodes[n]["norm_params"] for n in graph)  # BN running mean and variance
@@ -152,4 +154,9 @@ def build_model(spec_or_graph: Any) -> InceptionNet:
         (row.name, row.at, row.weight, _build(graph, entry))
         for row, entry in zip(graph.graph["aux"], graph.graph["aux_tree"], strict=True)
     ]
-    return InceptionNet(rows, aux)
+    model = InceptionNet(rows, aux)
+    if fast is False:
+        return model
+    from .fast import FastOptions, make_fast
+
+    return make_fast(graph, model, FastOptions() if fast is True else fast)

@@ -24,6 +24,7 @@ class TrainConfig:
     amp: bool | None = None  # bf16 autocast; None = on for cuda, off for cpu
     channels_last: bool = False
     compile: bool = False
+    fast: bool = False  # the fast build of the same model (same state dict: resumable either way)
     out: str | None = None  # run folder; default reports/runs/<spec>-<data>
     resume: bool = False
     seed: int = 0
@@ -32,6 +33,7 @@ class TrainConfig:
     eval_batch_size: int = 256
     log_every: int = 20
     download: bool = False
+    init: str | None = None  # a weights file to start from (interop.weights); ignored by --resume
     allow_change: tuple[str, ...] = ()  # settings --resume may find changed (e.g. lr after a diverged run)
     recipe: Recipe = field(default_factory=Recipe)
 

@@ -220,7 +220,12 @@ class Trainer:
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
         check_memory(compile_graph(self.spec), setup, dev, "batch_size")  # before the model takes any memory
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
-        self.model = build_model(graph).to(dev, memory_format=self.memory_format)
+        self.model = build_model(graph, fast=config.fast)
+        if config.init and not config.resume:
+            from inceptcost.interop.weights import load_weights
+
+            load_weights(self.model, config.init)
+        self.model = self.model.to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
         self.aux_weights = [self.recipe.aux_weight] * len(aux) if self.recipe.aux_weight is not None else aux
         net = self.model

@@ -313,6 +313,10 @@ def residual_row(draw, shape: tuple[int, ...]) -> tuple[dict, tuple]:
         body.append(layer)
     shortcut: Any = "identity"
     stride = 1 if cur[1:] == shape[1:] else 2  # a strided conv or module halves the grid as a 1x1/2 conv does
+    if stride > 1 and cur[1:] != ((h - 1) // 2 + 1, (w - 1) // 2 + 1):
+        # A valid-padded or pooled body can end one row short of what a 1x1/2 projection gives (11 px -> 5 vs 6):
+        # no shortcut fits, so the layers stand as a plain sequence.
+        return {"type": "sequence", "layers": body}, cur
     if stride > 1 or draw(st.integers(0, 3)) == 0:
         shortcut = [{"type": "conv", "patch": f"1x1/{stride}", "out": cur[0], "activation": "none"}]
         if draw(st.booleans()):

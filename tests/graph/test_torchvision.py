@@ -8,12 +8,11 @@ give the same logits.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from support import ROOT
 
 from inceptcost import compile_graph, load_spec, summarize
+from inceptcost.interop.names import torchvision_googlenet
 
 SPEC = ROOT / "specs/googlenet-torchvision.yaml"
 
@@ -25,23 +24,6 @@ def test_parameter_counts_match_torchvisions_published_figures():
     assert round(totals["macs"] / 1e9, 3) == 1.498
 
 
-# Our dotted names -> torchvision's module paths (branch1..4 hold BasicConv2d units or Sequentials of them).
-_RENAMES = [
-    (r"\.b1x1\.conv\.", ".branch1."),
-    (r"\.b3x3\.reduce\.", ".branch2.0."),
-    (r"\.b3x3\.conv\.", ".branch2.1."),
-    (r"\.b5x5\.reduce\.", ".branch3.0."),
-    (r"\.b5x5\.conv\.", ".branch3.1."),
-    (r"\.bpool\.proj\.", ".branch4.1."),
-]
-
-
-def to_torchvision(name: str) -> str:
-    for pattern, repl in _RENAMES:
-        name = re.sub(pattern, repl, name)
-    return name
-
-
 def test_torchvision_weights_load_and_give_the_same_logits():
     torch = pytest.importorskip("torch")
     models = pytest.importorskip("torchvision.models")
@@ -51,9 +33,26 @@ def test_torchvision_weights_load_and_give_the_same_logits():
     reference = models.googlenet(weights=None, aux_logits=True, init_weights=True).eval()
     ours = build_model(load_spec(SPEC)).eval()
     theirs = reference.state_dict()
-    mapped = {name: theirs[to_torchvision(name)] for name in ours.state_dict()}
+    mapped = {name: theirs[torchvision_googlenet(name)] for name in ours.state_dict()}
     assert len(mapped) == len(theirs)  # every tensor of theirs is used exactly once
     ours.load_state_dict(mapped, strict=True)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), reference(x), atol=1e-5, rtol=0)
+
+
+def test_a_torchvision_state_dict_file_loads_through_weights(tmp_path):
+    """What `--weights FILE` does with a torchvision googlenet file: every tensor found, the same logits."""
+    torch = pytest.importorskip("torch")
+    models = pytest.importorskip("torchvision.models")
+    from inceptcost import build_model
+    from inceptcost.interop.weights import load_weights
+
+    torch.manual_seed(1)
+    reference = models.googlenet(weights=None, aux_logits=True, init_weights=True).eval()
+    torch.save(reference.state_dict(), tmp_path / "googlenet.pth")
+    ours = build_model(load_spec(SPEC)).eval()
+    assert load_weights(ours, tmp_path / "googlenet.pth") == "torchvision googlenet"
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), reference(x), atol=1e-5, rtol=0)

@@ -1,0 +1,301 @@
+"""`inceptcost import MODEL`: a torch model (a factory, called without downloading weights) -> a spec.
+
+The model is traced with torch.fx in training mode, so that aux classifiers (torchvision's GoogLeNet and
+Inception-v3 run theirs only when training; their `if self.training` is plain Python that the tracer takes
+as it stands) become `aux` heads; the first output is the logits. Batch norms are leaf modules (timm's
+BatchNormAct2d carries its activation inside). The spec is then checked against the source before it is
+written: its parameter count must equal the source's numel(), and our compiled model, given the source's
+weights by name, must give the source's logits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from ..errors import ImportFailed
+from .extras import need
+from .fxgraph import Atom, Par, Reader, common_path, fold, local_name, paths, unit_path, valid
+from .spec_text import spec_text
+
+AUX_WEIGHT = 0.3  # the paper's; a spec's aux weight is a training choice, not part of the model
+
+
+def make_model(factory: str, aux: bool | None = None) -> nn.Module:
+    """`torchvision.models.googlenet`, `timm:inception_v4` or `path/to/file.py:make_net` -> the model."""
+    kwargs: dict[str, Any] = {}
+    if factory.startswith("timm:"):
+        timm = need("timm", factory)
+        fn: Any = lambda **kw: timm.create_model(factory[5:], **kw)  # noqa: E731
+        kwargs["pretrained"] = False
+    elif ":" in factory and factory.split(":", 1)[0].endswith(".py"):
+        file, _, name = factory.partition(":")
+        if not Path(file).is_file():
+            raise ImportFailed("no such file", file=file, hint="give path/to/file.py:function")
+        module_spec = importlib.util.spec_from_file_location(Path(file).stem, file)
+        module = importlib.util.module_from_spec(module_spec)  # type: ignore[arg-type]
+        module_spec.loader.exec_module(module)  # type: ignore[union-attr]
+        fn = getattr(module, name, None)
+        if fn is None:
+            raise ImportFailed(f"no '{name}' in the file", file=file, hint="name a function that returns the model")
+    else:
+        module_name, _, name = factory.rpartition(".")
+        if not module_name:
+            raise ImportFailed(
+                f"'{factory}' is not a dotted factory", hint="e.g. torchvision.models.googlenet or timm:inception_v4"
+            )
+        if module_name.split(".")[0] in ("torchvision", "timm"):
+            need(module_name.split(".")[0], factory)
+        try:
+            fn = getattr(importlib.import_module(module_name), name)
+        except (ImportError, AttributeError) as exc:
+            raise ImportFailed(f"cannot find '{factory}' ({exc})", hint="give module.path.function") from None
+        params = inspect.signature(fn).parameters
+        if "weights" in params:
+            kwargs["weights"] = None
+        elif "pretrained" in params:
+            kwargs["pretrained"] = False
+    if aux is not None:
+        kwargs["aux_logits"] = aux
+    with warnings.catch_warnings():  # torchvision's notes on future init defaults
+        warnings.simplefilter("ignore")
+        try:
+            model = fn(**kwargs)
+        except TypeError as exc:
+            raise ImportFailed(f"{factory}: {exc}", hint="--aux only for factories with aux_logits") from None
+    if not isinstance(model, nn.Module):
+        raise ImportFailed(f"{factory} returned {type(model).__name__}, not a torch module")
+    return model
+
+
+class _Tracer(fx.Tracer):
+    """Batch norms stay whole; the module being traced when tracing fails is remembered for the message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.failed: str | None = None
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return isinstance(m, nn.BatchNorm2d) or super().is_leaf_module(m, qualname)
+
+    def call_module(self, m, forward, args, kwargs):
+        self.stack.append(self.path_of_module(m))
+        try:
+            return super().call_module(m, forward, args, kwargs)
+        except Exception:
+            self.failed = self.failed or self.stack[-1]
+            raise
+        finally:
+            self.stack.pop()
+
+
+def trace(model: nn.Module, label: str) -> fx.Graph:
+    tracer = _Tracer()
+    model.train()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tracer.trace(model)
+    except Exception as exc:
+        where = tracer.failed or "the model's own forward"
+        m = model.get_submodule(tracer.failed) if tracer.failed else model
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ImportFailed(
+            f"torch.fx cannot trace module '{where}' ({type(m).__name__}): {first}",
+            file=label,
+            hint="symbolic tracing needs forward code without Python branches on tensor values",
+        ) from None
+
+
+def _outputs(reader: Reader) -> list[fx.Node]:
+    (out,) = [n for n in reader.graph.nodes if n.op == "output"]
+    value = out.args[0]
+    if isinstance(value, fx.Node) and value.op == "call_function" and isinstance(value.target, type):
+        value = [*value.args, *value.kwargs.values()]  # a namedtuple of outputs (GoogLeNetOutputs)
+    if isinstance(value, fx.Node):
+        return [value]
+    found = [v for v in value if isinstance(v, fx.Node)] if isinstance(value, (list, tuple)) else []
+    if not found:
+        raise ImportFailed("the model returns no tensor", file=reader.label)
+    return found
+
+
+# ---- items -> the spec's layer mappings ----
+
+
+def _layer(atom: Atom, name: str) -> dict[str, Any]:
+    layer = {"name": name, "type": atom.kind, **atom.args}
+    if atom.kind == "conv":
+        layer.setdefault("norm", "none")
+        layer.setdefault("activation", "none")
+    if atom.kind == "linear":
+        layer.setdefault("activation", "none")
+    return layer
+
+
+def _branch_name(items: list[dict[str, Any]], fallback: str, taken: set[str]) -> str:
+    """A branch (or nested parallel) is named for what its layers share: `branch5x5_1`, `branch5x5_2` ->
+    `branch5x5`; else for its last conv; else `fallback`."""
+    names = [it["name"] for it in items]
+    if len(names) == 1:
+        candidate = names[0]
+    else:
+        prefix = names[0]
+        for n in names[1:]:
+            while not n.startswith(prefix):
+                prefix = prefix[:-1]
+        candidate = prefix.rstrip("_")
+        if not valid(candidate) or len(candidate) < 2:
+            convs = [it["name"] for it in items if it["type"] == "conv"]
+            candidate = convs[-1] if convs else ""
+    return candidate if valid(candidate) and candidate not in taken else fallback
+
+
+def _layers(items: list[Any], base: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for j, item in enumerate(items):
+        if isinstance(item, Atom):
+            out.append(_layer(item, local_name(unit_path(item), base)))
+            continue
+        branches: dict[str, list] = {}
+        for i, branch in enumerate(item.branches, 1):
+            layers = _layers(branch, base)
+            branches[_branch_name(layers, f"branch{i}", set(branches))] = layers
+        name = _branch_name([{"name": n, "type": ""} for n in branches], f"parallel{j + 1}", {o["name"] for o in out})
+        out.append({"name": name, "type": "parallel", "branches": branches})
+    return out
+
+
+def _rows(items: list[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for i, item in enumerate(items, 1):
+        if isinstance(item, Atom):
+            rows.append(_layer(item, local_name(unit_path(item), "")))
+            continue
+        base = common_path(paths([item]))
+        (layer,) = _layers([item], base)
+        layer["name"] = local_name(base, "") if base else f"concat{i}"
+        rows.append(layer)
+    return rows
+
+
+def to_spec(model: nn.Module, label: str, input_chw: tuple[int, int, int]) -> dict[str, Any]:
+    """The spec (as the mapping its YAML holds) of a traced model."""
+    graph = trace(model, label)
+    reader = Reader(model, graph, label)
+    logits, *aux_outs = _outputs(reader)
+    items = fold(reader, reader.chain(logits, reader.input))
+    rows = _rows(items)
+    main = set(reader.seen) | {reader.input}
+    row_end = {
+        (item.cat if isinstance(item, Par) else item.end): row["name"] for item, row in zip(items, rows, strict=True)
+    }
+    heads = []
+    for value in aux_outs:
+        tap = value
+        while tap not in main:
+            ins = reader.inputs(tap)
+            if len(ins) != 1:
+                raise reader.unsupported(tap, "an aux head that joins two tensors")
+            tap = ins[0]
+        if tap not in row_end:
+            raise reader.fail(value, "an aux head taps a tensor inside a row", "aux heads may tap row outputs only")
+        head_items = fold(reader, reader.chain(value, tap))
+        base = common_path(paths(head_items)) if len(head_items) > 1 else ""
+        name = local_name(base, "") if base else f"aux{len(heads) + 1}"
+        heads.append({"name": name, "at": row_end[tap], "weight": AUX_WEIGHT, "layers": _layers(head_items, base)})
+    leftover = [
+        n for n in graph.nodes if n.op in ("call_module", "call_function", "call_method") and n not in reader.seen
+    ]
+    leftover = [n for n in leftover if not (n.op == "call_function" and isinstance(n.target, type))]
+    if leftover:
+        raise reader.fail(leftover[0], f"op '{leftover[0].name}' is on no path from the input to an output")
+    classes = rows[-1].get("out") if rows[-1]["type"] == "linear" else None
+    if classes is None:
+        raise ImportFailed("the model does not end in a linear classifier", file=label)
+    heads.sort(key=lambda h: [r["name"] for r in rows].index(h["at"]))
+    c, h, w = input_chw
+    return {"name": label, "input": f"{h}x{w}x{c}", "classes": classes, "layers": rows, "aux": heads}
+
+
+# ---- the whole import, checked ----
+
+
+def default_input(factory: str, model: nn.Module) -> tuple[int, int, int]:
+    """The input the source was made for: timm's pretrained config, torchvision's weights metadata, or 224."""
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    if isinstance(cfg.get("input_size"), (tuple, list)) and len(cfg["input_size"]) == 3:
+        return tuple(int(v) for v in cfg["input_size"])  # type: ignore[return-value]
+    if factory.startswith("torchvision.models."):
+        import torchvision
+
+        try:
+            weights = torchvision.models.get_model_weights(factory.rsplit(".", 1)[1])
+            crop = next(iter(weights)).transforms.keywords["crop_size"]
+            return (3, int(crop), int(crop))
+        except (ValueError, StopIteration, AttributeError, KeyError):
+            pass
+    return (3, 224, 224)
+
+
+def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, int, int] | None = None):
+    """The spec's YAML text and a summary line; raises ImportFailed on anything the spec cannot say."""
+    import tempfile
+
+    from ..analyze.costs import summarize
+    from ..graph.compile import compile_graph
+    from ..graph.model import build_model
+    from ..spec import load_spec
+    from .weights import load_state
+
+    source = make_model(factory, aux)
+    label = factory.split(":")[-1].rsplit(".", 1)[-1]
+    chw = input_chw or default_input(factory, source)
+    x = torch.randn(1, *chw, generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.no_grad():
+            theirs = source.eval()(x)
+    except Exception as exc:  # a wrong --input: channels, or a size too small for the model's strides
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        c, h, w = chw
+        raise ImportFailed(
+            f"the model does not run on a {h}x{w}x{c} input ({first})", file=label, hint="give --input HxWxC"
+        ) from None
+    text = spec_text(to_spec(source, label, chw), factory)
+    with tempfile.TemporaryDirectory() as folder:  # read back the way a user's file is read
+        (Path(folder) / f"{label}.yaml").write_text(text)
+        spec = load_spec(Path(folder) / f"{label}.yaml")
+    graph = compile_graph(spec)
+    totals = summarize(graph)
+    numel = sum(p.numel() for p in source.parameters())
+    if totals["params"] + totals["params_aux"] != numel:
+        raise ImportFailed(
+            f"the spec has {totals['params'] + totals['params_aux']:,} params but the source {numel:,}",
+            file=label,
+            hint="a module's parameters are not used by the traced forward pass",
+        )
+    ours = build_model(graph).eval()
+    load_state(ours, source.state_dict(), label)
+    with torch.no_grad():
+        mine = ours(x)
+    diff = float((theirs - mine).abs().max())
+    if not torch.allclose(theirs, mine, atol=1e-4, rtol=1e-4):
+        raise ImportFailed(
+            f"the spec's model gives other logits than the source (max difference {diff:.3g})", file=label
+        )
+    c, h, w = chw
+    heads = f" (+{totals['params_aux']:,} in {len(spec.aux)} aux heads)" if spec.aux else ""
+    summary = (
+        f"{label}: {len(graph) - 1 - sum(1 for n in graph if graph.nodes[n]['op'] == 'concat')} layers, "
+        f"{totals['params']:,} params{heads}, {totals['macs']:,} MACs at {h}x{w}x{c}; "
+        f"checked: params equal the source's numel(), logits equal the source's with its weights (max diff {diff:.1e})"
+    )
+    return text, summary

@@ -1,0 +1,132 @@
+"""`--weights FILE`: our own checkpoints, or a torchvision/timm state dict of a model that a spec mirrors.
+
+A file is read with `torch.load(weights_only=True)`, so it cannot run code. Its tensors are matched to the
+model's by name: as they are, or through a name map of `names` (the first map under which every tensor of
+the model is found). Every problem is one WeightsError line: a missing, corrupt or hostile file, a tensor
+the model lacks or the file lacks (named, the first one), or a shape that differs (both shapes given).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import WeightsError
+from ..train.checkpoint import MAGIC, load_checkpoint
+from . import names
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file: our training checkpoint's model, or a plain (possibly wrapped) state dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError("no weights file here" if not path.exists() else "not a file", file=str(path))
+    with open(path, "rb") as f:
+        head = f.read(len(MAGIC))
+    if head == MAGIC:
+        state: Any = load_checkpoint(path).get("model")
+    else:
+        try:
+            with warnings.catch_warnings():  # a pickle protocol note from the safe unpickler: the error says more
+                warnings.simplefilter("ignore", UserWarning)
+                state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types here; every one means "not loadable as plain tensors"
+            lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+            banned = next((ln for ln in lines if "GLOBAL" in ln), None)
+            if banned:  # a pickle that would import and call something: never run, say what it wanted
+                raise WeightsError(
+                    f"refused: the file asks to run Python code, not only to hold tensors ({banned[:160]})",
+                    file=str(path),
+                    hint="save a plain state_dict (torch.save(model.state_dict(), FILE)) from code you trust",
+                ) from None
+            reason = next((ln for ln in lines if ln.startswith("Unsupported")), lines[0] if lines else "")
+            raise WeightsError(
+                f"not a readable torch weights file (corrupt, truncated or another format: {reason[:160]})",
+                file=str(path),
+                hint="give a file written by torch.save, or an inceptcost checkpoint",
+            ) from None
+    for key in ("state_dict", "model"):  # wrappers written by training scripts
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(
+            "holds no state dict (a mapping of names to tensors)", file=str(path), hint="save model.state_dict()"
+        )
+    return {str(k).removeprefix("module."): v for k, v in state.items()}  # DDP's prefix
+
+
+def _identity(name: str) -> str:
+    return name
+
+
+def _by_module_path(ours: list[str], theirs: dict[str, Any]) -> dict[str, str]:
+    by_flat = {names.flat(k): k for k in theirs}
+    mapping = {}
+    for name in ours:
+        candidates = names.module_path_candidates(name)
+        mapping[name] = next((by_flat[c] for c in candidates if c in by_flat), name)
+    return mapping
+
+
+def match(ours: list[str], theirs: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The name map (its name, our key -> their key) under which the most of our keys are found in theirs."""
+    maps: list[tuple[str, Callable[[str], str]]] = [
+        ("our names", _identity),
+        ("torchvision googlenet", names.torchvision_googlenet),
+    ]
+    best = ("", {}, -1)
+    for label, rename in maps:
+        mapping = {n: rename(n) for n in ours}
+        found = sum(v in theirs for v in mapping.values())
+        if found > best[2]:
+            best = (label, mapping, found)
+    mapping = _by_module_path(ours, theirs)
+    found = sum(v in theirs for v in mapping.values())
+    if found > best[2]:
+        best = ("module paths", mapping, found)
+    return best[0], best[1]
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "x".join(map(str, t.shape)) or "scalar"
+
+
+def load_weights(model: torch.nn.Module, path: str | Path) -> str:
+    """Load a weights file into `model` (all of its tensors, strictly); returns the name map used."""
+    return load_state(model, read_state_dict(path), str(path))
+
+
+def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: str) -> str:
+    """Load a state dict (ours, torchvision's or timm's) into `model` by name; returns the name map used."""
+    ours = model.state_dict()
+    label, mapping = match(list(ours), theirs)
+    for name, key in mapping.items():
+        if key not in theirs:
+            raise WeightsError(
+                f"the model's tensor '{name}' is not in the file (looked for '{key}', by {label})",
+                file=where,
+                hint="give weights of the model this spec describes",
+            )
+        if theirs[key].shape != ours[name].shape:
+            raise WeightsError(
+                f"'{name}' is {_shape(ours[name])} in the model but '{key}' is {_shape(theirs[key])} in the file",
+                file=where,
+                hint="the spec and the weights describe different models (widths, kernels or classes differ)",
+            )
+    used = set(mapping.values())
+    if len(used) != len(mapping):
+        raise WeightsError(f"two of the model's tensors map to one tensor of the file ({label})", file=where)
+    unused = [k for k in theirs if k not in used]
+    if unused:
+        raise WeightsError(
+            f"{len(unused)} tensor(s) of the file have no place in the model, the first '{unused[0]}'"
+            f" ({_shape(theirs[unused[0]])})",
+            file=where,
+            hint="the weights have layers the spec lacks (aux heads?); give the spec that has them",
+        )
+    model.load_state_dict({name: theirs[key] for name, key in mapping.items()}, strict=True)
+    return label
