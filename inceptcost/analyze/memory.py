@@ -184,7 +184,9 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
     order = run_order(graph, train)
     nodes = graph.nodes
     params = sum(a["params"] for _, a in graph.nodes(data=True))
-    bn = [n for n in graph if nodes[n]["op"] == "conv" and nodes[n]["args"].get("norm") == "bn"]
+    bn = [
+        n for n in graph if nodes[n]["op"] == "bn" or nodes[n]["op"] == "conv" and nodes[n]["args"].get("norm") == "bn"
+    ]
     weights = 4 * params
     buffers = sum(4 * 2 * nodes[n]["out_shape"][0] + 8 for n in bn)  # running mean, var; int64 batch count
     opt = OPTIMIZER_COPIES[setup.optimizer] * weights if train else 0
@@ -230,8 +232,9 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
                 w.release(sid)
             chains[n] = []
         else:
-            x = preds[0]
-            op = MEMORY[a["op"]](a["args"], x.dtype, a["in_shape"], a["out_shape"], ctx)
+            x = preds[0]  # a residual add's body; its shortcut is preds[1]
+            args = {**a["args"], "shortcut_dtype": preds[1].dtype} if a["op"] == "add" else a["args"]
+            op = MEMORY[a["op"]](args, x.dtype, a["in_shape"], a["out_shape"], ctx)
             grads_by_op[n] = op.param_bytes if train else 0
             casts[n] = []
             for k, elements in enumerate(op.weight_casts):
@@ -352,9 +355,27 @@ def _backward(w: _Walk, graph: nx.DiGraph, order: list[str], values, chains, sav
                 w.read(cur)
                 cur = nxt
             w.held.add(w.new(param_grads[n], where))
-            x = values[preds[0]]
-            if x.needs_grad:
-                give(preds[0], w.new(x.numel * SIZES[x.dtype], where, 1), False)
+            if graph.nodes[n]["op"] == "add":
+                _add_backward(w, graph.nodes[n]["args"]["scale"], values, preds, n, cur, give, where)
+            else:
+                x = values[preds[0]]
+                if x.needs_grad:
+                    give(preds[0], w.new(x.numel * SIZES[x.dtype], where, 1), False)
             w.read(cur)
         for sid in saved.get(n, []):
             w.unsave(sid, n)
+
+
+def _add_backward(w: _Walk, scale: float, values, preds: list[str], n: str, cur: int, give, where: str) -> None:
+    """The add passes its gradient on as it is (shared, like a concat's slices), except to the body when
+    scaled and to an input of a narrower dtype: those get a new tensor."""
+    out = values[n].dtype
+    for k, p in enumerate(preds):
+        v = values[p]
+        if not v.needs_grad:
+            continue
+        if (k == 0 and scale != 1) or v.dtype != out:
+            give(p, w.new(v.numel * SIZES[v.dtype], where, 1), False)
+        else:
+            w.readers[cur] += 1
+            give(p, cur, True)

@@ -17,7 +17,13 @@ for backward. Read off the IR (kind, args, shapes); no torch. Each rule mirrors 
   bool mask (the fused kernel). At inference it returns its input.
 - linear (flattens first, a view): saves its input and weight, as conv does. A channels-last feature map
   larger than 1x1 does not flatten as a view: the flattened copy is what it saves.
+- standalone activation (and the one after a residual add): never in place (its input may feed a shortcut
+  too); ReLU, sigmoid and tanh save their output, the others their input. Standalone BN: as in a conv unit.
 - concat saves nothing (its backward slices the gradient); flatten is a view.
+- residual add (`act(scale * body + shortcut)`): the add and a multiplication by a Python number save no
+  tensor; the sum takes the wider of the two dtypes (under autocast a bf16 body plus an fp32 shortcut is
+  fp32); the activation after it is never in place, as a standalone one. `body * scale` is a temporary freed by the add (kept as
+  a side buffer, so the walk does not hold it past the add).
 
 A rule returns `Op.bufs` in creation order. Chain buffers (`side=False`) are the successive values of the op's
 data path, the last being the output; each gets a gradient in backward. Side buffers (indices, masks, BN
@@ -205,21 +211,40 @@ def bn_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
     return Op(bufs=[*stats, Buf("bn output", x, ctx.batch * prod(o))], saves_input=ctx.train, param_bytes=8 * i[0])
 
 
+def _apart(op: Op, name: str, dtype: str, n: int, ctx: Ctx) -> None:
+    """An activation that is never in place (layers.activation_build): ReLU, sigmoid and tanh save their new
+    output, ReLU6 (hardtanh), SiLU and GELU their input."""
+    if name == "none":
+        return
+    if name in ("relu", "sigmoid", "tanh"):
+        op.bufs.append(Buf(f"{name} output", dtype, n, saved=ctx.train))
+    else:
+        op.keep_last(ctx)
+        op.bufs.append(Buf(f"{name} output", dtype, n))
+
+
 def activation_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
-    """A standalone activation: in-place ReLU keeps its input's storage (now its output); the others as in a unit.
-    Not yet held to saved-tensor hooks."""
-    name, n = a["activation"], ctx.batch * prod(o)
-    if name in ("none", "relu"):
-        return Op(saves_input=ctx.train and name == "relu", out_is_input=True)
-    if name in ("relu6", "silu"):
-        return Op(bufs=[Buf(f"{name} input (copy)", x, n, saved=ctx.train, side=True)], out_is_input=True)
-    if name in ("sigmoid", "tanh"):
-        return Op(bufs=[Buf(f"{name} output", x, n, saved=ctx.train)])
-    return Op(bufs=[Buf(f"{name} output", x, n)], saves_input=ctx.train)
+    """A standalone activation: never in place, since its input may also feed a shortcut or another branch."""
+    if a["activation"] == "none":
+        return Op(out_is_input=True)
+    op = Op()
+    _apart(op, a["activation"], x, ctx.batch * prod(o), ctx)
+    return op
+
+
+def add_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
+    """x is the body's dtype; the walk passes the shortcut's as a["shortcut_dtype"]."""
+    n, out = ctx.batch * prod(o), _wide(x, a["shortcut_dtype"])
+    op = Op()
+    if a["scale"] != 1:
+        op.bufs.append(Buf("add body * scale", x, n, side=True))
+    op.bufs.append(Buf("add output", out, n))
+    _apart(op, a["activation"], out, n, ctx)
+    return op
 
 
 Rule = Callable[[dict, str, tuple, tuple, Ctx], Op]
-# Keyed like layers.KINDS; `concat` and `input` are the compiler's own nodes and handled by the walk.
+# Keyed like layers.KINDS, and `add` (a residual block's node); `concat` and `input` are the compiler's own nodes and handled by the walk.
 MEMORY: dict[str, Rule] = {
     "conv": conv_memory,
     "maxpool": maxpool_memory,
@@ -231,4 +256,5 @@ MEMORY: dict[str, Rule] = {
     "linear": linear_memory,
     "bn": bn_memory,
     "activation": activation_memory,
+    "add": add_memory,
 }
