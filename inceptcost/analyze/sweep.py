@@ -210,19 +210,6 @@ class Fit:
     next_macs: int | None
     evaluated: int
 
-    def record(self) -> dict[str, Any]:
-        return {
-            "spec": self.costs["spec"],
-            "width": self.width,
-            "macs": self.costs["macs"],
-            "params": self.costs["params"],
-            "budget_macs": self.budget,
-            "next_width": self.next_width,
-            "next_macs": self.next_macs,
-            "limited_by_grid": self.next_width is None,
-            "variants_evaluated": self.evaluated,
-        }
-
 
 def sweep(spec: Spec, widths: list[float]) -> list[dict[str, Any]]:
     """One record per width: width, the variant's totals (summarize's keys)."""
