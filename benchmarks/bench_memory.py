@@ -87,7 +87,9 @@ def against_torchinfo(batch: int) -> bool:
     graph = compile_graph(spec)
     setup = Setup.checked(batch, "fp32", "train", "sgd", "cpu")
     ours = memory(graph, setup)
-    info = torchinfo.summary(build_model(graph).train(), input_size=(batch, *spec.input), verbose=0, mode="train")
+    info = torchinfo.summary(
+        build_model(graph, aux=True).train(), input_size=(batch, *spec.input), verbose=0, mode="train"
+    )
     estimate = info.total_input + info.total_output_bytes + info.total_param_bytes
     print(f"googlenet, batch {batch}, fp32, one training step on CPU (MB = 10^6 bytes)")
     print(f"saved for backward, ours      {ours.saved_bytes / 1e6:10.1f}")

@@ -15,12 +15,12 @@ from .spec import Spec, load_spec
 __version__ = "0.1.0"
 
 
-def build_model(spec_or_graph: Any, fast: Any = False):
-    """Spec or IR graph -> torch nn.Module with the IR's dotted names (imports torch); `fast`: True or a
-    FastOptions (inceptcost.graph.fast) for the fast build of the same model."""
+def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False):
+    """Spec or IR graph -> torch nn.Module with the IR's dotted names (imports torch); aux heads only with `aux`;
+    `fast`: True or a FastOptions (inceptcost.graph.fast) for the fast build of the same model."""
     from .graph.model import build_model as _build
 
-    return _build(spec_or_graph, fast=fast)
+    return _build(spec_or_graph, aux=aux, fast=fast)
 
 
 __all__ = ["Spec", "build_model", "compile_graph", "costs_table", "load_spec", "row_costs", "summarize"]

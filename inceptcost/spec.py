@@ -28,6 +28,7 @@ from . import layers
 from .claimspec import ClaimSpec, read_claims
 from .errors import BadValue, SpecError, did_you_mean
 from .quantities import parse_count, parse_dims, parse_patch
+from .shipped import find_spec
 from .yamlsafe import LineList, LineMap, load_yaml
 
 STRUCTURAL = ("sequence", "parallel", "inception", "residual")
@@ -118,6 +119,18 @@ class Spec:
     reference: str | None = None
     notes: str | None = None
     claims: tuple[ClaimSpec, ...] = ()
+
+    def __repr__(self) -> str:  # the dataclass's own repr prints every node: tens of thousands of characters
+        c, h, w = self.input
+        rows, aux = len(self.body.children), len(self.aux)
+        return (
+            f"<Spec {self.name} ({self.file}): input {h}x{w}x{c}, {self.classes} classes, {rows} rows, {aux} aux heads>"
+        )
+
+    def _repr_html_(self) -> str:
+        from .analyze.analysis import analyze_spec
+
+        return analyze_spec(self)._repr_html_()
 
 
 DEFAULTS = {"activation": "relu", "bias": True, "norm": "none", "eps": 1e-5}
@@ -716,6 +729,12 @@ def _aux_heads(reader: _Reader, data: LineMap, rows: set[str]) -> tuple[AuxHead,
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read, validate and expand a YAML spec. Raises SpecError with file:line on bad input."""
-    data, shown = load_yaml(path)
+    """Read, validate and expand a YAML spec: a file, or a shipped spec's name (`googlenet`).
+    Raises SpecError with file:line on bad input."""
+    try:
+        data, shown = load_yaml(find_spec(path))
+    except SpecError as exc:
+        if exc.message == "no such file":
+            exc.hint = "check the path, or name a shipped spec (`inceptcost specs` lists them)"
+        raise
     return parse_spec(data, shown)

@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 
 from ..graph.compile import compile_graph
-from ..spec import load_spec
+from ..spec import Spec, load_spec
 from .budget import Budget, budget_verdict
 from .claims import Claim, claims
 from .costs import RowCost, row_costs, summarize
@@ -54,15 +54,26 @@ class Analysis:
             reasons.append(f"{len(self.rows_off)} row(s) off the paper: {', '.join(self.rows_off)}")
         return reasons
 
+    def __repr__(self) -> str:
+        t = self.totals
+        return f"<Analysis {self.name}: {t['params']:,} params, {t['macs']:,} MACs, {len(self.rows)} rows>"
 
-def analyze_spec(path: str | Path, budget: float | None = None, batch: int = 1, dtype: str = "fp32") -> Analysis:
-    graph = compile_graph(load_spec(path))
+    def _repr_html_(self) -> str:
+        from .notebook import analysis_html
+
+        return analysis_html(self)
+
+
+def analyze_spec(path: str | Path | Spec, budget: float | None = None, batch: int = 1, dtype: str = "fp32") -> Analysis:
+    """Analyze a spec: a file, a shipped spec's name or a loaded Spec."""
+    spec = path if isinstance(path, Spec) else load_spec(path)
+    graph = compile_graph(spec)
     totals = summarize(graph)
     rows = row_costs(graph)
     checks = {c.name: c for c in (check_row(rc) for rc in rows) if c is not None}
     selfs = [s for s in (self_check(graph, rc) for rc in rows) if s is not None]
     return Analysis(
-        spec_path=str(path),
+        spec_path=spec.file if isinstance(path, Spec) else str(path),
         graph=graph,
         totals=totals,
         rows=rows,

@@ -92,8 +92,9 @@ def node_records(graph: nx.DiGraph, aux: bool = True) -> list[dict[str, Any]]:
     return records
 
 
-def costs_table(graph: nx.DiGraph, aux: bool = True):
-    """The per-node costs as a pandas DataFrame indexed by dotted name (pandas is imported here only)."""
+def costs_table(graph: nx.DiGraph, aux: bool = False):
+    """The per-node costs as a pandas DataFrame indexed by dotted name (pandas is imported here only);
+    the aux heads' nodes only with `aux`, as `inceptcost analyze` shows them only with --aux."""
     import pandas as pd
 
     return pd.DataFrame.from_records(node_records(graph, aux=aux)).set_index("name")

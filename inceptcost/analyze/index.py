@@ -37,7 +37,7 @@ class IndexRow:
         return f"{'within' if self.within_budget else 'OVER'} {human(self.budget_macs)}"
 
 
-def spec_index(folder: str | Path = "specs") -> list[IndexRow]:
+def spec_index(folder: str | Path) -> list[IndexRow]:
     """Every `*.yaml` in `folder`, sorted by file name, loaded, compiled and costed."""
     rows = []
     for path in sorted(Path(folder).glob("*.yaml")):

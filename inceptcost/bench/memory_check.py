@@ -23,7 +23,7 @@ def _setup(graph, setup, device: str, seed: int = 0):
     from ..graph.model import build_model
 
     torch.manual_seed(seed)
-    model = build_model(graph).to(device).train(setup.mode == "train")
+    model = build_model(graph, aux=setup.mode == "train").to(device).train(setup.mode == "train")
     spec = graph.graph["spec"]
     x = torch.randn(setup.batch, *spec.input, device=device)
     if setup.channels_last:

@@ -92,7 +92,7 @@ def spec_subject(spec, aux: bool = False, weights: str | None = None, fast: bool
         from ..interop.export import main_net
         from ..interop.weights import load_weights
 
-        full = build_model(spec)
+        full = build_model(spec, aux=True)
         load_weights(full, weights)
         state = (full if aux else main_net(full)).state_dict()
     if not aux:
@@ -101,7 +101,7 @@ def spec_subject(spec, aux: bool = False, weights: str | None = None, fast: bool
     totals = summarize(graph)
 
     def make():
-        model = build_model(graph, fast=fast)
+        model = build_model(graph, aux=aux, fast=fast)
         if state is not None:
             model.load_state_dict(state)
         return model
@@ -124,7 +124,8 @@ def torchvision_subject(spec) -> Subject:
     except ImportError:
         raise ToolMissing(
             "{compare} torchvision needs torchvision, which is not installed",
-            hint="pip install torchvision (the build that matches your torch)",
+            hint="install the interop extra in an environment of its own, with the torch torchvision was built for:"
+            " pip install torch==2.14.1 torchvision==0.29.1 'inceptcost[interop]'",
             settings=True,
         ) from None
     from torch.utils.flop_counter import FlopCounterMode

@@ -102,8 +102,8 @@ def compare(
     format: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
-    """Two specs side by side, per row (matched by name) and in total, with the differences B - A."""
-    from ..analyze.compare import compare_specs, comparison_csv, comparison_json, comparison_view
+    """Two specs side by side, per row (paired by position, not name) and in total, with the differences B - A."""
+    from ..analyze.compare import compare_specs, comparison_csv, comparison_json, comparison_view, unmatched_view
     from ..analyze.report import view_markdown
 
     with user_errors():
@@ -113,10 +113,12 @@ def compare(
             emit(json.dumps(comparison_json(c), indent=2), out)
         elif format is Format.csv:
             emit(comparison_csv(c), out)
-        elif format is Format.md:
-            emit(view_markdown(comparison_view(c)), out)
         else:
-            print_views([comparison_view(c)], out)
+            views = [v for v in (comparison_view(c), unmatched_view(c)) if v is not None]
+            if format is Format.md:
+                emit("\n".join(view_markdown(v) for v in views), out)
+            else:
+                print_views(views, out)
 
 
 class IndexFormat(str, Enum):
@@ -126,17 +128,22 @@ class IndexFormat(str, Enum):
 
 
 def specs_index(
-    folder: Annotated[Path, typer.Argument(help="folder of YAML specs")] = Path("specs"),
+    folder: Annotated[
+        Path | None, typer.Argument(help="folder of YAML specs; default: the specs shipped with inceptcost")
+    ] = None,
     format: Annotated[IndexFormat, typer.Option("--format", "-f", help="output format")] = IndexFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
 ) -> None:
     """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the README block)."""
     from ..analyze.index import index_markdown, spec_index
     from ..quantities import human
+    from ..shipped import shipped_dir
     from ..text import shape_text
 
     with user_errors():
         check_out(out)
+        title = f"specs in {folder}" if folder else "shipped specs (use by name: inceptcost analyze googlenet)"
+        folder = folder or shipped_dir()
         if not folder.is_dir():
             raise InceptcostError("not a folder", file=str(folder), hint="give the folder that holds the specs")
         rows = spec_index(folder)
@@ -146,7 +153,7 @@ def specs_index(
         if format is IndexFormat.json:
             emit(json.dumps([{**r.__dict__, "verdict": r.verdict} for r in rows], indent=2), out)
             return
-        t = table(f"specs in {folder}", ["spec", "what it is", "input", "params", "MACs", "budget"], ("params", "MACs"))
+        t = table(title, ["spec", "what it is", "input", "params", "MACs", "budget"], ("params", "MACs"))
         for r in rows:
             t.add_row(
                 Path(r.file).name, r.title, shape_text(r.input), f"{r.params:,}", human(r.macs, digits=4), r.verdict

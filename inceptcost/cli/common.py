@@ -13,8 +13,8 @@ import typer
 
 from ..errors import InceptcostError
 
-DEFAULT_SPEC = Path("specs/googlenet.yaml")
-SpecArg = Annotated[Path, typer.Argument(help="YAML spec", show_default=True)]
+DEFAULT_SPEC = Path("googlenet")  # a shipped spec, found from any folder
+SpecArg = Annotated[Path, typer.Argument(help="YAML spec file, or a shipped spec by name", show_default=True)]
 
 
 class Format(str, Enum):

@@ -80,7 +80,7 @@ class Schedule(str, Enum):
 
 
 def train(
-    spec: Annotated[Path, typer.Argument(help="YAML spec")] = Path("specs/variant.yaml"),
+    spec: Annotated[Path, typer.Argument(help="YAML spec file, or a shipped spec by name")] = Path("variant"),
     data: Annotated[
         str, typer.Option(help="digits | digits-clutter | synthetic[:N] | imagefolder:PATH | cifar10:PATH")
     ] = "digits",

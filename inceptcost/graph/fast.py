@@ -104,7 +104,7 @@ def make_fast(graph: nx.DiGraph, model: InceptionNet, options: FastOptions) -> F
         channels = graph.nodes[entry[3]]["out_shape"][0]
         return FastParallel(branches, plans, groups, channels, options.slice_concat)
 
-    for entry in [*graph.graph["tree"], *graph.graph["aux_tree"]]:
+    for entry in [*graph.graph["tree"], *(graph.graph["aux_tree"] if model.aux_names else [])]:  # aux: if built
         model._modules[entry[1]] = convert(entry, model._modules[entry[1]])
     fast = FastInceptionNet(model, options.channels_last)
     if options.channels_last:

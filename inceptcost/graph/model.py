@@ -133,8 +133,9 @@ def check_memory(graph: nx.DiGraph, setup: Any, device: torch.device, setting: s
     check_fits(graph, setup, free, where, setting)
 
 
-def build_model(spec_or_graph: Any, fast: Any = False) -> InceptionNet:
-    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults).
+def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False) -> InceptionNet:
+    """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults);
+    the aux heads only with `aux` (they serve training alone, as in `inceptcost train`).
 
     fast: True or a graph.fast.FastOptions for the fast build (same parameters, names and state dict)."""
     graph = spec_or_graph if isinstance(spec_or_graph, nx.DiGraph) else compile_graph(spec_or_graph)
@@ -153,6 +154,7 @@ def build_model(spec_or_graph: Any, fast: Any = False) -> InceptionNet:
     aux = [
         (row.name, row.at, row.weight, _build(graph, entry))
         for row, entry in zip(graph.graph["aux"], graph.graph["aux_tree"], strict=True)
+        if aux
     ]
     model = InceptionNet(rows, aux)
     if fast is False:

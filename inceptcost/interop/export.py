@@ -72,7 +72,7 @@ def export_spec(spec, fmt: str, batch: int = 1, weights: str | None = None) -> t
     from ..graph.model import build_model
     from .weights import load_weights
 
-    model = build_model(spec)
+    model = build_model(spec, aux=True)
     loaded = f"weights {weights} (by {load_weights(model, weights)})" if weights else "torch's initial weights"
     example = example_input(spec, batch)
     params = sum(p.numel() for p in main_net(model).parameters())

@@ -282,7 +282,7 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
             file=label,
             hint="a module's parameters are not used by the traced forward pass",
         )
-    ours = build_model(graph).eval()
+    ours = build_model(graph, aux=True).eval()
     load_state(ours, source.state_dict(), label)
     with torch.no_grad():
         mine = ours(x)

@@ -181,6 +181,7 @@ class Trainer:
         self.spec = dataclasses.replace(base, classes=self.data.classes, input=(self.data.channels, *self.size))
         graph = compile_graph(self.spec)  # once: the costs and the model are both read off it
         self.costs = summarize(graph)
+        self.adapted = self._adapted(base, summarize, compile_graph)
         self.run_dir = config.run_dir(self.spec.name)
         self.checkpoint_path = self.run_dir / CHECKPOINT
         _check_run_dir(self.run_dir)
@@ -220,7 +221,7 @@ class Trainer:
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
         check_memory(compile_graph(self.spec), setup, dev, "batch_size")  # before the model takes any memory
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
-        self.model = build_model(graph, fast=config.fast)
+        self.model = build_model(graph, aux=True, fast=config.fast)
         if config.init and not config.resume:
             from inceptcost.interop.weights import load_weights
 
@@ -255,6 +256,25 @@ class Trainer:
         self.history: list[dict] = []
         self.started = time.perf_counter()
 
+    def _adapted(self, base, summarize, compile_graph) -> dict | None:
+        """What the data changed in the spec (first layer's channels, classifier's classes), for the run's line
+        and summary.json: the trained net's params and MACs then differ from the spec as written."""
+        if (self.spec.input[0], self.spec.classes) == (base.input[0], base.classes):
+            return None
+        declared = summarize(compile_graph(base))
+        note = (
+            f"note: {self.data.name} has {self.spec.input[0]} channel(s) and {self.spec.classes} classes, the spec"
+            f" {base.input[0]} and {base.classes}: trained as the data's, {self.costs['params']:,} params and"
+            f" {self.costs['macs']:,} MACs (the spec as written: {declared['params']:,} and {declared['macs']:,})"
+        )
+        return {
+            "channels": [base.input[0], self.spec.input[0]],
+            "classes": [base.classes, self.spec.classes],
+            "spec_params": int(declared["params"]),
+            "spec_macs": int(declared["macs"]),
+            "note": note,
+        }
+
     def _load_data(self, spec):
         kwargs = dict(
             size=self.size, channels=int(spec.input[0]), classes=int(spec.classes), download=self.config.download
@@ -280,6 +300,8 @@ class Trainer:
                 settings=True,
             )
         if self.ctx.is_main:
+            if self.adapted:
+                self.reporter.message(self.adapted["note"])
             write_yaml(self.run_dir / "config.yaml", self._config_record())
             if cfg.resume:
                 self.reporter.message(
@@ -571,6 +593,7 @@ class Trainer:
             "params_aux": int(self.costs.get("params_aux", 0)),
             "macs": int(self.costs["macs"]),
             "macs_aux": int(self.costs.get("macs_aux", 0)),
+            "adapted_to_data": self.adapted,  # None when the data fits the spec as written
             "epochs": len(h),
             "steps": self.global_step,
             "best_val_top1": best["val_top1"] if best else None,

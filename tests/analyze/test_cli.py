@@ -115,22 +115,26 @@ def test_bad_input_exits_2_with_one_line(run, spec_file, args):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_compare_matches_rows_by_name_and_shows_missing_ones(run):
+def test_compare_pairs_rows_by_position_and_lists_unmatched_ones_apart(run):
     a, b = ROOT / "specs/googlenet.yaml", ROOT / "specs/googlenet-torchvision.yaml"
     result = run("compare", a, b, "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    rows = {r["name"]: r for r in report["rows"]}
-    # same name: conv1 in both; inception_3a matched to torchvision's inception3a; norm1 only in A
-    assert rows["conv1"]["a"]["weights"] == 7 * 7 * 3 * 8 + 24 * 64
-    assert rows["conv1"]["b"]["weights"] == 7 * 7 * 3 * 64  # torchvision's dense conv1
-    assert rows["inception_3a"]["b"]["name"] == "inception3a"
-    assert rows["norm1"]["b"] is None and rows["maxpool1"]["a"] is None
+    pairs = {r["a"]["name"]: r["b"] for r in report["rows"]}
+    kinds_differ = {r["a"]["name"] for r in report["rows"] if r["kinds_differ"]}
+    assert pairs["conv1"]["weights"] == 7 * 7 * 3 * 64  # torchvision's dense conv1 against the paper's separable one
+    assert report["rows"][0]["a"]["weights"] == 7 * 7 * 3 * 8 + 24 * 64
+    # the paper's conv2 (1x1 reduce + 3x3 to 192 channels) is torchvision's conv3, not its conv2 (the 1x1 alone)
+    assert pairs["conv2"]["name"] == "conv3" and pairs["conv2"]["weights"] == 3 * 3 * 64 * 192
+    assert pairs["pool1"]["name"] == "maxpool1" and pairs["inception_3a"]["name"] == "inception3a"
+    assert kinds_differ == {"conv1", "conv2", "pool5"}  # separable pairs vs convs; avgpool vs adaptive avgpool
+    assert [r["name"] for r in report["only_a"]] == ["norm1", "norm2"]  # torchvision has no LRN
+    assert [(r["name"], r["weights"]) for r in report["only_b"]] == [("conv2", 64 * 64)]
     totals = report["totals"]["params"]
     assert totals["b"] == 6_624_904  # torchvision's published count
     assert totals["diff"] == 6_624_904 - totals["a"]
     table = run("compare", a, b)
-    assert table.exit_code == 0 and "inception_3a = inception3a" in table.stdout
+    assert table.exit_code == 0 and "rows in one spec only" in table.stdout
 
 
 def test_reports_googlenet_md_is_not_stale(run, monkeypatch, tmp_path):

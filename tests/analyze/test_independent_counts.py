@@ -42,7 +42,7 @@ def test_json_totals_equal_numel_fvcore_and_flop_counter(run, path):
     spec = load_spec(path)
     big = spec.input[1] > 224
     with torch.device("meta") if big else contextlib.nullcontext():  # meta: numel() without allocating
-        model = build_model(spec)
+        model = build_model(spec, aux=True)
     aux = tuple(f"{name}." for name in model.aux_names)
     main = sum(p.numel() for n, p in model.named_parameters() if not n.startswith(aux))
     everything = sum(p.numel() for p in model.parameters())

@@ -82,7 +82,7 @@ def test_compare_torchvision_message(small_spec):
     if importlib.util.find_spec("torchvision") is not None:
         pytest.skip("torchvision is installed here")
     r = CliRunner().invoke(app, ["bench", str(small_spec), *TINY_RUN, "--compare", "torchvision"])
-    assert r.exit_code == 2 and "needs torchvision" in r.output
+    assert r.exit_code == 2 and "needs torchvision" in r.output and "inceptcost[interop]" in r.output
 
 
 def test_bad_inputs(small_spec):

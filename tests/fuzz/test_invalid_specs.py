@@ -190,7 +190,7 @@ CASES = {
     ),
     "a million commas": ("input: 32x32x3\nlayers: [" + "1," * 400000 + "1]\n", 2, "nodes"),
     "empty file": ("", None, "empty file"),
-    "only comments": ("# a spec\n   \n", None, "empty file"),
+    "only comments": ("# a spec\n   \n", 1, "only comments"),
     "only null": ("null\n", 1, "mapping at the top"),
 }
 

@@ -50,7 +50,7 @@ def test_costs_and_shapes_match_torch(gen: Generated, flow: bool) -> None:
     graph = _load(gen, flow)
     totals = summarize(graph)
     torch.manual_seed(0)
-    model = build_model(graph)
+    model = build_model(graph, aux=True)
 
     # params: in total and per layer (same dotted names in the IR and the module tree)
     assert sum(p.numel() for p in model.parameters()) == totals["params"] + totals["params_aux"]

@@ -26,7 +26,7 @@ def compiled(request):
     spec = load_spec(request.param)
     graph = compile_graph(spec)
     torch.manual_seed(0)
-    return spec, graph, build_model(graph)
+    return spec, graph, build_model(graph, aux=True)
 
 
 def test_params_equal_numel(compiled):
@@ -84,7 +84,7 @@ def test_names_and_shapes_match_the_ir(compiled):
 
 def test_aux_heads_run_in_training_only():
     spec = load_spec(next(p for p in SPECS if p.stem == "variant"))
-    model = build_model(spec)
+    model = build_model(spec, aux=True)
     model.train()
     logits, aux = model(torch.randn(2, *spec.input))
     assert len(aux) == len(spec.aux) == len(model.aux_weights)
@@ -110,3 +110,13 @@ def test_absurd_width_is_refused_before_allocating(write_spec):
     assert summarize(graph)["params"] > 10**12  # exact integers, no overflow: 1e6 * 1e6 weights in the fc
     with pytest.raises(InceptcostError, match="GiB"):
         build_model(graph)
+
+
+def test_aux_heads_are_built_only_when_asked():
+    spec = load_spec(next(p for p in SPECS if p.stem == "googlenet"))
+    totals = summarize(compile_graph(spec))
+    model = build_model(spec).train()  # no aux heads: training mode gives the logits alone
+    assert model.aux_names == [] and isinstance(model(torch.randn(1, *spec.input)), torch.Tensor)
+    assert sum(p.numel() for p in model.parameters()) == totals["params"]
+    with_aux = build_model(spec, aux=True)
+    assert sum(p.numel() for p in with_aux.parameters()) == totals["params"] + totals["params_aux"] > totals["params"]

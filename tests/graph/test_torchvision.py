@@ -31,7 +31,7 @@ def test_torchvision_weights_load_and_give_the_same_logits():
 
     torch.manual_seed(0)
     reference = models.googlenet(weights=None, aux_logits=True, init_weights=True).eval()
-    ours = build_model(load_spec(SPEC)).eval()
+    ours = build_model(load_spec(SPEC), aux=True).eval()
     theirs = reference.state_dict()
     mapped = {name: theirs[torchvision_googlenet(name)] for name in ours.state_dict()}
     assert len(mapped) == len(theirs)  # every tensor of theirs is used exactly once
@@ -51,7 +51,7 @@ def test_a_torchvision_state_dict_file_loads_through_weights(tmp_path):
     torch.manual_seed(1)
     reference = models.googlenet(weights=None, aux_logits=True, init_weights=True).eval()
     torch.save(reference.state_dict(), tmp_path / "googlenet.pth")
-    ours = build_model(load_spec(SPEC)).eval()
+    ours = build_model(load_spec(SPEC), aux=True).eval()
     assert load_weights(ours, tmp_path / "googlenet.pth") == "torchvision googlenet"
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():

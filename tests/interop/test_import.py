@@ -42,7 +42,7 @@ def test_a_file_factory_imports_to_a_spec_that_analyze_train_and_weights_take(cl
     text = out.read_text()
     assert "name: block" in text and "b3_2a" in text and "kernel: 1x3" in text  # names from module paths
     torch.save(source.state_dict(), tmp_path / "source.pth")
-    ours = build_model(spec).eval()
+    ours = build_model(spec, aux=True).eval()
     assert load_weights(ours, tmp_path / "source.pth") == "module paths"
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():

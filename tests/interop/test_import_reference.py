@@ -60,7 +60,7 @@ def test_imported_reference_gives_its_params_macs_and_logits(factory, chw, publi
     by_op = counter.by_operator()
     assert by_op.get("conv", 0) + by_op.get("linear", 0) + by_op.get("addmm", 0) == totals["macs"]
     torch.save(reference.state_dict(), tmp_path / "reference.pth")
-    ours = build_model(spec).eval()
+    ours = build_model(spec, aux=True).eval()
     assert load_weights(ours, tmp_path / "reference.pth") == "module paths"
     x = torch.randn(2, *chw)
     with torch.no_grad():

@@ -34,6 +34,10 @@ CASES = [
     ("negative-width", spec_with("{name: c, type: conv, kernel: 3, out: -8}"), 3, r"'out'.*positive whole number"),
     ("float-width", spec_with("{name: c, type: conv, kernel: 3, out: 8.5}"), 3, r"'out'.*whole number"),
     ("bool-width", spec_with("{name: c, type: conv, kernel: 3, out: true}"), 3, r"'out'.*whole number"),
+    # counts written as floats (2.0) are refused, not truncated: stride, groups, kernel
+    ("float-stride", spec_with("{name: c, type: conv, kernel: 3, out: 8, stride: 2.0}"), 3, r"'stride'.*size like 3x3"),
+    ("float-groups", spec_with("{name: c, type: conv, kernel: 3, out: 8, groups: 1.0}"), 3, r"'groups'.*whole number"),
+    ("float-kernel", spec_with("{name: c, type: conv, kernel: [3, 3.0], out: 8}"), 3, r"'kernel'.*size like 3x3"),
     ("bad-kernel", spec_with("{name: c, type: conv, kernel: 3x3x3, out: 8}"), 3, r"'kernel'"),
     ("bad-padding", spec_with("{name: c, type: conv, kernel: 3, out: 8, padding: wide}"), 3, r"'padding'.*same"),
     ("dropout-range", spec_with("{name: d, type: dropout, p: 1.5}"), 3, r"probability"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from support import ROOT
 
 from inceptcost import compile_graph, load_spec, summarize
@@ -95,4 +96,21 @@ def test_costs_table_is_a_dataframe_indexed_by_dotted_name():
     df = costs_table(graph)
     assert df.loc["inception_4e.b3x3.reduce", "out_shape"] == "14x14x160"
     assert df.loc["inception_4e.b3x3.reduce", "macs"] == 14 * 14 * 528 * 160
-    assert df.loc[df["aux"].isna(), "macs"].sum() == summarize(graph)["macs"]
+    assert df["aux"].isna().all() and df["macs"].sum() == summarize(graph)["macs"]  # aux heads only when asked
+    with_aux = costs_table(graph, aux=True)
+    assert with_aux.loc[with_aux["aux"].notna(), "macs"].sum() == summarize(graph)["macs_aux"] > 0
+
+
+def test_a_shipped_spec_is_found_by_name_from_any_folder_and_a_file_wins(tmp_path, monkeypatch):
+    from inceptcost.errors import SpecError
+
+    monkeypatch.chdir(tmp_path)
+    by_name = load_spec("googlenet")
+    assert by_name.file == str(ROOT / "specs" / "googlenet.yaml")
+    assert load_spec("googlenet.yaml").file == by_name.file
+    (tmp_path / "googlenet").write_text(
+        "name: mine\ninput: 8x8x3\nclasses: 2\nlayers:\n  - {type: gap}\n  - {type: linear}\n"
+    )
+    assert load_spec("googlenet").name == "mine"  # the file in the folder, not the shipped spec
+    with pytest.raises(SpecError, match="no such file"):
+        load_spec("sub/googlenet")  # a path with a folder is never looked up by name

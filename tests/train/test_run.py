@@ -283,3 +283,22 @@ def test_a_run_compiles_its_spec_once(tmp_path, tiny_spec, monkeypatch):
     )
     train(config)
     assert len(calls) == 1
+
+
+@pytest.mark.slow
+def test_data_that_does_not_fit_the_spec_is_said_on_one_line_and_in_the_summary(tmp_path, capsys):
+    spec = write_tiny_spec(tmp_path, aux=False, dropout=0)
+    spec.write_text(spec.read_text().replace("x1\n", "x3\n").replace("classes: 10", "classes: 7"))
+    out = tmp_path / "run"
+    summary = train(
+        TrainConfig(
+            spec=str(spec), data="digits", epochs=1, batch_size=32, device="cpu", steps_per_epoch=2, out=str(out)
+        )
+    )
+    adapted = summary["adapted_to_data"]
+    assert adapted["channels"] == [3, 1] and adapted["classes"] == [7, 10]  # digits: grey, 10 classes
+    # by hand: conv1 (3x3, 8 out) loses 2 input channels; the classifier (20 inputs) gains 3 classes
+    assert adapted["spec_params"] - summary["params"] == 3 * 3 * 8 * 2 - (20 * 3 + 3)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    assert lines == [adapted["note"]] and f"{summary['params']:,} params" in lines[0]
+    assert json.loads((out / "summary.json").read_text())["adapted_to_data"] == adapted
