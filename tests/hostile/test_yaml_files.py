@@ -30,7 +30,7 @@ DOCUMENTS: dict[str, tuple[str | bytes, str]] = {
     "NUL byte": (b"lr: 0.1\x00\n", "binary file"),
     "not UTF-8": (b"lr: 0.1\n# caf\xe9\n", "not UTF-8"),
     "empty": ("", "empty file"),
-    "only a comment": ("# nothing\n", "empty file"),
+    "only a comment": ("# nothing\n", "only comments"),
     "syntax error": ("lr: [0.1\n", "YAML syntax error"),
     "tab indentation": ("lr:\n\t- 1\n", "YAML"),
     "5000-digit number": ("lr: " + "9" * 5000 + "\n", "too many digits"),
