@@ -16,7 +16,7 @@ from ..spec import Spec, load_spec
 from .budget import Budget, budget_verdict
 from .claims import Claim, claims
 from .costs import RowCost, row_costs, summarize
-from .memory import Memory, memory
+from .memory import Memory, Setup, memory
 from .printed import OFF
 from .table import table_records
 from .verify import RowCheck, SelfCheck, check_row, self_check
@@ -33,7 +33,8 @@ class Analysis:
     self_checks: list[SelfCheck]
     claims: list[Claim]
     budget: Budget
-    memory: Memory
+    memory: Memory  # one training step (SGD momentum, CUDA autocast rules)
+    inference: Memory  # one inference forward
 
     @property
     def name(self) -> str:
@@ -81,5 +82,6 @@ def analyze_spec(path: str | Path | Spec, budget: float | None = None, batch: in
         self_checks=selfs,
         claims=claims(graph, totals, rows),
         budget=budget_verdict(totals["macs"], totals["budget_macs"], budget),
-        memory=memory(graph, batch, dtype),
+        memory=memory(graph, Setup.checked(batch, dtype)),
+        inference=memory(graph, Setup.checked(batch, dtype, "infer")),
     )

@@ -49,7 +49,7 @@ UNITS = (
 
 def _traffic_json(a: Analysis) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Bytes moved per Table-1 row and per node at the analysis' batch and dtype (training: with backward)."""
-    nodes = traffic(a.graph, a.memory.batch, a.memory.dtype, train=True)
+    nodes = traffic(a.graph, a.memory.setup.batch, a.memory.setup.dtype, train=True)
     per_row: dict[str, dict[str, Any]] = {}
     for row in a.graph.graph["rows"]:
         mine = [t for t in nodes if t.name in set(row.nodes)]
@@ -60,8 +60,8 @@ def _traffic_json(a: Analysis) -> tuple[dict[str, dict[str, Any]], dict[str, Any
             "intensity": sum(t.macs for t in mine) / fwd if fwd else None,
         }
     block = {
-        "batch": a.memory.batch,
-        "dtype": a.memory.dtype,
+        "batch": a.memory.setup.batch,
+        "dtype": a.memory.setup.dtype,
         "units": "bytes for the whole batch; intensity = forward MACs per forward byte; backward of a training step",
         "totals": traffic_totals(nodes),
         "nodes": [t.as_dict() for t in nodes],
@@ -88,7 +88,7 @@ def to_json(a: Analysis) -> dict[str, Any]:
                 "weights": rc.weights,
                 "macs": rc.macs,
                 "other_ops": rc.other_ops,
-                "activation_bytes": a.memory.rows[rc.row.name]["output"],
+                "activation_bytes": a.memory.outputs[rc.row.output],
                 **moved[rc.row.name],
                 "paper": None
                 if paper is None
@@ -139,7 +139,11 @@ def to_json(a: Analysis) -> dict[str, Any]:
             "self_consistency": [s.as_dict() for s in a.self_checks],
         },
         "claims": [c.as_dict() for c in a.claims],
-        "memory": a.memory.as_dict(),
+        "memory": {
+            **{k: v for k, v in a.memory.as_dict().items() if k != "rows"},
+            "inference_peak_bytes": a.inference.peak_bytes,
+            "inference_peak_at": a.inference.peak_at,
+        },
         "traffic": traffic_block,
         "strict_failures": a.failed,
     }
@@ -201,7 +205,7 @@ def table_view(a: Analysis, activations: bool = True) -> View:
         else:
             cells += [human(rc.macs) if rc.macs else "", "", ""]
         if activations:
-            cells.append(mib(a.memory.rows[rc.row.name]["output"]))
+            cells.append(mib(a.memory.outputs[rc.row.output]))
         out.append(cells)
     t = a.totals
     paper_k = sum(p.value for p, _ in map(paper_values, a.rows) if p)
@@ -225,7 +229,7 @@ def table_view(a: Analysis, activations: bool = True) -> View:
     m = a.memory
     notes = [
         UNITS,
-        (f"act: the row's output activation at batch {m.batch}, {m.dtype}. " if activations else "")
+        (f"act: the row's output activation at batch {m.setup.batch}, {m.setup.dtype}. " if activations else "")
         + "d: layers with parameters on the row's longest path. The paper's totals are its column sums.",
     ]
     return View(f"{a.name} ({a.spec_path}): Table 1 recomputed", cols, out, notes)
@@ -251,12 +255,12 @@ def summary_lines(a: Analysis) -> list[str]:
             f"aux heads (training only): params {t['params_aux']:,} · MACs {t['macs_aux']:,}"
             f" (+{t['params_aux'] / max(t['params'], 1):.0%} params, +{t['macs_aux'] / max(t['macs'], 1):.2%} MACs)"
         )
-    tr = m.training
+    i, amp = a.inference, "fp32" if m.setup.dtype == "fp32" else f"{m.setup.dtype} autocast"
     lines.append(
-        f"memory at batch {m.batch}, {m.dtype}: inference peak {mib(m.peak_bytes)} of activations (at {m.peak_at})"
-        f" + {mib(m.weights_bytes)} fp32 weights; training ~{mib(tr['total_bytes'])} = weights"
-        f" {mib(tr['weights_bytes'])} + grads {mib(tr['grads_bytes'])} + SGD momentum {mib(tr['optimizer_bytes'])}"
-        f" + saved activations {mib(tr['activations_bytes'])}"
+        f"memory at batch {m.setup.batch}, {amp} (CUDA rules; `inceptcost memory` per layer): inference peak"
+        f" {mib(i.peak_bytes)} (at {i.peak_at}); training step peak {mib(m.peak_bytes)} (at {m.peak_at})"
+        f" with fp32 weights {mib(m.weights_bytes)} + grads {mib(m.grads_bytes)} + SGD momentum"
+        f" {mib(m.optimizer_bytes)}; saved for backward {mib(m.saved_bytes)}"
     )
     return lines
 
@@ -425,7 +429,7 @@ def to_csv(a: Analysis) -> str:
                 rec["paper_output"] or "",
                 (c.params or "") if c else "",
                 (c.ops or "") if c else "",
-                a.memory.rows[rc.row.name]["output"],
+                a.memory.outputs[rc.row.output],
             ]
         )
     t = a.totals

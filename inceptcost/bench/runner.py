@@ -349,12 +349,26 @@ def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[s
         if compare != TORCHVISION:
             raise SettingError(f"unknown {{compare}} '{literal(compare)}'", hint="torchvision")
         subjects.append(torchvision_subject(spec))
+    _check_memory(spec, cfg)
     rows = []
     for subject in subjects:
         rows.append(bench_subject(subject, cfg))
         if cfg.compile:
             _torch()._dynamo.reset()
     return rows
+
+
+def _check_memory(spec, cfg: BenchConfig) -> None:
+    """Refuse up front when our model's predicted peak exceeds the device's free memory."""
+    from ..analyze.memory import Setup
+    from ..graph.compile import compile_graph
+    from ..graph.model import check_memory
+
+    torch = _torch()
+    device = _device(torch, cfg.device)
+    graph = compile_graph(spec if cfg.aux else replace(spec, aux=()))
+    setup = Setup.checked(cfg.batch, "bf16" if cfg.amp else "fp32", cfg.mode, "sgd", device.type, cfg.channels_last)
+    check_memory(graph, setup, device)
 
 
 def human_bytes(n: float | None) -> str:

@@ -64,6 +64,7 @@ class _Closed(io.TextIOBase):
 app.command()(analysis.analyze)
 app.command()(analysis.verify)
 app.command()(analysis.compare)
+app.command()(analysis.memory)
 app.command()(drawing.diagram)
 app.command("specs")(analysis.specs_index)
 app.command()(training.train)

@@ -159,3 +159,40 @@ def specs_index(
                 Path(r.file).name, r.title, shape_text(r.input), f"{r.params:,}", human(r.macs, digits=4), r.verdict
             )
         print_views([t], out)
+
+
+def memory(
+    spec: SpecArg = DEFAULT_SPEC,
+    batch: Annotated[str, typer.Option("--batch", help="images per step")] = "32",
+    dtype: Annotated[str, typer.Option("--dtype", help="fp32, or bf16 / fp16 autocast")] = "fp32",
+    mode: Annotated[str, typer.Option("--mode", help="train (one step) or infer (one forward)")] = "train",
+    optimizer: Annotated[str, typer.Option("--optimizer", help="sgd (momentum) or adamw")] = "sgd",
+    device: Annotated[str, typer.Option("--device", help="cuda or cpu (autocast and dropout differ)")] = "cuda",
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory format")] = False,
+    fits: Annotated[str | None, typer.Option("--fits", help="a size (80GiB) or device (H100, H200, A100-80GB)")] = None,
+    format: FormatOpt = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """What torch keeps per layer for backward, the peak of one step, and the largest batch that fits."""
+    from ..analyze.memory import Setup
+    from ..analyze.memory_report import memory_report, rows_csv, rows_view, totals_lines
+    from ..analyze.report import view_markdown
+
+    with user_errors():
+        result = memory_report(spec, Setup.checked(_whole(batch), dtype, mode, optimizer, device, channels_last), fits)
+        if format is Format.json:
+            emit(json.dumps(result, indent=2), out)
+        elif format is Format.csv:
+            emit(rows_csv(result), out)
+        elif format is Format.md:
+            emit(view_markdown(rows_view(result)) + "".join(f"\n- {line}" for line in totals_lines(result)) + "\n", out)
+        else:
+            print_views([rows_view(result), *totals_lines(result)], out)
+
+
+def _whole(text: str) -> int:
+    """--batch read as text, so that `--batch x` gets the same one-line error as `--batch 0`."""
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise InceptcostError(f"--batch must be a whole number, got '{text}'", hint="e.g. --batch 32") from None

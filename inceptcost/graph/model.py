@@ -113,6 +113,26 @@ def _memory_limit() -> int:
     return min(MAX_MODEL_BYTES, physical // 2)
 
 
+def free_memory(device: torch.device) -> tuple[int, str]:
+    """Bytes free for tensors now: the GPU's free memory, or on CPU the kernel's MemAvailable estimate."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0], f"{torch.cuda.get_device_name(device)}"
+    try:
+        with open("/proc/meminfo") as f:
+            fields = dict(line.split(":", 1) for line in f)
+        return int(fields["MemAvailable"].split()[0]) * 1024, "this machine (available RAM)"
+    except (OSError, KeyError, ValueError):
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "this machine (free RAM)"
+
+
+def check_memory(graph: nx.DiGraph, setup: Any, device: torch.device, setting: str = "batch") -> None:
+    """Refuse a run whose predicted peak (analyze/memory.py) exceeds the free memory, before allocating."""
+    from ..analyze.memory_report import check_fits
+
+    free, where = free_memory(device)
+    check_fits(graph, setup, free, where, setting)
+
+
 def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False) -> InceptionNet:
     """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults);
     the aux heads only with `aux` (they serve training alone, as in `inceptcost train`).

@@ -214,6 +214,12 @@ class Trainer:
         mean, std = self.data.mean_std()
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
 
+        from inceptcost.analyze.memory import Setup
+        from inceptcost.graph.model import check_memory
+
+        dtype = "bf16" if self.amp else "fp32"
+        setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
+        check_memory(compile_graph(self.spec), setup, dev, "batch_size")  # before the model takes any memory
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(graph, aux=True, fast=config.fast)
         if config.init and not config.resume:
