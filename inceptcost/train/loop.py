@@ -219,7 +219,7 @@ class Trainer:
 
         dtype = "bf16" if self.amp else "fp32"
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
-        check_memory(compile_graph(self.spec), setup, dev, "batch_size")  # before the model takes any memory
+        check_memory(graph, setup, dev, "batch_size")  # before the model takes any memory
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(graph, aux=True, fast=config.fast)
         if config.init and not config.resume:
