@@ -100,6 +100,19 @@ def _per_layer_tables(result: dict, top: int = 25):
     return by_op, layers
 
 
+def _with_progress(quiet: bool, run):
+    """`run(progress)` with a bar on stderr when it is a terminal (and not --quiet), else `run(None)`."""
+    from .progress import TerminalProgress, wanted
+
+    if not wanted(quiet):
+        return run(None)
+    display = TerminalProgress()
+    try:
+        return run(display)
+    finally:
+        display.close()
+
+
 def _rows_csv(rows: list[dict]) -> str:
     import csv
     import io
@@ -138,6 +151,7 @@ def bench(
         str | None, typer.Option("--profile", help="with --per-layer: device profile; prediction beside each row")
     ] = None,
     fast: Annotated[bool, typer.Option("--fast", help="the fast build of our model (same weights)")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar on stderr")] = False,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from .. import load_spec
@@ -165,7 +179,7 @@ def bench(
         )
         s = load_spec(spec)
         prof = load_profile_arg(profile, device) if profile is not None else None  # checked before the run
-        rows = run_bench(s, cfg, compare=compare)
+        rows = _with_progress(quiet, lambda progress: run_bench(s, cfg, compare=compare, progress=progress))
         layers = None
         if per_layer:
             from ..bench.per_layer import per_layer as run_per_layer
