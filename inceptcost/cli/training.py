@@ -71,6 +71,9 @@ def train(
         str | None,
         typer.Option(help="with --resume: settings that may differ from the checkpoint's, e.g. lr,epochs"),
     ] = None,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard", help="also write TensorBoard event files into the run folder")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar (the epoch lines stay)")] = False,
 ) -> None:
     """Train a spec (DDP over --gpus/--nproc workers); writes config.yaml, metrics.csv, summary.json."""
@@ -111,6 +114,7 @@ def train(
             init=str(init) if init else None,
             allow_change=tuple(n.strip() for n in allow_change.split(",") if n.strip()) if allow_change else (),
             recipe=chosen,
+            tensorboard=tensorboard,
         )
         summary = run_training(config, reporter_factory=PlainReporter if quiet else train_reporter)
         if summary and summary.get("best_val_top1") is not None:  # None on the other ranks of a torchrun

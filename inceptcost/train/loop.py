@@ -100,6 +100,11 @@ def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
 def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
     ctx = ddp.setup(device)
     reporter = (reporter_factory or default_reporter)() if ctx.is_main else NullReporter()
+    if config.tensorboard and ctx.is_main:
+        from inceptcost.spec import load_spec
+        from inceptcost.train.tensorboard import TensorBoardReporter
+
+        reporter = TensorBoardReporter(reporter, config.run_dir(load_spec(config.spec).name), config.resume)
     try:
         with StopOnSignal() as stop:
             return Trainer(config, ctx, reporter, stop).fit()
