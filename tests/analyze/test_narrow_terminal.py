@@ -112,3 +112,23 @@ def test_memory():
 def test_predict(profile):
     data = as_json(["predict", "googlenet", "--profile", profile])
     check_whole(["predict", "googlenet", "--profile", profile], [r["name"] for r in data["rows"]], [])
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_bench_table(width, monkeypatch, capsys):
+    from inceptcost.cli.measuring import _bench_table
+    from inceptcost.cli.views import print_views
+
+    row = dict(mode="train", compile=True, math="bf16", channels_last=True, batch=256, peak_mem_bytes=9_876_543_210)
+    row.update(images_per_s=6165.25, ms_per_step=41.523, tflops=17.654, mfu=0.0561, error="OOM at batch 512")
+    rows = [{**row, "model": "inceptcost:googlenet-torchvision (fast)"}, {**row, "model": "torchvision:googlenet"}]
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    print_views([_bench_table(rows, "bench googlenet-torchvision (specs/googlenet-torchvision.yaml)")])
+    shown = ANSI.sub("", capsys.readouterr().out)
+    assert max(cell_len(line.rstrip()) for line in shown.splitlines()) <= width
+    for word in ("inceptcost:googlenet-torchvision", "torchvision:googlenet", "6,165.2", "41.52"):
+        assert whole(word, shown), word
+    assert "OOM at batch 512" in " ".join(shown.split())  # the note wraps between words only
+    # MFU is shown whole, or left out and named under the table
+    assert whole("5.6%", shown) or re.search(r"left out to fit 80 columns: [^(]*MFU", " ".join(shown.split()))
