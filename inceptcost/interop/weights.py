@@ -65,10 +65,19 @@ def _identity(name: str) -> str:
 
 def _by_module_path(ours: list[str], theirs: dict[str, Any]) -> dict[str, str]:
     by_flat = {names.flat(k): k for k in theirs}
+    order = list(theirs)
+    position = {k: i for i, k in enumerate(order)}
     mapping = {}
     for name in ours:
         candidates = names.module_path_candidates(name)
-        mapping[name] = next((by_flat[c] for c in candidates if c in by_flat), name)
+        found = next((by_flat[c] for c in candidates if c in by_flat), None)
+        unit, part, leaf = name.rsplit(".", 2) if name.count(".") >= 2 else ("", "", name)
+        conv = mapping.get(f"{unit}.conv.weight")
+        if found is None and part == "bn" and conv in position:  # the module registered right after the conv
+            conv_module = conv.rpartition(".")[0]
+            after = (k for k in order[position[conv] :] if k.rpartition(".")[0] != conv_module)
+            found = f"{next(after, '').rpartition('.')[0]}.{leaf}"
+        mapping[name] = found or name
     return mapping
 
 
