@@ -5,7 +5,7 @@ Inception-v3 run theirs only when training; their `if self.training` is plain Py
 as it stands) become `aux` heads; the first output is the logits. Batch norms are leaf modules (timm's
 BatchNormAct2d carries its activation inside). The spec is then checked against the source before it is
 written: its parameter count must equal the source's numel(), and our compiled model, given the source's
-weights by name, must give the source's logits.
+weights by name (its batch norms first given distinct statistics), must give the source's logits.
 """
 
 from __future__ import annotations
@@ -269,6 +269,20 @@ def default_input(factory: str, model: nn.Module) -> tuple[int, int, int]:
     return (3, 224, 224)
 
 
+def _distinct_norms(model: nn.Module) -> nn.Module:
+    """Fresh batch norms all compute the identity, so a norm's tensors loaded into another norm would still
+    give the source's logits: give each its own statistics and affine terms before the check."""
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d) and m.affine and m.track_running_stats:
+                for t in (m.weight, m.running_var):
+                    t.copy_(torch.rand(t.shape, generator=g) + 0.5)
+                for t in (m.bias, m.running_mean):
+                    t.copy_(torch.randn(t.shape, generator=g) * 0.1)
+    return model
+
+
 def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, int, int] | None = None):
     """The spec's YAML text and a summary line; raises ImportFailed on anything the spec cannot say."""
     import tempfile
@@ -279,7 +293,7 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     from ..spec import load_spec
     from .weights import load_state
 
-    source = make_model(factory, aux)
+    source = _distinct_norms(make_model(factory, aux))
     label = factory.split(":")[-1].rsplit(".", 1)[-1]
     chw = input_chw or default_input(factory, source)
     x = torch.randn(1, *chw, generator=torch.Generator().manual_seed(0))
