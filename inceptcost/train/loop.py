@@ -225,7 +225,7 @@ class Trainer:
         if config.init and not config.resume:
             from inceptcost.interop.weights import load_weights
 
-            load_weights(self.model, config.init)
+            load_weights(self.model, config.init, config.reset_head)
         self.model = self.model.to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
         self.aux_weights = [self.recipe.aux_weight] * len(aux) if self.recipe.aux_weight is not None else aux
