@@ -97,7 +97,21 @@ def _emit(layers: list[dict[str, Any]], indent: int, defaults: dict[str, Any]) -
     return lines
 
 
+def _classifier_takes_classes(layers: list[dict[str, Any]], classes: int) -> list[dict[str, Any]]:
+    """The last linear layer without `out` (it takes `classes`), so that one edit of `classes` retargets it."""
+    last = layers[-1]
+    if last["type"] != "linear" or last.get("out") != classes:
+        return layers
+    return [*layers[:-1], {k: v for k, v in last.items() if k != "out"}]
+
+
 def spec_text(spec: dict[str, Any], factory: str) -> str:
+    classes = spec["classes"]
+    spec = {
+        **spec,
+        "layers": _classifier_takes_classes(spec["layers"], classes),
+        "aux": [{**h, "layers": _classifier_takes_classes(h["layers"], classes)} for h in spec["aux"]],
+    }
     defaults = defaults_of(spec)
     lines = [
         f"# Imported from {factory} by `inceptcost import` (torch.fx trace, weights not downloaded).",
