@@ -17,6 +17,9 @@ def study(
     ] = None,
     device: Annotated[str | None, typer.Option(help="override the plan's device: cpu | cuda | auto")] = None,
     gpus: Annotated[int | None, typer.Option(help="override the plan's GPUs per run (DDP)")] = None,
+    parallel: Annotated[
+        int, typer.Option("--parallel", min=1, help="CPU runs trained at a time, the cores shared out among them")
+    ] = 1,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list the runs and what would happen to each")] = False,
     report_only: Annotated[
         bool, typer.Option("--report-only", help="write the table and plots from the runs finished so far")
@@ -48,7 +51,8 @@ def study(
         else:
             from .training import train_reporter
 
-            todo = run_plan(p, folder, say=lambda line: typer.echo(line, err=True), reporter_factory=train_reporter)
+            say = lambda line: typer.echo(line, err=True)  # noqa: E731
+            todo = run_plan(p, folder, say=say, reporter_factory=train_reporter, parallel=parallel)
         result = write_report(p, todo, folder)
         typer.echo(Path(result["files"][0]).read_text(encoding="utf-8"), nl=False)
         typer.echo("wrote " + ", ".join(result["files"]))

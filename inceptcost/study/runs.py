@@ -113,23 +113,59 @@ def _plain(d: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items() if k not in _NOT_COMPARED}
 
 
-def run_plan(plan: Plan, out: Path, say: Callable[[str], None] = lambda _: None, reporter_factory=None) -> list[Job]:
-    """Train what the plan still lacks; returns the jobs. `say` gets one line per run (skipped, resumed, started)."""
+def run_plan(
+    plan: Plan,
+    out: Path,
+    say: Callable[[str], None] = lambda _: None,
+    reporter_factory=None,
+    parallel: int = 1,
+) -> list[Job]:
+    """Train what the plan still lacks; returns the jobs. `say` gets one line per run (skipped, resumed, started,
+    finished). `parallel` > 1 trains that many CPU runs at a time, each in a process of its own with an equal
+    share of the cores (small nets keep one core busy better than several)."""
     from dataclasses import replace
-
-    from ..train import train
-    from ..train.errors import DivergedError
 
     todo = jobs(plan, out)
     states = [state(j) for j in todo]  # every refusal before the first run starts
+    pending = []
     for i, (job, st) in enumerate(zip(todo, states, strict=True), 1):
         where = f"[{i}/{len(todo)}] {job.folder.name}"
         if st in ("done", "diverged"):
             say(f"{where}: {'finished' if st == 'done' else 'diverged'} before, skipped")
-            continue
-        say(f"{where}: {'resuming' if st == 'resume' else 'training'}")
-        try:
-            train(replace(job.config, resume=st == "resume"), reporter_factory=reporter_factory)
-        except DivergedError as exc:
-            say(f"{where}: diverged ({exc.message}); recorded, the study goes on")
+        else:
+            pending.append((where, replace(job.config, resume=st == "resume"), st))
+    if parallel > 1 and plan.device != "cpu":
+        raise PlanError(f"--parallel {parallel} trains CPU runs side by side", hint="set device: cpu, or --parallel 1")
+    if parallel <= 1:
+        for where, config, st in pending:
+            say(f"{where}: {'resuming' if st == 'resume' else 'training'}")
+            say(f"{where}: {_train_one(config, None, reporter_factory)}")
+        return todo
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = max(1, (os.cpu_count() or 1) // parallel)
+    with ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [(where, pool.submit(_train_one, config, threads, None)) for where, config, _ in pending]
+        for where, _ in futures:
+            say(f"{where}: queued ({parallel} at a time, {threads} thread(s) each)")
+        for where, future in futures:
+            say(f"{where}: {future.result()}")
     return todo
+
+
+def _train_one(config: TrainConfig, threads: int | None, reporter_factory) -> str:
+    """One run (in this process, or in a worker of the pool); a diverged run is an outcome, not a failure."""
+    from ..train import train
+    from ..train.errors import DivergedError
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    try:
+        summary = train(config, reporter_factory=reporter_factory)
+    except DivergedError as exc:
+        return f"diverged ({exc.message}); recorded, the study goes on"
+    return f"finished: best top-1 {summary['best_val_top1']:.2f}% in {summary['total_seconds']:.0f} s"

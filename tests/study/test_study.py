@@ -26,8 +26,9 @@ def write_plan(folder, epochs=1, sizes=(16, 16), extra=""):
 @pytest.mark.slow
 def test_tiny_plan_trains_skips_resumes_and_averages(tmp_path):
     plan = write_plan(tmp_path)
-    first = run_cli("study", str(plan), timeout=600)
+    first = run_cli("study", str(plan), "--parallel", "2", timeout=600)
     assert first.returncode == 0, first.stderr
+    assert first.stderr.count("finished: best top-1") == 4
     folders = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert folders == ["tiny0-s3", "tiny0-s5", "tiny1-s3", "tiny1-s5"]
     for name in ("study.md", "study.csv", "study.json", "study-macs.png", "study-time.svg", "study-memory.svg"):
@@ -58,6 +59,10 @@ def test_tiny_plan_trains_skips_resumes_and_averages(tmp_path):
     (tmp_path / "runs" / "tiny1-s5" / "summary.json").unlink()
     dry = run_cli("study", str(plan), "--dry-run")
     assert dry.returncode == 0 and [line.split()[0] for line in dry.stdout.splitlines()].count("resume") == 1
+    resumed = run_cli("study", str(plan), timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "tiny1-s5: resuming" in resumed.stderr and resumed.stderr.count("finished before, skipped") == 3
+    assert (tmp_path / "runs" / "tiny1-s5" / "summary.json").is_file()
 
     # a changed plan is refused in one line, naming the run and the setting, before anything trains
     write_plan(tmp_path, epochs=2)
