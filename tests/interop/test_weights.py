@@ -221,7 +221,18 @@ def test_train_init_from_a_1000_class_file_with_reset_head(cli, write_spec, tmp_
     path = write_spec(TINY, "tiny.yaml")
     thousand = load_spec(write_spec(TINY.replace("classes: 10", "classes: 1000"), "tiny1000.yaml"))
     torch.save(_fresh(thousand, 1).state_dict(), tmp_path / "w.pth")
-    quick = ("--device", "cpu", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "16")
+    quick = (
+        "--data",
+        "synthetic:32",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "1",
+        "--batch-size",
+        "16",
+    )
     result = cli("train", path, *quick, "--out", tmp_path / "a", "--init", tmp_path / "w.pth")
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
     assert "the classifier differs in size" in result.output and "--reset-head" in result.output
