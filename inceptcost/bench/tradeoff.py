@@ -135,7 +135,7 @@ X_AXES = {
 }
 
 
-def _run_spec(run: Run):
+def run_spec(run: Run):
     """The run's spec as trained: its file, with the input size and classes its config.yaml records."""
     from dataclasses import replace
 
@@ -170,7 +170,7 @@ def set_x(pts: list[Point], x: str, time_run=None) -> list[Point]:
         else:
             if time_run is None:
                 raise InceptcostError("--x predicted needs a device profile", hint="add --profile h100 --batch N")
-            p.x = time_run.step_ms(_run_spec(p.first)) / time_run.batch
+            p.x = time_run.step_ms(run_spec(p.first)) / time_run.batch
     return mark_pareto(pts)
 
 

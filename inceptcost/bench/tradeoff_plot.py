@@ -62,21 +62,37 @@ def plot(pts: list[Point], front: list[Point], xlabel: str, title: str, macs_axi
             ax.scatter(
                 [p.x for p in front], [p.top1 for p in front], s=160, facecolors="none", edgecolors="tab:red", zorder=4
             )
-        for p in pts:  # labels of the right-most points go to their left, clear of the colorbar
-            right = p.x == max(xs)
+        if min(xs) > 0 and max(xs) / min(xs) > 4:
+            ax.set_xscale("log")
+        ax.margins(x=0.12, y=0.12)
+        ax.autoscale_view()
+        placed: list[tuple[float, float]] = []  # label anchors in points, so that close points do not overprint
+        for p in sorted(pts, key=lambda p: (p.x, -p.top1)):
+            right = p.x == max(xs)  # labels of the right-most points go to their left, clear of the colorbar
+            px, py = ax.transData.transform((p.x, p.top1)) * 72 / fig.dpi
+            dy = 6
+            while any(abs(px - qx) < 60 and abs(py + dy - qy) < 9 for qx, qy in placed):
+                dy -= 11
+            placed.append((px, py + dy))
             ax.annotate(
                 printable(p.label).replace("$", r"\$"),  # two '$' would start matplotlib's math mode
                 (p.x, p.top1),
                 textcoords="offset points",
-                xytext=(-8 if right else 8, 6),
+                xytext=(-8 if right else 8, dy),
                 ha="right" if right else "left",
                 fontsize=8,
             )
-        if min(xs) > 0 and max(xs) / min(xs) > 4:
-            ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human(v) if macs_axis else f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-        ax.margins(x=0.12, y=0.12)
+
+        def tick(v: float, _=None) -> str:
+            return human(v) if macs_axis else f"{v:g}"
+
+        def minor(v: float, _=None) -> str:  # on a log axis of less than two decades, 2x and 5x are labelled too
+            lo, hi = ax.get_xlim()
+            leading = f"{v:.0e}"[0]
+            return tick(v) if ax.get_xscale() == "log" and hi / lo < 100 and leading in "25" else ""
+
+        ax.xaxis.set_major_formatter(FuncFormatter(tick))
+        ax.xaxis.set_minor_formatter(FuncFormatter(minor))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("best validation top-1 (%)")
         ax.set_title(title)

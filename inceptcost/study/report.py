@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bench.runs import load_runs, read_json
-from ..bench.tradeoff import Point, frontier, mark_pareto, md_cell, points, to_csv, top1_text, write_files
+from ..bench.tradeoff import Point, frontier, mark_pareto, md_cell, points, run_spec, to_csv, top1_text, write_files
 from ..quantities import human
 from .plan import Plan, PlanError
 from .runs import Job
@@ -29,10 +29,9 @@ AXES = {  # column -> (plot file stem, x label, MACs-style tick labels)
 def _costs(p: Point, plan: Plan, profile) -> dict[str, Any]:
     from ..analyze.memory import Setup, memory
     from ..analyze.predict import predict
-    from ..bench.tradeoff import _run_spec
     from ..graph.compile import compile_graph
 
-    graph = compile_graph(_run_spec(p.first))
+    graph = compile_graph(run_spec(p.first))
     device = "cpu" if p.first.device_type == "cpu" else "cuda"
     peak = memory(graph, Setup.checked(plan.batch_size, device=device)).peak_bytes
     predicted = (
@@ -53,6 +52,7 @@ def study_points(plan: Plan, finished: list[Job]) -> list[Point]:
         profile = load_profile(resolve_profile(plan.profile))
     pts = points(load_runs([j.folder for j in finished]))
     for p in pts:
+        p.label = p.first.spec  # a point is a spec, however many of its seeds have finished
         p.extra.update(_costs(p, plan, profile))
     for column in AXES:
         for p in pts:
@@ -106,7 +106,8 @@ def markdown(plan: Plan, table: list[dict[str, Any]], missing: list[str]) -> str
     head = [
         f"# Study: {md_cell(plan.name)}",
         "",
-        f"{len(table)} specs x {len(plan.seeds)} seeds on {md_cell(plan.data)} at {first['input']}, {plan.epochs} epochs,"
+        f"{len(table)} specs, {sum(r['seeds'] for r in table)} runs (seeds {', '.join(map(str, plan.seeds))}) on"
+        f" {md_cell(plan.data)} at {first['input']}, {plan.epochs} epochs,"
         f" batch {plan.batch_size}, on {md_cell(first['device'])}; recipe over the paper's: "
         + (", ".join(f"{k} {v}" for k, v in plan.recipe.items()) or "none")
         + ".",
