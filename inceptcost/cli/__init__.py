@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from . import analysis, drawing, interop, measuring, scaling, timing, training
+from . import analysis, drawing, interop, measuring, scaling, studying, timing, training
 
 app = typer.Typer(
     add_completion=False,
@@ -70,6 +70,7 @@ app.command("specs")(analysis.specs_index)
 app.command()(training.train)
 app.command()(measuring.bench)
 app.command()(measuring.tradeoff)
+app.command()(studying.study)
 app.command()(scaling.sweep)
 app.command()(scaling.fit)
 app.command()(timing.predict)
