@@ -59,6 +59,8 @@ DOT = Case("", needs_dot=True)
 SHORT = "--epochs 1 --steps-per-epoch 2"
 GPU = "needs a CUDA device"
 OPTIONAL = "the optional [flags] left out"
+TORCHVISION = "needs torchvision (the interop extra's environment runs it: tests/interop/test_import_reference.py)"
+RESNET18 = "resnet18.yaml and resnet18.pth come from torchvision (its import above and its state dict)"
 
 CASES: dict[str, Case] = {
     "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/inceptcost analyze specs/googlenet.yaml": Case(
@@ -102,15 +104,25 @@ CASES: dict[str, Case] = {
     ),
     "inceptcost bench specs/googlenet-torchvision.yaml --batch 256 --amp --channels-last [--compile] --mode train|infer"
     " --compare torchvision --out bench.json [--per-layer]": Case(why=GPU + " and torchvision"),
-    "inceptcost import torchvision.models.inception_v3 --out inception_v3.yaml": Case(
-        why="needs torchvision (the interop extra's environment runs it: tests/interop/test_import_reference.py)"
+    "inceptcost import torchvision.models.inception_v3 --out inception_v3.yaml": Case(why=TORCHVISION),
+    "inceptcost import torchvision.models.resnet18 --out resnet18.yaml": Case(why=TORCHVISION),
+    "inceptcost import timm:inception_resnet_v2 --out inception_resnet_v2.yaml": Case(
+        why="needs timm (the interop extra)"
     ),
-    "inceptcost import timm:inception_v4 --out inception_v4.yaml": Case(why="needs timm (the interop extra)"),
     "inceptcost import tests/interop/nets.py:make_attention --out att.yaml": Case(
         "",
         exit=2,
         stderr=r"error: make_attention: block: unsupported op 'reshape'; the spec language has conv .*\n",
     ),
+    "inceptcost import tests/interop/nets.py:make_offset --out offset.yaml": Case(
+        "",
+        exit=2,
+        stderr=r"error: make_offset: block: unsupported op 'add' of the tensor 'block\.offset' .*\n",
+    ),
+    "inceptcost export resnet18.yaml --format onnx --out resnet18.onnx --weights resnet18.pth": Case(why=RESNET18),
+    "inceptcost train resnet18-10.yaml --data synthetic:64 --init resnet18.pth": Case(why=RESNET18),
+    "inceptcost train resnet18-10.yaml --data synthetic:64 --init resnet18.pth --reset-head --epochs 1"
+    " --steps-per-epoch 2 --batch-size 8": Case(why=RESNET18),
     "inceptcost export specs/googlenet-torchvision.yaml --format onnx --out googlenet.onnx --weights googlenet.pth": Case(
         why="googlenet.pth is torchvision's downloaded GoogLeNet weights (network)"
     ),
