@@ -49,7 +49,8 @@ def test_tiny_plan_trains_skips_resumes_and_averages(tmp_path):
         assert statistics.stdev(tops) == pytest.approx(sd)
 
     # a second run skips every finished run and trains nothing
-    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/summary.json")}
+    stamps = {p: p.stat().st_mtime_ns for p in [*tmp_path.glob("runs/*/summary.json"), *tmp_path.glob("bench/*.json")]}
+    assert len(stamps) == 6  # four runs, and each spec's step timed once (reused below, nothing changed)
     again = run_cli("study", str(plan), timeout=600)
     assert again.returncode == 0, again.stderr
     assert again.stderr.count("finished before, skipped") == 4
