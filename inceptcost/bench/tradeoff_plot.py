@@ -93,7 +93,8 @@ def plot(pts: list[Point], front: list[Point], xlabel: str, title: str, macs_axi
         out = {}
         for fmt in ("png", "svg"):
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+            with plt.rc_context({"svg.hashsalt": "inceptcost"}):  # the same ids on every run: the same file
+                fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
             out[fmt] = buf.getvalue()
         return out
     finally:

@@ -26,13 +26,13 @@ AXES = {  # column -> (plot file stem, x label, MACs-style tick labels)
 }
 
 
-def _costs(p: Point, plan: Plan, profile, out: Path) -> dict[str, Any]:
+def _costs(p: Point, spec_file: Path, plan: Plan, profile, out: Path) -> dict[str, Any]:
     from ..analyze.memory import Setup, memory
     from ..analyze.predict import predict
     from ..graph.compile import compile_graph
     from .timing import timed
 
-    spec = run_spec(p.first)
+    spec = run_spec(p.first, spec_file)  # the plan's file: the run recorded its path from where it was started
     graph = compile_graph(spec)
     device = "cpu" if p.first.device_type == "cpu" else "cuda"
     peak = memory(graph, Setup.checked(plan.batch_size, device=device)).peak_bytes
@@ -41,7 +41,7 @@ def _costs(p: Point, plan: Plan, profile, out: Path) -> dict[str, Any]:
         if profile is not None
         else None
     )
-    bench = timed(spec, p.first.spec_file, plan.batch_size, device, out)
+    bench = timed(spec, spec_file, plan.batch_size, device, out)
     return {
         "predicted_ms": predicted,
         "measured_ms": bench["ms_per_image"],
@@ -61,9 +61,10 @@ def study_points(plan: Plan, finished: list[Job], out: Path) -> list[Point]:
 
         profile = load_profile(resolve_profile(plan.profile))
     pts = points(load_runs([j.folder for j in finished]))
+    spec_of = {str(j.folder / "summary.json"): j.spec for j in finished}
     for p in pts:
         p.label = p.first.spec  # a point is a spec, however many of its seeds have finished
-        p.extra.update(_costs(p, plan, profile, out))
+        p.extra.update(_costs(p, spec_of[p.first.path], plan, profile, out))
     for column in AXES:
         for p in pts:
             p.x = p.extra[column] if column != "macs" else p.first.macs

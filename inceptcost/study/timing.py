@@ -18,7 +18,7 @@ from ..io import write_atomic
 from ..spec import Spec
 
 
-def timed(spec: Spec, spec_file: str, batch: int, device: str, out: Path) -> dict[str, Any]:
+def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path) -> dict[str, Any]:
     """{'ms_per_image', 'min', 'max' (ms per image over the repeats), 'threads', ...} for a training step."""
     import torch
 

@@ -108,3 +108,26 @@ def test_bad_seeds_are_refused(tmp_path):
     plan.write_text(plan.read_text().replace("seeds: [3, 5]", "seeds: [3, 3]"))
     with pytest.raises(PlanError, match="distinct"):
         load_plan(plan)
+
+
+def test_the_committed_study_remakes_its_report_byte_for_byte(tmp_path):
+    """Every committed run is finished and each spec's timing is kept, so the study trains and times nothing and
+    writes the very files that are committed (what the README's command does)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    copy = tmp_path / "study"
+    shutil.copytree(ROOT / "reports" / "study", copy)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "inceptcost", "study", str(copy / "plan.yaml")],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("finished before, skipped") == 24
+    for name in ("study.md", "study.csv", "study-macs.svg", "study-time.svg", "study-memory.svg"):
+        assert (copy / name).read_bytes() == (ROOT / "reports" / "study" / name).read_bytes(), name
