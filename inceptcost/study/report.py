@@ -41,7 +41,7 @@ def _costs(p: Point, spec_file: Path, plan: Plan, profile, out: Path) -> dict[st
         if profile is not None
         else None
     )
-    bench = timed(spec, spec_file, plan.batch_size, device, out)
+    bench = timed(spec, spec_file, plan.batch_size, device, out, plan.threads)
     return {
         "predicted_ms": predicted,
         "measured_ms": bench["ms_per_image"],

@@ -18,10 +18,13 @@ from ..io import write_atomic
 from ..spec import Spec
 
 
-def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path) -> dict[str, Any]:
-    """{'ms_per_image', 'min', 'max' (ms per image over the repeats), 'threads', ...} for a training step."""
+def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path, threads: int | None) -> dict[str, Any]:
+    """{'ms_per_image', 'min', 'max' (ms per image over the repeats), 'threads', ...} for a training step, on
+    `threads` torch threads (None: as many as torch uses now)."""
     import torch
 
+    if threads is not None:
+        torch.set_num_threads(threads)
     from ..bench.runner import BenchConfig, run_bench
 
     key = {
