@@ -176,12 +176,6 @@ def set_x(pts: list[Point], x: str, time_run=None) -> list[Point]:
     return mark_pareto(pts)
 
 
-COLUMNS = (
-    "run", "spec", "seeds", "params", "macs", "images_per_s", "best_top1", "best_top1_sd", "final_top1", "pareto",
-    "data", "epochs", "input", "device", "x",
-)  # fmt: skip
-
-
 def table_rows(pts: list[Point]) -> list[dict[str, Any]]:
     out = []
     for p in sorted(pts, key=lambda p: (p.x, -p.top1)):
@@ -211,7 +205,7 @@ def table_rows(pts: list[Point]) -> list[dict[str, Any]]:
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else list(COLUMNS), lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")  # there is always a point
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()

@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..bench.runs import load_runs, read_json
+from ..bench.runs import load_runs
 from ..bench.tradeoff import Point, frontier, mark_pareto, md_cell, points, run_spec, to_csv, top1_text, write_files
 from ..quantities import human
 from .plan import Plan, PlanError
-from .runs import Job
+from .runs import Job, state
 
 AXES = {  # column -> (plot file stem, x label, MACs-style tick labels)
     "macs": ("macs", "multiply-adds per image (MACs)", True),
@@ -143,21 +143,16 @@ def markdown(plan: Plan, table: list[dict[str, Any]], missing: list[str]) -> str
         "- Pareto: no other spec is as cheap or cheaper on that cost with a mean top-1 as high or higher.",
         "",
     ]
-    tail = ["", f"Runs not finished or diverged: {', '.join(missing)}."] if missing else []
+    tail = ["", f"Runs not in the table: {', '.join(missing)}."] if missing else []
     return "\n".join(head + front + tail) + "\n"
 
 
 def write_report(plan: Plan, jobs: list[Job], out: Path) -> dict[str, Any]:
     from ..bench.tradeoff_plot import plot
 
-    finished, missing = [], []
-    for j in jobs:
-        summary = j.folder / "summary.json"
-        data = read_json(summary, "summary.json") if summary.is_file() else None
-        if isinstance(data, dict) and data.get("status") == "completed":
-            finished.append(j)
-        else:
-            missing.append(j.folder.name)
+    states = [state(j) for j in jobs]
+    finished = [j for j, st in zip(jobs, states, strict=True) if st == "done"]
+    missing = [f"{j.folder.name} ({st})" for j, st in zip(jobs, states, strict=True) if st != "done"]
     pts = study_points(plan, finished, out)
     table = rows(pts)
     files: dict[str, str | bytes] = {
