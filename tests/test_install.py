@@ -18,7 +18,7 @@ PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setupto
 
 def test_every_package_is_listed():
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "inceptcost").rglob("__init__.py")}
-    assert found | {"inceptcost.specs"} == set(PACKAGES)
+    assert found | {"inceptcost.specs", "inceptcost.profiles"} == set(PACKAGES)
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,16 @@ def installed(tmp_path_factory) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    for name in ("inceptcost", "specs"):
+    for name in ("inceptcost", "specs", "profiles"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", tmp / "wheel", src], check=True)
     (wheel,) = (tmp / "wheel").glob("inceptcost-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert sorted(n for n in names if n.startswith("inceptcost/specs/")) == sorted(
-        f"inceptcost/specs/{p.name}" for p in (ROOT / "specs").glob("*.yaml")
-    )
+    for folder in ("specs", "profiles"):
+        assert sorted(n for n in names if n.startswith(f"inceptcost/{folder}/")) == sorted(
+            f"inceptcost/{folder}/{p.name}" for p in (ROOT / folder).glob("*.yaml")
+        )
     subprocess.run([*pip, "install", "--no-deps", "--target", tmp / "site", wheel], check=True)
     return tmp / "site"
 
@@ -62,6 +63,8 @@ def test_installed_package_runs_from_an_empty_folder(installed, tmp_path):
     assert '"name": "googlenet"' in analysis.stdout
     index = inceptcost(installed, tmp_path, "specs").stdout
     assert all(p.name in index for p in (ROOT / "specs").glob("*.yaml"))
+    predicted = inceptcost(installed, tmp_path, "predict", "googlenet", "--profile", "h100", "--format", "json")
+    assert '"step_ms"' in predicted.stdout  # the shipped datasheet profile, found by name
     inceptcost(installed, tmp_path, "diagram", "--out", "net.svg")
     assert (tmp_path / "net.svg").read_text().lstrip().startswith("<?xml")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.svg"]

@@ -203,7 +203,9 @@ def load_profile(path: str | Path) -> Profile:
     return parse_profile(data, shown)
 
 
-SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
+_PACKAGE = Path(__file__).resolve().parents[1]
+# The installed copy (pyproject.toml maps the package `inceptcost.profiles` onto profiles/), else the source tree's.
+SHIPPED = _PACKAGE / "profiles" if (_PACKAGE / "profiles").is_dir() else _PACKAGE.parent / "profiles"
 
 
 def resolve_profile(arg: str | Path) -> Path:

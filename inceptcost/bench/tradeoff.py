@@ -1,10 +1,11 @@
-"""Accuracy against cost over training runs: a table and a plot with the Pareto frontier.
+"""Accuracy against cost over training runs: points, the Pareto frontier, a table and a plot.
 
-Reads each run's `summary.json` (written by `inceptcost train`: spec, params, macs, best_val_top1,
-final_val_top1, total_seconds, images_per_s, device, world_size); a run missing a key that the table needs
-is reported by name, never silently dropped. A run is
-Pareto-optimal when no other run has MACs as low or lower and a best top-1 as high or higher, one of the two
-strictly (two identical points are both kept). No torch; matplotlib (Agg) only for the plot.
+Runs (bench/runs.py) are first checked to be comparable: runs on other data, for other epochs, at another image
+size or on another device are refused in one line that lists what differs, unless the user names the settings
+to mix. The runs of one spec in one setting (its seeds) make one point: the mean best top-1 with the sample
+standard deviation as its error bar. A point is Pareto-optimal when no other point has a cost as low or lower
+and a mean top-1 as high or higher, one of the two strictly (two identical points are both kept).
+No torch; matplotlib (Agg) only for the plot (bench/tradeoff_plot.py).
 """
 
 from __future__ import annotations
@@ -12,134 +13,119 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-from dataclasses import asdict, dataclass
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InceptcostError, ToolMissing, printable
+from ..errors import InceptcostError, printable
 from ..io import write_atomic
-from ..readsafe import read_regular
+from .runs import Run, load_runs
 
-MAX_SUMMARY_BYTES = 1 << 20  # a summary.json is about 1 KB
-
-# table field -> its key in the summary.json that `inceptcost train` writes
-KEYS: dict[str, str] = {
-    "spec": "spec",
-    "params": "params",
-    "macs": "macs",
-    "best_top1": "best_val_top1",
-    "final_top1": "final_val_top1",
-    "images_per_s": "images_per_s",
-    "total_seconds": "total_seconds",
-    "device": "device",
-    "world_size": "world_size",
-    "spec_file": "spec_file",
-}
-REQUIRED = ("spec", "macs", "best_top1")
+# What makes two runs comparable: Run field -> how it is named to the user.
+SETTINGS = {"data": "data", "epochs": "epochs", "input": "image size", "device": "device"}
 
 
 @dataclass
-class Run:
-    name: str  # the run folder's name
-    path: str
-    spec: str
-    params: int | None
-    macs: float
-    best_top1: float
-    final_top1: float | None
-    images_per_s: float | None
-    total_seconds: float | None
-    device: str | None
-    world_size: int | None
-    spec_file: str | None = None
-    x: float = 0.0  # the cost on the x axis: MACs (default), or measured / predicted ms per image
+class Point:
+    """One spec in one setting: its runs (seeds) and what they average to."""
+
+    runs: list[Run]
+    label: str = ""
+    x: float = 0.0  # the cost on the x axis
     pareto: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # columns a caller adds (the study's predictions)
+
+    @property
+    def first(self) -> Run:
+        return self.runs[0]
+
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+    @property
+    def top1(self) -> float:
+        return statistics.fmean(r.best_top1 for r in self.runs)
+
+    @property
+    def top1_sd(self) -> float | None:
+        """Sample standard deviation over the seeds (n - 1 in the denominator); None for one run."""
+        return statistics.stdev(r.best_top1 for r in self.runs) if self.n > 1 else None
+
+    @property
+    def final_top1(self) -> float | None:
+        finals = [r.final_top1 for r in self.runs]
+        return statistics.fmean(finals) if None not in finals else None
+
+    @property
+    def images_per_s(self) -> float | None:
+        speeds = [r.images_per_s for r in self.runs if r.images_per_s]
+        return statistics.median(speeds) if speeds else None
+
+    @property
+    def ms_per_image(self) -> float | None:
+        return 1000 / self.images_per_s if self.images_per_s else None
+
+    @property
+    def seeds(self) -> list[int | None]:
+        return [r.seed for r in self.runs]
 
 
-def _summary_path(p: Path) -> Path:
-    if p.is_dir():
-        return p / "summary.json"
-    return p
-
-
-def read_run(path: str | Path) -> Run:
-    p = Path(path)
-    summary = _summary_path(p)
-    if not summary.is_file():
-        raise InceptcostError("no summary.json here", file=str(p), hint="pass run folders (reports/runs/NAME)")
-    raw = read_regular(summary, limit=MAX_SUMMARY_BYTES, what="summary.json")
-    try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
-    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: bad JSON, inf or NaN, a 5000-digit number
-        raise InceptcostError(f"cannot read summary.json ({exc})", file=str(summary)) from None
-    except RecursionError:
-        raise InceptcostError("cannot read summary.json (nested too deeply)", file=str(summary)) from None
-    if not isinstance(data, dict):
-        raise InceptcostError("summary.json is not a JSON object", file=str(summary))
-    values = {f: data.get(key) for f, key in KEYS.items()}
-    missing = [f for f in REQUIRED if values[f] is None]
-    if missing:
+def check_comparable(runs: list[Run], mix: tuple[str, ...] = ()) -> None:
+    """Refuse runs that differ in a setting the user did not name in `mix`, in one line listing each."""
+    unknown = [m for m in mix if m not in SETTINGS]
+    if unknown:
+        raise InceptcostError(f"--mix: unknown setting '{unknown[0]}'", hint=f"choose from {', '.join(SETTINGS)}")
+    differ = []
+    for key, said in SETTINGS.items():
+        if key in mix:
+            continue
+        values: dict[str, list[str]] = {}
+        for r in runs:
+            values.setdefault(str(getattr(r, key)), []).append(r.name)
+        if len(values) > 1:
+            shown = "; ".join(
+                f"{v}: {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}" for v, names in values.items()
+            )
+            differ.append((key, f"{said} ({shown})"))
+    if differ:
         raise InceptcostError(
-            f"summary.json lacks {', '.join(KEYS[f] for f in missing)}",
-            file=str(summary),
-            hint="an unfinished run has no best top-1 yet; leave it out" if "best_top1" in missing else None,
+            "the runs are not comparable: they differ in " + " and in ".join(printable(d) for _, d in differ),
+            hint=f"give runs of one setting, or pass --mix {','.join(k for k, _ in differ)} to plot them together",
         )
-    name = (summary.parent if summary.name == "summary.json" else summary).name
-    try:
-        run = Run(
-            name=name,
-            path=str(summary),
-            spec=str(values["spec"]),
-            params=int(values["params"]) if values["params"] is not None else None,
-            macs=float(values["macs"]),
-            best_top1=float(values["best_top1"]),
-            final_top1=float(values["final_top1"]) if values["final_top1"] is not None else None,
-            images_per_s=float(values["images_per_s"]) if values["images_per_s"] is not None else None,
-            total_seconds=float(values["total_seconds"]) if values["total_seconds"] is not None else None,
-            device=str(values["device"]) if values["device"] is not None else None,
-            world_size=int(values["world_size"]) if values["world_size"] is not None else None,
-            spec_file=str(values["spec_file"]) if values["spec_file"] is not None else None,
-            x=float(values["macs"]),
-        )
-        for field in ("macs", "best_top1", "final_top1", "images_per_s", "total_seconds"):
-            if getattr(run, field) is not None and not math.isfinite(getattr(run, field)):
-                raise ValueError(f"{field} is {getattr(run, field)}")
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InceptcostError(f"a value has the wrong type ({exc})", file=str(summary)) from None
-    if not run.macs > 0:
-        raise InceptcostError(f"MACs must be a positive number, got {run.macs}", file=str(summary))
-    if run.params is not None and run.params < 0:
-        raise InceptcostError(f"params must be >= 0, got {run.params}", file=str(summary))
-    return run
 
 
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number a run can have")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text[:20]} is beyond a float's range")
-    return value
-
-
-def mark_pareto(runs: list[Run]) -> list[Run]:
-    """Pareto-optimal: no other run is at least as good on both (cost on x lower or equal, top-1 higher or equal)
-    and better on one. Two identical points are both kept."""
-
-    def dominates(o: Run, r: Run) -> bool:
-        return o.x <= r.x and o.best_top1 >= r.best_top1 and (o.x < r.x or o.best_top1 > r.best_top1)
-
+def points(runs: list[Run], mix: tuple[str, ...] = ()) -> list[Point]:
+    """Group the runs of one spec in one setting (the seeds) into a point; label it by the run's name when alone,
+    by the spec (and the mixed settings that tell it apart) otherwise."""
+    check_comparable(runs, mix)
+    groups: dict[tuple, list[Run]] = {}
     for r in runs:
-        r.pareto = not any(dominates(o, r) for o in runs if o is not r)
-    return runs
+        groups.setdefault((r.spec, *(getattr(r, k) for k in mix)), []).append(r)
+    out = []
+    for key, members in groups.items():
+        if len(members) == 1:
+            label = members[0].name
+        else:
+            apart = [f"{SETTINGS[k]} {v}" for k, v in zip(mix, key[1:], strict=True)]
+            label = key[0] + (f" ({', '.join(apart)})" if apart else "")
+        out.append(Point(members, label=label, x=members[0].macs))
+    return mark_pareto(out)
 
 
-def frontier(runs: list[Run]) -> list[Run]:
-    """The Pareto-optimal runs by cost (a step line: the best top-1 reachable within a given budget)."""
-    return sorted((r for r in runs if r.pareto), key=lambda r: (r.x, r.best_top1))
+def mark_pareto(pts: list[Point]) -> list[Point]:
+    def dominates(o: Point, p: Point) -> bool:
+        return o.x <= p.x and o.top1 >= p.top1 and (o.x < p.x or o.top1 > p.top1)
+
+    for p in pts:
+        p.pareto = not any(dominates(o, p) for o in pts if o is not p)
+    return pts
+
+
+def frontier(pts: list[Point]) -> list[Point]:
+    """The Pareto-optimal points by cost (a step line: the best mean top-1 reachable within a given cost)."""
+    return sorted((p for p in pts if p.pareto), key=lambda p: (p.x, p.top1))
 
 
 X_AXES = {
@@ -149,7 +135,7 @@ X_AXES = {
 }
 
 
-def _run_spec(run: Run):
+def run_spec(run: Run):
     """The run's spec as trained: its file, with the input size and classes its config.yaml records."""
     from dataclasses import replace
 
@@ -168,175 +154,133 @@ def _run_spec(run: Run):
     return spec
 
 
-def set_x(runs: list[Run], x: str, time_run=None) -> list[Run]:
-    """Put MACs, measured ms per image (1000 / images/s) or predicted ms per image on the x axis; re-mark Pareto."""
+def set_x(pts: list[Point], x: str, time_run=None) -> list[Point]:
+    """Put MACs, measured ms per image (1000 / median images/s) or predicted ms per image on x; re-mark Pareto."""
     if x not in X_AXES:
         raise InceptcostError(f"unknown x axis '{x}'", hint=", ".join(X_AXES))
-    for r in runs:
+    for p in pts:
         if x == "macs":
-            r.x = r.macs
+            p.x = p.first.macs
         elif x == "measured":
-            if not r.images_per_s:
-                raise InceptcostError("summary.json has no images/s", file=r.path, hint="use --x macs or predicted")
-            r.x = 1000 / r.images_per_s
+            if not p.ms_per_image:
+                raise InceptcostError(
+                    "summary.json has no images/s", file=p.first.path, hint="use --x macs or predicted"
+                )
+            p.x = p.ms_per_image
         else:
             if time_run is None:
                 raise InceptcostError("--x predicted needs a device profile", hint="add --profile h100 --batch N")
-            r.x = time_run.step_ms(_run_spec(r)) / time_run.batch
-    return mark_pareto(runs)
+            p.x = time_run.step_ms(run_spec(p.first)) / time_run.batch
+    return mark_pareto(pts)
 
 
-def load_runs(paths: list[str | Path]) -> list[Run]:
-    if not paths:
-        raise InceptcostError("no runs given", hint="e.g. inceptcost tradeoff reports/runs/*")
-    runs = [read_run(p) for p in paths]
-    seen: dict[str, str] = {}
-    for r in runs:  # two folders named alike would be indistinguishable on the plot
-        if r.name in seen and seen[r.name] != r.path:
-            r.name = f"{Path(r.path).parent.parent.name}/{r.name}"
-        seen[r.name] = r.path
-    return mark_pareto(runs)
+COLUMNS = (
+    "run", "spec", "seeds", "params", "macs", "images_per_s", "best_top1", "best_top1_sd", "final_top1", "pareto",
+    "data", "epochs", "input", "device", "x",
+)  # fmt: skip
 
 
-COLUMNS = ("run", "spec", "params", "macs", "images_per_s", "best_top1", "final_top1", "pareto", "device", "x")
-
-
-def table_rows(runs: list[Run]) -> list[dict[str, Any]]:
+def table_rows(pts: list[Point]) -> list[dict[str, Any]]:
     out = []
-    for r in sorted(runs, key=lambda r: (r.x, -r.best_top1)):
-        d = asdict(r)
-        out.append({"run": r.name, **{c: d[c] for c in COLUMNS if c != "run"}})
+    for p in sorted(pts, key=lambda p: (p.x, -p.top1)):
+        r = p.first
+        out.append(
+            {
+                "run": p.label,
+                "spec": r.spec,
+                "seeds": p.n,
+                "params": r.params,
+                "macs": r.macs,
+                "images_per_s": p.images_per_s,
+                "best_top1": p.top1,
+                "best_top1_sd": p.top1_sd,
+                "final_top1": p.final_top1,
+                "pareto": p.pareto,
+                "data": r.data,
+                "epochs": r.epochs,
+                "input": r.input,
+                "device": r.device,
+                "x": p.x,
+                **p.extra,
+            }
+        )
     return out
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else list(COLUMNS), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
 
 
+def top1_text(mean: float, sd: float | None, n: int) -> str:
+    return f"{mean:.2f}" if sd is None else f"{mean:.2f} ± {sd:.2f} (n={n})"
+
+
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     from ..quantities import human
 
-    head = "| run | spec | params | MACs | images/s | best top-1 | final top-1 | Pareto |"
+    head = "| run | spec | params | MACs | images/s | best top-1 (%) | final top-1 (%) | Pareto |"
     lines = [head, "|---|---|---:|---:|---:|---:|---:|:-:|"]
     for r in rows:
         ips = f"{r['images_per_s']:,.0f}" if r["images_per_s"] is not None else "-"
         final = f"{r['final_top1']:.2f}" if r["final_top1"] is not None else "-"
         params = f"{r['params']:,}" if r["params"] is not None else "-"
+        best = top1_text(r["best_top1"], r["best_top1_sd"], r["seeds"])
         lines.append(
-            f"| {_md(r['run'])} | {_md(r['spec'])} | {params} | {human(r['macs'])} | {ips} | {r['best_top1']:.2f} | {final} |"
+            f"| {md_cell(r['run'])} | {md_cell(r['spec'])} | {params} | {human(r['macs'])} | {ips} | {best} | {final} |"
             f" {'yes' if r['pareto'] else ''} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
     """A table cell: no pipe ends the cell, no control character reaches the reader's terminal."""
-    return printable(text).replace("|", "\\|")
+    return printable(str(text)).replace("|", "\\|")
 
 
-def plot(runs: list[Run], title: str = "best top-1 against MACs", x: str = "macs") -> dict[str, bytes]:
-    """PNG and SVG bytes: top-1 vs the cost on x (log x), color = measured images/s, the Pareto frontier drawn."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ToolMissing("the plot needs matplotlib", hint="pip install matplotlib") from None
-    fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
-    try:
-        xs = [r.x for r in runs]
-        ys = [r.best_top1 for r in runs]
-        speeds = [r.images_per_s for r in runs]
-        known = [s for s in speeds if s is not None]
-        if known:
-            colors = [s if s is not None else float("nan") for s in speeds]
-            sc = ax.scatter(xs, ys, c=colors, cmap="viridis", s=70, zorder=3, edgecolors="black", plotnonfinite=True)
-            fig.colorbar(sc, ax=ax, label="measured training images/s")
-        else:
-            ax.scatter(xs, ys, s=70, zorder=3, color="tab:blue", edgecolors="black")
-        front = frontier(runs)
-        if front:
-            fx, fy = [], []
-            for r in front:  # a staircase: the best top-1 available at or below each MAC count
-                if fx:
-                    fx.append(r.x)
-                    fy.append(fy[-1])
-                fx.append(r.x)
-                fy.append(r.best_top1)
-            ax.plot(fx, fy, color="tab:red", lw=1.5, zorder=2, label="Pareto frontier")
-            ax.scatter(
-                [r.x for r in front],
-                [r.best_top1 for r in front],
-                s=160,
-                facecolors="none",
-                edgecolors="tab:red",
-                zorder=4,
-            )
-        from matplotlib.ticker import FuncFormatter
-
-        from ..quantities import human
-
-        for r in runs:  # labels of the right-most points go to their left, clear of the colorbar
-            right = r.x == max(xs)
-            ax.annotate(
-                printable(r.name).replace("$", r"\$"),  # two '$' would start matplotlib's math mode
-                (r.x, r.best_top1),
-                textcoords="offset points",
-                xytext=(-8 if right else 8, 6),
-                ha="right" if right else "left",
-                fontsize=8,
-            )
-        if min(xs) > 0 and max(xs) / min(xs) > 4:
-            ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human(v) if x == "macs" else f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-        ax.margins(x=0.12, y=0.12)
-        ax.set_xlabel(X_AXES[x])
-        ax.set_ylabel("best validation top-1")
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
-        if front:
-            ax.legend(loc="lower right")
-        fig.tight_layout()
-        out = {}
-        for fmt in ("png", "svg"):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
-            out[fmt] = buf.getvalue()
-        return out
-    finally:
-        plt.close(fig)
-
-
-def write_tradeoff(
-    paths: list[str | Path], out_dir: Path, stem: str = "tradeoff", x: str = "macs", time_run=None
-) -> dict[str, Any]:
-    """Table (md, csv, json) and plot (png, svg) into out_dir, each written atomically;
-    returns {'runs': rows, 'files': [...]}. `x`: macs, or measured or predicted (with `time_run`,
-    analyze/time_budget.TimeRun) ms per image, on the x axis and for the Pareto set."""
-    runs = set_x(load_runs(paths), x, time_run)
-    rows = table_rows(runs)
+def write_files(out_dir: Path, files: dict[str, str | bytes]) -> list[str]:
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise InceptcostError("output folder does not exist", file=str(out_dir), hint="create it first")
-    files = {
-        f"{stem}.md": to_markdown(rows),
-        f"{stem}.csv": to_csv(rows),
-        f"{stem}.json": json.dumps(
-            {"runs": rows, "x": x, "pareto_rule": f"no other run has <= {x} and >= best top-1, one of them strictly"},
-            indent=2,
-        ),
-    }
-    title = "best top-1 against MACs" if x == "macs" else f"best top-1 against {x} time per image"
-    for fmt, data in plot(runs, title, x).items():
-        files[f"{stem}.{fmt}"] = data
     written = []
     for name, data in files.items():
         write_atomic(out_dir / name, data)
         written.append(str(out_dir / name))
-    return {"runs": rows, "files": written}
+    return written
+
+
+def write_tradeoff(
+    paths: list[str | Path],
+    out_dir: Path,
+    stem: str = "tradeoff",
+    x: str = "macs",
+    time_run=None,
+    mix: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Table (md, csv, json) and plot (png, svg) into out_dir, each written atomically;
+    returns {'runs': rows, 'files': [...]}. `x`: macs, or measured or predicted (with `time_run`,
+    analyze/time_budget.TimeRun) ms per image, on the x axis and for the Pareto set."""
+    from .tradeoff_plot import plot
+
+    pts = set_x(points(load_runs(paths), mix), x, time_run)
+    rows = table_rows(pts)
+    files: dict[str, str | bytes] = {
+        f"{stem}.md": to_markdown(rows),
+        f"{stem}.csv": to_csv(rows),
+        f"{stem}.json": json.dumps(
+            {
+                "runs": rows,
+                "x": x,
+                "pareto_rule": f"no other point has <= {x} and >= mean best top-1, one of them strictly",
+                "error_bars": "sample standard deviation over the seeds of one spec",
+            },
+            indent=2,
+        ),
+    }
+    title = "best top-1 against MACs" if x == "macs" else f"best top-1 against {x} time per image"
+    for fmt, data in plot(pts, frontier(pts), X_AXES[x], title, x == "macs").items():
+        files[f"{stem}.{fmt}"] = data
+    return {"runs": rows, "files": write_files(out_dir, files)}

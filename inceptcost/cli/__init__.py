@@ -28,6 +28,7 @@ COMMANDS = {
     "train": ("training", "train"),
     "bench": ("measuring", "bench"),
     "tradeoff": ("measuring", "tradeoff"),
+    "study": ("studying", "study"),
     "sweep": ("scaling", "sweep"),
     "fit": ("scaling", "fit"),
     "predict": ("timing", "predict"),

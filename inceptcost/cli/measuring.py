@@ -190,13 +190,18 @@ def tradeoff(
     ] = "macs",
     profile: TimeProfileOpt = None,
     batch: TimeBatchOpt = 32,
+    mix: Annotated[
+        str, typer.Option("--mix", help="settings the runs may differ in, comma-separated: data,epochs,input,device")
+    ] = "",
 ) -> None:
-    """Best top-1 against MACs (or step time) over training runs: table and plot, Pareto frontier."""
+    """Best top-1 against MACs (or step time) over comparable training runs: the seeds of a spec make one point
+    with an error bar; table and plot with the Pareto frontier."""
     from ..bench.tradeoff import write_tradeoff
 
     with user_errors():
         run, _ = time_run(profile, batch, Mode.train, None)
-        result = write_tradeoff(runs, out_dir, stem=stem, x=x, time_run=run)
+        mixed = tuple(m.strip() for m in mix.split(",") if m.strip())
+        result = write_tradeoff(runs, out_dir, stem=stem, x=x, time_run=run, mix=mixed)
         sys.stdout.write(Path(result["files"][0]).read_text())
         pareto = [r["run"] for r in result["runs"] if r["pareto"]]
         typer.echo(f"Pareto-optimal: {', '.join(pareto)}")

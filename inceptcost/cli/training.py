@@ -114,6 +114,14 @@ def train(
             help="start from these weights: our checkpoint, or a torchvision/timm state dict the spec mirrors"
         ),
     ] = None,
+    reset_head: Annotated[
+        bool,
+        typer.Option(
+            "--reset-head",
+            help="with --init: a classifier of another size in the file (1000 classes into a 10-class spec) is"
+            " left out and starts afresh; every other tensor still loads strictly",
+        ),
+    ] = False,
     allow_change: Annotated[
         str | None,
         typer.Option(help="with --resume: settings that may differ from the checkpoint's, e.g. lr,epochs"),
@@ -154,6 +162,7 @@ def train(
             steps_per_epoch=steps_per_epoch,
             download=download,
             init=str(init) if init else None,
+            reset_head=reset_head,
             allow_change=tuple(n.strip() for n in allow_change.split(",") if n.strip()) if allow_change else (),
             recipe=chosen,
         )

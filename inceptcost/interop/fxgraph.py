@@ -1,49 +1,36 @@
-"""A torch.fx graph -> the spec language's tree: units (conv + norm + activation), pools, concat as `parallel`.
+"""A torch.fx graph -> the spec language's tree: units (conv + norm + activation), pools, concat as `parallel`,
+residual adds as `residual`.
 
 The graph is read backwards from the logits. A `torch.cat` becomes a `parallel` whose branches run from the
 cat's immediate dominator (the tensor every branch starts from) to each of its inputs, so nested concats
-(Inception-v3's 3x1 / 1x3 split) nest. A conv is folded with the batch norm and the activation that follow
-it, a linear with its activation. Every other op is an ImportFailed naming it and its module: nothing is
-dropped. Layer names are the module paths relative to their top-level row, '.' turned into '_' (so that
-`names.module_path_candidates` finds the source's tensors); branch names are ours.
+(Inception-v3's 3x1 / 1x3 split) nest. An add of two tensors becomes a `residual` the same way: from the add's
+immediate dominator, the body runs to one operand and the shortcut to the other (the identity when that
+operand is the dominator itself); `body * s + shortcut` (timm's Inception-ResNet blocks) gives the scale, and
+an activation right after the add is the block's. A conv is folded with the batch norm and the activation that
+follow it, a linear with its activation; any other batch norm or activation is a standalone layer. Every
+other op is an ImportFailed naming it and its module: nothing is dropped. Layer names are the module paths
+relative to their top-level row, '.' turned into '_' (so that `names.module_path_candidates` finds the
+source's tensors); branch names are ours.
 """
 
 from __future__ import annotations
 
+import numbers
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import torch
-import torch.nn.functional as F
 from torch import fx, nn
 
 from ..errors import ImportFailed
 from ..spec import NAME
+from .fxops import Atom, Ops, _arg, _describe, _enclosing
 
-_ACT_MODULES = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.SiLU: "silu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
-_ACT_FUNCTIONS = {
-    F.relu: "relu",
-    torch.relu: "relu",
-    F.relu6: "relu6",
-    F.silu: "silu",
-    torch.sigmoid: "sigmoid",
-    torch.tanh: "tanh",
-}
-_ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
 _ADDS = (operator.add, operator.iadd, torch.add)
-
-
-@dataclass
-class Atom:
-    """One op of the source: a spec layer (kind and keys) or a part of a unit (bn, act) to fold."""
-
-    kind: str  # conv | bn | act | maxpool | avgpool | adaptive_avgpool | dropout | flatten | linear | lrn
-    path: str  # module path; for functions the enclosing module's path + the fx node's name
-    args: dict[str, Any] = field(default_factory=dict)
-    end: fx.Node | None = None  # the fx node whose tensor leaves this layer (after folding)
+_MULS = (operator.mul, operator.imul, torch.mul)
 
 
 @dataclass
@@ -54,33 +41,28 @@ class Par:
     branches: list[list[Any]]
 
 
-def _arg(node: fx.Node, i: int, key: str, default: Any = None) -> Any:
-    return node.args[i] if len(node.args) > i else node.kwargs.get(key, default)
+@dataclass
+class Res:
+    """A residual block: activation(scale * body + shortcut); a shortcut of None is the identity."""
+
+    add: fx.Node
+    body: list[Any]
+    shortcut: list[Any] | None
+    scale: float
+    activation: str = "none"
+    end: fx.Node | None = None  # the add, or the activation folded into the block
 
 
-def _pair(v: Any) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+def _is(node: fx.Node, functions: tuple, methods: tuple[str, ...]) -> bool:
+    return (node.op == "call_function" and node.target in functions) or (
+        node.op == "call_method" and node.target in methods
+    )
 
 
-def _enclosing(node: fx.Node) -> str:
-    stack = node.meta.get("nn_module_stack") or {}
-    return next(reversed(stack)) if stack else ""
-
-
-def _where(node: fx.Node) -> str:
-    if node.op == "call_module":
-        return str(node.target)
-    return _enclosing(node) or "the model's own forward"
-
-
-def _describe(node: fx.Node) -> str:
-    target = node.target
-    return getattr(target, "__name__", str(target)) if node.op != "call_module" else type(target).__name__
-
-
-class Reader:
+class Reader(Ops):
     def __init__(self, root: nn.Module, graph: fx.Graph, label: str) -> None:
-        self.root, self.graph, self.label = root, graph, label
+        super().__init__(root, label)
+        self.graph = graph
         self.seen: set[fx.Node] = set()
         g = nx.DiGraph()
         for node in graph.nodes:
@@ -92,141 +74,71 @@ class Reader:
             raise ImportFailed("the traced model has no input", file=label)
         self.idom = nx.immediate_dominators(g, self.input)
 
-    def fail(self, node: fx.Node, message: str, hint: str | None = None) -> ImportFailed:
-        return ImportFailed(message, file=self.label, where=_where(node), hint=hint)
+    # ---- the residual add ----
 
-    def unsupported(self, node: fx.Node, op: str | None = None) -> ImportFailed:
-        op = op or _describe(node)
-        return self.fail(
-            node,
-            f"unsupported op '{op}'",
-            "the spec language has conv (+ batch norm, activation), max/avg/adaptive pools, concat, LRN, "
-            "dropout, flatten and linear",
-        )
+    def _scaled(self, node: Any) -> tuple[fx.Node, float] | None:
+        """(x, s) for a node computing `x * s` or `s * x` with a constant number s, else None."""
+        if not isinstance(node, fx.Node) or not _is(node, _MULS, ("mul", "mul_")) or len(node.args) != 2:
+            return None
+        a, b = node.args
+        if isinstance(a, fx.Node) and isinstance(b, numbers.Real) and not isinstance(b, bool):
+            return a, float(b)
+        if isinstance(b, fx.Node) and isinstance(a, numbers.Real) and not isinstance(a, bool):
+            return b, float(a)
+        return None
 
-    # ---- one op -> an Atom ----
-
-    def atom(self, node: fx.Node) -> Atom:
-        if node.op == "call_module":
-            return self.module_atom(node, self.root.get_submodule(str(node.target)))
-        path = f"{_enclosing(node)}.{node.name}".lstrip(".")
-        if node.op == "call_function":
-            fn = node.target
-            if fn in _ACT_FUNCTIONS:
-                return Atom("act", path, {"activation": _ACT_FUNCTIONS[fn]})
-            if fn is F.max_pool2d:
-                return self.pool(node, path, "maxpool", _arg(node, 1, "kernel_size"), *self._fpool(node, True))
-            if fn is F.avg_pool2d:
-                return self.pool(node, path, "avgpool", _arg(node, 1, "kernel_size"), *self._fpool(node, False))
-            if fn is F.adaptive_avg_pool2d:
-                return self.adaptive(node, path, _arg(node, 1, "output_size"))
-            if fn is F.dropout:
-                return Atom("dropout", path, {"p": float(_arg(node, 1, "p", 0.5))})
-            if fn is torch.flatten:
-                return self.flatten(node, path, _arg(node, 1, "start_dim", 0), _arg(node, 2, "end_dim", -1))
-            if fn in _ADDS:
+    def residual(self, add: fx.Node) -> Res:
+        """`add` (body + shortcut, either scaled by a constant) as a residual block, down to its dominator."""
+        if len(add.args) != 2 or _arg(add, 2, "alpha", 1) != 1:
+            raise self.unsupported(add, "add with alpha")
+        operands = list(add.args)
+        for x in operands:
+            if not isinstance(x, fx.Node):
                 raise self.fail(
-                    node,
-                    "unsupported op 'add' (a residual connection)",
-                    "the spec language has no residual form yet; models with concat only are imported",
+                    add, f"unsupported op 'add' of the constant {x!r}", "a residual add joins two layer outputs"
                 )
-        if node.op == "call_method":
-            if node.target in _ACT_METHODS:
-                return Atom("act", path, {"activation": _ACT_METHODS[str(node.target)]})
-            if node.target == "flatten":
-                return self.flatten(node, path, _arg(node, 1, "start_dim", 0), _arg(node, 2, "end_dim", -1))
-            if node.target in ("add", "add_"):
+            if x.op == "get_attr":
                 raise self.fail(
-                    node, "unsupported op 'add' (a residual connection)", "the spec language has no residual form yet"
+                    add,
+                    f"unsupported op 'add' of the tensor '{x.target}' (a parameter, not a layer's output)",
+                    "a residual add joins two layer outputs",
                 )
-        raise self.unsupported(node)
+        fork = self.idom[add]
+        scale, body_at = 1.0, None
+        for i, x in enumerate(operands):
+            found = self._scaled(x)
+            if found is None:
+                continue
+            if body_at is not None:
+                raise self.fail(add, "unsupported op 'add' of two scaled tensors", "only the body may be scaled")
+            self.seen.add(x)
+            operands[i], scale, body_at = found[0], found[1], i
+        if scale <= 0:
+            raise self.fail(add, f"unsupported op 'add' with a scale of {scale}", "the scale must be positive")
+        if operands[0] is fork and operands[1] is fork:
+            raise self.fail(add, "unsupported op 'add' of a tensor to itself", "write it as a scale")
+        if body_at is None:  # the identity is the shortcut; else the shorter path (torchvision: out += identity)
+            if fork in operands:
+                body_at = 1 - operands.index(fork)
+            else:
+                paths = [self._length(x, fork) for x in operands]
+                body_at = 1 if paths[1] > paths[0] else 0
+        body, side = operands[body_at], operands[1 - body_at]
+        if body is fork:
+            raise self.fail(add, "unsupported op 'add' that scales the shortcut", "only the body may be scaled")
+        shortcut = None if side is fork else self.chain(side, fork)
+        return Res(add, self.chain(body, fork), shortcut, scale, end=add)
 
-    def _fpool(self, node: fx.Node, is_max: bool) -> tuple:
-        stride = _arg(node, 2, "stride")
-        padding = _arg(node, 3, "padding", 0)
-        if is_max:
-            if _pair(_arg(node, 4, "dilation", 1)) != (1, 1) or _arg(node, 6, "return_indices", False):
-                raise self.unsupported(node, "max_pool2d with dilation or indices")
-            return stride, padding, bool(_arg(node, 5, "ceil_mode", False)), None
-        if _arg(node, 6, "divisor_override") is not None:
-            raise self.unsupported(node, "avg_pool2d with divisor_override")
-        return stride, padding, bool(_arg(node, 4, "ceil_mode", False)), bool(_arg(node, 5, "count_include_pad", True))
+    def _length(self, value: fx.Node, stop: fx.Node) -> int:
+        """The number of ops on the longest path from `stop` to `value` (to pick the body of an add)."""
+        memo: dict[fx.Node, int] = {stop: 0}
 
-    def pool(self, node, path, kind, kernel, stride, padding, ceil, count_pad) -> Atom:
-        args = {"kernel": _pair(kernel), "stride": _pair(stride or kernel), "padding": _pair(padding), "ceil": ceil}
-        if kind == "avgpool":
-            args["count_pad"] = count_pad
-        return Atom(kind, path, args)
+        def walk(n: fx.Node) -> int:
+            if n not in memo:
+                memo[n] = 1 + max((walk(i) for i in n.all_input_nodes if i.op != "get_attr"), default=0)
+            return memo[n]
 
-    def adaptive(self, node, path, size) -> Atom:
-        if size is None or (not isinstance(size, int) and None in tuple(size)):
-            raise self.unsupported(node, "adaptive pool keeping an input size (None)")
-        return Atom("adaptive_avgpool", path, {"output": _pair(size)})
-
-    def flatten(self, node, path, start, end) -> Atom:
-        if start != 1 or end != -1:
-            raise self.unsupported(node, f"flatten({start}, {end}) (only flatten from dim 1 is a layer)")
-        return Atom("flatten", path)
-
-    def module_atom(self, node: fx.Node, m: nn.Module) -> Atom:
-        path = str(node.target)
-        if isinstance(m, nn.Conv2d):
-            if _pair(m.dilation) != (1, 1) or m.padding_mode != "zeros":
-                raise self.unsupported(node, "Conv2d with dilation or non-zero padding mode")
-            padding = m.padding
-            if isinstance(padding, str):
-                k = _pair(m.kernel_size)
-                if padding == "same" and k[0] % 2 and k[1] % 2:
-                    padding = ((k[0] - 1) // 2, (k[1] - 1) // 2)
-                elif padding == "valid":
-                    padding = (0, 0)
-                else:
-                    raise self.unsupported(node, f"Conv2d with padding '{padding}' and an even kernel")
-            args = {
-                "out": m.out_channels,
-                "kernel": _pair(m.kernel_size),
-                "stride": _pair(m.stride),
-                "padding": _pair(padding),
-                "groups": m.groups,
-                "bias": m.bias is not None,
-            }
-            return Atom("conv", path, args)
-        if isinstance(m, nn.BatchNorm2d):
-            if not (m.affine and m.track_running_stats):
-                raise self.unsupported(node, "BatchNorm2d without affine parameters or running statistics")
-            act = "none"
-            inner = getattr(m, "act", None)  # timm's BatchNormAct2d: the activation lives inside the norm
-            if inner is not None and not isinstance(inner, nn.Identity):
-                if type(inner) not in _ACT_MODULES:
-                    raise self.unsupported(node, f"{type(m).__name__} with activation {type(inner).__name__}")
-                act = _ACT_MODULES[type(inner)]
-            drop = getattr(m, "drop", None)
-            if drop is not None and not isinstance(drop, nn.Identity):
-                raise self.unsupported(node, f"{type(m).__name__} with {type(drop).__name__}")
-            return Atom("bn", path, {"eps": float(m.eps), "activation": act})
-        if type(m) in _ACT_MODULES:
-            return Atom("act", path, {"activation": _ACT_MODULES[type(m)]})
-        if type(m) is nn.MaxPool2d:
-            if _pair(m.dilation) != (1, 1) or m.return_indices:
-                raise self.unsupported(node, "MaxPool2d with dilation or indices")
-            return self.pool(node, path, "maxpool", m.kernel_size, m.stride, m.padding, m.ceil_mode, None)
-        if type(m) is nn.AvgPool2d:
-            if m.divisor_override is not None:
-                raise self.unsupported(node, "AvgPool2d with divisor_override")
-            return self.pool(
-                node, path, "avgpool", m.kernel_size, m.stride, m.padding, m.ceil_mode, m.count_include_pad
-            )
-        if type(m) is nn.AdaptiveAvgPool2d:
-            return self.adaptive(node, path, m.output_size)
-        if type(m) is nn.Dropout:
-            return Atom("dropout", path, {"p": float(m.p)})
-        if type(m) is nn.Flatten:
-            return self.flatten(node, path, m.start_dim, m.end_dim)
-        if type(m) is nn.Linear:
-            return Atom("linear", path, {"out": m.out_features, "bias": m.bias is not None})
-        if type(m) is nn.LocalResponseNorm:
-            return Atom("lrn", path, {"size": m.size, "alpha": float(m.alpha), "beta": float(m.beta), "k": float(m.k)})
-        raise self.unsupported(node, type(m).__name__)
+        return walk(value)
 
     # ---- structure ----
 
@@ -243,7 +155,9 @@ class Reader:
         while value is not stop:
             if value in self.seen:
                 raise self.fail(
-                    value, f"the output of '{_describe(value)}' feeds two places", "only concat joins paths"
+                    value,
+                    f"the output of '{_describe(value)}' feeds two places",
+                    "only a concat or a residual add joins paths",
                 )
             self.seen.add(value)
             if value.op == "placeholder":
@@ -263,9 +177,14 @@ class Reader:
                 items.append(Par(value, [self.chain(p, fork) for p in parts]))
                 value = fork
                 continue
+            if _is(value, _ADDS, ("add", "add_")):
+                res = self.residual(value)
+                items.append(res)
+                value = self.idom[value]
+                continue
             ins = self.inputs(value)
             if len(ins) != 1:
-                atom = self.atom(value)  # an add raises its own message
+                atom = self.atom(value)  # an op the spec lacks raises its own message
                 raise self.unsupported(value, f"{atom.kind} with {len(ins)} tensor inputs")
             atom = self.atom(value)
             atom.end = value
@@ -276,13 +195,22 @@ class Reader:
 
 
 def fold(reader: Reader, items: list[Any]) -> list[Any]:
-    """conv [+ bn] [+ act] -> one conv unit; linear [+ act] -> one linear; a lone bn or activation is an error."""
+    """conv [+ bn] [+ act] -> one conv unit; linear [+ act] -> one linear; residual add [+ act] -> one block.
+    Any other batch norm or activation stays a layer of its own."""
     out: list[Any] = []
     for item in items:
         if isinstance(item, Par):
             out.append(Par(item.cat, [fold(reader, b) for b in item.branches]))
             continue
-        last = out[-1] if out and isinstance(out[-1], Atom) else None
+        if isinstance(item, Res):
+            shortcut = None if item.shortcut is None else fold(reader, item.shortcut)
+            out.append(Res(item.add, fold(reader, item.body), shortcut, item.scale, end=item.end))
+            continue
+        last = out[-1] if out else None
+        if isinstance(last, Res) and item.kind == "act" and last.activation == "none":
+            last.activation, last.end = item.args["activation"], item.end
+            continue
+        last = last if isinstance(last, Atom) else None
         if item.kind == "bn" and last and last.kind == "conv" and "norm" not in last.args:
             last.args.update(norm="bn", eps=item.args["eps"], activation=item.args["activation"])
             last.end = item.end
@@ -296,14 +224,12 @@ def fold(reader: Reader, items: list[Any]) -> list[Any]:
             last.args["activation"] = item.args["activation"]
             last.end = item.end
             continue
-        if item.kind in ("bn", "act"):
-            after = f" after a {last.kind}" if last else ""
-            what = "batch norm" if item.kind == "bn" else f"activation {item.args['activation']}"
+        if item.kind == "bn" and item.args["activation"] != "none":
             raise ImportFailed(
-                f"a standalone {what}{after} is not in the spec language",
+                f"a standalone batch norm with activation {item.args['activation']} inside it",
                 file=reader.label,
                 where=item.path,
-                hint="only a conv's own norm and activation, or a linear's activation, are layers",
+                hint="the spec language has a batch norm inside a conv unit, or a plain one",
             )
         out.append(item)
     return out
@@ -321,6 +247,9 @@ def paths(items: list[Any]) -> list[str]:
         if isinstance(item, Par):
             for b in item.branches:
                 found += paths(b)
+        elif isinstance(item, Res):  # the add's own module too: xception's `block4`, not `block4.rep`
+            found += [f"{_enclosing(item.add)}.{item.add.name}".lstrip(".")]
+            found += paths(item.body) + paths(item.shortcut or [])
         else:
             found.append(unit_path(item))
     return found

@@ -5,7 +5,7 @@ Inception-v3 run theirs only when training; their `if self.training` is plain Py
 as it stands) become `aux` heads; the first output is the logits. Batch norms are leaf modules (timm's
 BatchNormAct2d carries its activation inside). The spec is then checked against the source before it is
 written: its parameter count must equal the source's numel(), and our compiled model, given the source's
-weights by name, must give the source's logits.
+weights by name (its batch norms first given distinct statistics), must give the source's logits.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from torch import fx, nn
 
 from ..errors import ImportFailed
 from .extras import need
-from .fxgraph import Atom, Par, Reader, common_path, fold, local_name, paths, unit_path, valid
+from .fxgraph import Par, Reader, Res, common_path, fold, local_name, paths, unit_path, valid
+from .fxops import Atom
 from .spec_text import spec_text
 
 AUX_WEIGHT = 0.3  # the paper's; a spec's aux weight is a training choice, not part of the model
@@ -132,6 +133,10 @@ def _outputs(reader: Reader) -> list[fx.Node]:
 
 
 def _layer(atom: Atom, name: str) -> dict[str, Any]:
+    if atom.kind == "act":  # a standalone activation: `{type: relu}`
+        return {"name": name, "type": atom.args["activation"]}
+    if atom.kind == "bn":  # a standalone batch norm (its activation, if any, refused by fold)
+        return {"name": name, "type": "bn", "eps": atom.args["eps"]}
     layer = {"name": name, "type": atom.kind, **atom.args}
     if atom.kind == "conv":
         layer.setdefault("norm", "none")
@@ -159,17 +164,35 @@ def _branch_name(items: list[dict[str, Any]], fallback: str, taken: set[str]) ->
     return candidate if valid(candidate) and candidate not in taken else fallback
 
 
+def _unique(name: str, taken: set[str]) -> str:
+    """A layer name not yet used in its list (a module called twice, such as a shared ReLU, gets _2, _3)."""
+    found, i = name, 1
+    while found in taken:
+        i += 1
+        found = f"{name}_{i}"
+    return found
+
+
 def _layers(items: list[Any], base: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for j, item in enumerate(items):
+        taken = {o["name"] for o in out}
         if isinstance(item, Atom):
-            out.append(_layer(item, local_name(unit_path(item), base)))
+            out.append(_layer(item, _unique(local_name(unit_path(item), base), taken)))
+            continue
+        if isinstance(item, Res):
+            block = common_path(paths([item]))
+            name = local_name(block, base) if block and block != base else f"residual{j + 1}"
+            layer = {"name": _unique(name, taken), "type": "residual", "scale": item.scale}
+            layer.update(activation=item.activation, body=_layers(item.body, base))
+            layer["shortcut"] = None if item.shortcut is None else _layers(item.shortcut, base)
+            out.append(layer)
             continue
         branches: dict[str, list] = {}
         for i, branch in enumerate(item.branches, 1):
             layers = _layers(branch, base)
             branches[_branch_name(layers, f"branch{i}", set(branches))] = layers
-        name = _branch_name([{"name": n, "type": ""} for n in branches], f"parallel{j + 1}", {o["name"] for o in out})
+        name = _branch_name([{"name": n, "type": ""} for n in branches], f"parallel{j + 1}", taken)
         out.append({"name": name, "type": "parallel", "branches": branches})
     return out
 
@@ -182,7 +205,7 @@ def _rows(items: list[Any]) -> list[dict[str, Any]]:
             continue
         base = common_path(paths([item]))
         (layer,) = _layers([item], base)
-        layer["name"] = local_name(base, "") if base else f"concat{i}"
+        layer["name"] = local_name(base, "") if base else f"{'concat' if isinstance(item, Par) else 'residual'}{i}"
         rows.append(layer)
     return rows
 
@@ -246,6 +269,20 @@ def default_input(factory: str, model: nn.Module) -> tuple[int, int, int]:
     return (3, 224, 224)
 
 
+def _distinct_norms(model: nn.Module) -> nn.Module:
+    """Fresh batch norms all compute the identity, so a norm's tensors loaded into another norm would still
+    give the source's logits: give each its own statistics and affine terms before the check."""
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d) and m.affine and m.track_running_stats:
+                for t in (m.weight, m.running_var):
+                    t.copy_(torch.rand(t.shape, generator=g) + 0.5)
+                for t in (m.bias, m.running_mean):
+                    t.copy_(torch.randn(t.shape, generator=g) * 0.1)
+    return model
+
+
 def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, int, int] | None = None):
     """The spec's YAML text and a summary line; raises ImportFailed on anything the spec cannot say."""
     import tempfile
@@ -256,7 +293,7 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     from ..spec import load_spec
     from .weights import load_state
 
-    source = make_model(factory, aux)
+    source = _distinct_norms(make_model(factory, aux))
     label = factory.split(":")[-1].rsplit(".", 1)[-1]
     chw = input_chw or default_input(factory, source)
     x = torch.randn(1, *chw, generator=torch.Generator().manual_seed(0))
@@ -294,7 +331,7 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     c, h, w = chw
     heads = f" (+{totals['params_aux']:,} in {len(spec.aux)} aux heads)" if spec.aux else ""
     summary = (
-        f"{label}: {len(graph) - 1 - sum(1 for n in graph if graph.nodes[n]['op'] == 'concat')} layers, "
+        f"{label}: {len(graph) - 1 - sum(1 for n in graph if graph.nodes[n]['op'] in ('concat', 'add'))} layers, "
         f"{totals['params']:,} params{heads}, {totals['macs']:,} MACs at {h}x{w}x{c}; "
         f"checked: params equal the source's numel(), logits equal the source's with its weights (max diff {diff:.1e})"
     )

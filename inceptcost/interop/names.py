@@ -4,8 +4,10 @@ Two maps exist, tried in turn by `weights.match`:
 - `torchvision_googlenet`: specs/googlenet-torchvision.yaml, whose inception rows use Table 1's branch names
   (b1x1, b3x3.reduce, ...) where torchvision has branch1..branch4;
 - `module_path`: specs written by `inceptcost import`, whose layer names are the source's module paths with
-  '.' turned into '_', relative to their top-level row (branch names are ours and carry no path). A key maps
-  to the source's key with the same '_'-joined spelling.
+  '.' turned into '_', relative to their top-level row (branch, residual body and shortcut names are ours and
+  carry no path). A key maps to the source's key with the same '_'-joined spelling; a conv unit named for its
+  bare conv (torchvision's ResNet: `conv1`, then `bn1`) finds its conv's tensors without the `conv` part and
+  its batch norm's as the tensors that follow the conv's in the file (`weights._by_module_path`).
 """
 
 from __future__ import annotations
@@ -44,4 +46,5 @@ def module_path_candidates(name: str) -> list[str]:
     unit, tail = parts[:-cut], ".".join(parts[-cut:])
     first, last = unit[0].lstrip("_"), unit[-1].lstrip("_")
     spellings = [first] if len(unit) == 1 else [f"{first}_{last}", last]
-    return [f"{s}_{flat(tail)}" for s in spellings]
+    tails = [flat(tail), *([parts[-1]] if cut == 2 and parts[-2] == "conv" else [])]
+    return [f"{s}_{t}" for t in tails for s in spellings]

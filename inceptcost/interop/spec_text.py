@@ -1,5 +1,6 @@
 """An imported spec (the mapping `fximport.to_spec` builds) as YAML text in the style of the shipped specs:
-one flow mapping per layer, `parallel` modules in block form, the commonest conv settings as `defaults`."""
+one flow mapping per layer, `parallel` modules and `residual` blocks in block form, the commonest conv
+settings as `defaults`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ def defaults_of(spec: dict[str, Any]) -> dict[str, Any]:
                 convs.append(layer)
             for branch in layer.get("branches", {}).values():
                 walk(branch)
+            walk(layer.get("body") or [])
+            walk(layer.get("shortcut") or [])
 
     walk(spec["layers"])
     for head in spec["aux"]:
@@ -74,6 +77,16 @@ def _emit(layers: list[dict[str, Any]], indent: int, defaults: dict[str, Any]) -
     pad = " " * indent
     lines = []
     for layer in layers:
+        if layer["type"] == "residual":
+            lines += [f"{pad}- name: {_scalar(layer['name'])}", f"{pad}  type: residual"]
+            if layer["scale"] != 1:
+                lines.append(f"{pad}  scale: {_scalar(layer['scale'])}")
+            if layer["activation"] != "none":
+                lines.append(f"{pad}  activation: {layer['activation']}")
+            lines += [f"{pad}  body:", *_emit(layer["body"], indent + 4, defaults)]
+            if layer["shortcut"] is not None:
+                lines += [f"{pad}  shortcut:", *_emit(layer["shortcut"], indent + 4, defaults)]
+            continue
         if layer["type"] != "parallel":
             lines.append(f"{pad}- {_flow(layer, defaults)}")
             continue
@@ -84,7 +97,21 @@ def _emit(layers: list[dict[str, Any]], indent: int, defaults: dict[str, Any]) -
     return lines
 
 
+def _classifier_takes_classes(layers: list[dict[str, Any]], classes: int) -> list[dict[str, Any]]:
+    """The last linear layer without `out` (it takes `classes`), so that one edit of `classes` retargets it."""
+    last = layers[-1]
+    if last["type"] != "linear" or last.get("out") != classes:
+        return layers
+    return [*layers[:-1], {k: v for k, v in last.items() if k != "out"}]
+
+
 def spec_text(spec: dict[str, Any], factory: str) -> str:
+    classes = spec["classes"]
+    spec = {
+        **spec,
+        "layers": _classifier_takes_classes(spec["layers"], classes),
+        "aux": [{**h, "layers": _classifier_takes_classes(h["layers"], classes)} for h in spec["aux"]],
+    }
     defaults = defaults_of(spec)
     lines = [
         f"# Imported from {factory} by `inceptcost import` (torch.fx trace, weights not downloaded).",

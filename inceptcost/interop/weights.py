@@ -3,7 +3,8 @@
 A file is read with `torch.load(weights_only=True)`, so it cannot run code. Its tensors are matched to the
 model's by name: as they are, or through a name map of `names` (the first map under which every tensor of
 the model is found). Every problem is one WeightsError line: a missing, corrupt or hostile file, a tensor
-the model lacks or the file lacks (named, the first one), or a shape that differs (both shapes given).
+the model lacks or the file lacks (named, the first one), or a shape that differs (both shapes given); a
+classifier of another size names every tensor of it and the fix (`train --reset-head`).
 """
 
 from __future__ import annotations
@@ -65,10 +66,19 @@ def _identity(name: str) -> str:
 
 def _by_module_path(ours: list[str], theirs: dict[str, Any]) -> dict[str, str]:
     by_flat = {names.flat(k): k for k in theirs}
+    order = list(theirs)
+    position = {k: i for i, k in enumerate(order)}
     mapping = {}
     for name in ours:
         candidates = names.module_path_candidates(name)
-        mapping[name] = next((by_flat[c] for c in candidates if c in by_flat), name)
+        found = next((by_flat[c] for c in candidates if c in by_flat), None)
+        unit, part, leaf = name.rsplit(".", 2) if name.count(".") >= 2 else ("", "", name)
+        conv = mapping.get(f"{unit}.conv.weight")
+        if found is None and part == "bn" and conv in position:  # the module registered right after the conv
+            conv_module = conv.rpartition(".")[0]
+            after = (k for k in order[position[conv] :] if k.rpartition(".")[0] != conv_module)
+            found = f"{next(after, '').rpartition('.')[0]}.{leaf}"
+        mapping[name] = found or name
     return mapping
 
 
@@ -95,15 +105,26 @@ def _shape(t: torch.Tensor) -> str:
     return "x".join(map(str, t.shape)) or "scalar"
 
 
-def load_weights(model: torch.nn.Module, path: str | Path) -> str:
+def load_weights(model: torch.nn.Module, path: str | Path, reset_head: bool = False) -> str:
     """Load a weights file into `model` (all of its tensors, strictly); returns the name map used."""
-    return load_state(model, read_state_dict(path), str(path))
+    return load_state(model, read_state_dict(path), str(path), reset_head)
 
 
-def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: str) -> str:
-    """Load a state dict (ours, torchvision's or timm's) into `model` by name; returns the name map used."""
+def head_names(model: torch.nn.Module) -> set[str]:
+    """The state-dict keys of the classifiers: the last linear layer of the main net and of each aux head."""
+    linears = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    groups = [set(getattr(model, "row_names", ())), *({a} for a in getattr(model, "aux_names", ()))]
+    lasts = [found[-1] for group in groups if (found := [n for n in linears if n.split(".")[0] in group])]
+    return {f"{n}.{leaf}" for n in lasts for leaf in ("weight", "bias")}
+
+
+def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: str, reset_head: bool = False) -> str:
+    """Load a state dict (ours, torchvision's or timm's) into `model` by name; returns the name map used.
+    A classifier of another size (1000 classes into a 10-class spec) is an error, or with `reset_head` keeps
+    the model's own initial weights while every other tensor loads (timm's rule for a new num_classes)."""
     ours = model.state_dict()
     label, mapping = match(list(ours), theirs)
+    heads, other = head_names(model), []
     for name, key in mapping.items():
         if key not in theirs:
             raise WeightsError(
@@ -112,6 +133,9 @@ def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: s
                 hint="give weights of the model this spec describes",
             )
         if theirs[key].shape != ours[name].shape:
+            if name in heads:
+                other.append(name)
+                continue
             raise WeightsError(
                 f"'{name}' is {_shape(ours[name])} in the model but '{key}' is {_shape(theirs[key])} in the file",
                 file=where,
@@ -128,5 +152,13 @@ def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: s
             file=where,
             hint="the weights have layers the spec lacks (aux heads?); give the spec that has them",
         )
-    model.load_state_dict({name: theirs[key] for name, key in mapping.items()}, strict=True)
-    return label
+    if other and not reset_head:
+        sizes = ", ".join(f"'{n}' {_shape(ours[n])} vs {_shape(theirs[mapping[n]])}" for n in other)
+        raise WeightsError(
+            f"the classifier differs in size from the file's ({sizes})",
+            file=where,
+            hint="give the spec the file's classes, or train with --reset-head to load the rest and start the"
+            " classifier afresh",
+        )
+    model.load_state_dict({n: theirs[k] for n, k in mapping.items() if n not in other}, strict=not other)
+    return label + (f", classifier reset ({', '.join(other)})" if other else "")

@@ -34,6 +34,7 @@ class TrainConfig:
     log_every: int = 20
     download: bool = False
     init: str | None = None  # a weights file to start from (interop.weights); ignored by --resume
+    reset_head: bool = False  # with init: a classifier of another size starts afresh (timm's rule)
     allow_change: tuple[str, ...] = ()  # settings --resume may find changed (e.g. lr after a diverged run)
     recipe: Recipe = field(default_factory=Recipe)
 
@@ -50,6 +51,8 @@ class TrainConfig:
                 f"settings: {', '.join(RESUME_FIELDS)}",
                 settings=True,
             )
+        if self.reset_head and not self.init:
+            raise TrainError("{reset_head} applies to the weights of {init}; give both or neither", settings=True)
         if self.save_every < 0:
             raise TrainError(f"{{save_every}} must be >= 0, got {self.save_every}", settings=True)
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:

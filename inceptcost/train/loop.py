@@ -11,6 +11,7 @@ import signal
 import statistics
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -225,7 +226,7 @@ class Trainer:
         if config.init and not config.resume:
             from inceptcost.interop.weights import load_weights
 
-            load_weights(self.model, config.init)
+            load_weights(self.model, config.init, config.reset_head)
         self.model = self.model.to(dev, memory_format=self.memory_format)
         aux = list(getattr(self.model, "aux_weights", None) or [])
         self.aux_weights = [self.recipe.aux_weight] * len(aux) if self.recipe.aux_weight is not None else aux
@@ -556,7 +557,13 @@ class Trainer:
     def _config_record(self) -> dict:
         s = self.spec
         return {
-            "spec": {"name": s.name, "file": str(s.file), "input": list(s.input), "classes": s.classes},
+            "spec": {
+                "name": s.name,
+                "file": str(s.file),
+                "sha256": self.spec_sha256,
+                "input": list(s.input),
+                "classes": s.classes,
+            },
             "data": {**self.data.describe(), "resized_to": list(self.size)},
             "recipe": self.recipe.to_dict(),
             "run": {k: v for k, v in self.config.to_dict().items() if k != "recipe"}
@@ -609,6 +616,8 @@ class Trainer:
             "amp": "bf16" if self.amp else None,
             "channels_last": self.config.channels_last,
             "compile": self.config.compile,
+            "seed": self.config.seed,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds") if status == "completed" else None,
         }
 
 

@@ -5,7 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from inceptcost.bench.tradeoff import load_runs, write_tradeoff
+from inceptcost.bench.runs import load_runs
+from inceptcost.bench.tradeoff import points, write_tradeoff
 from inceptcost.cli import app
 from inceptcost.errors import InceptcostError
 
@@ -47,13 +48,13 @@ def runs(tmp_path):
 
 
 def test_pareto_by_hand(runs):
-    got = {r.name for r in load_runs(runs) if r.pareto}
+    got = {p.label for p in points(load_runs(runs)) if p.pareto}
     assert got == PARETO
 
 
 def test_identical_points_both_kept(tmp_path):
     ds = [write_run(tmp_path, "x", 1e6, 0.5, 1.0), write_run(tmp_path, "y", 1e6, 0.5, 2.0)]
-    assert all(r.pareto for r in load_runs(ds))
+    assert all(p.pareto for p in points(load_runs(ds)))
 
 
 def test_summary_path_instead_of_run_folder(tmp_path):
@@ -100,3 +101,50 @@ def test_cli(runs, tmp_path):
     assert (out / "tradeoff.svg").exists()
     r = CliRunner().invoke(app, ["tradeoff", str(tmp_path / "missing")])
     assert r.exit_code == 2 and "no summary.json" in r.output
+
+
+def test_runs_on_other_data_are_refused_unless_mixed(tmp_path):
+    ds = [
+        write_run(tmp_path, "p", 1e6, 50.0, 10.0, data="digits", epochs=10),
+        write_run(tmp_path, "q", 2e6, 60.0, 10.0, data="digits-clutter", epochs=10),
+        write_run(tmp_path, "r", 3e6, 70.0, 10.0, data="digits-clutter", epochs=20),
+    ]
+    with pytest.raises(InceptcostError) as err:
+        points(load_runs(ds))
+    text = str(err.value)
+    assert "data (digits: p; digits-clutter: q, r)" in text and "epochs (10: p, q; 20: r)" in text
+    assert "--mix data,epochs" in (err.value.hint or "")
+    assert len(points(load_runs(ds), mix=("data", "epochs"))) == 3
+    with pytest.raises(InceptcostError, match="unknown setting 'dataset'"):
+        points(load_runs(ds), mix=("dataset",))
+
+
+def test_cli_refuses_mixed_runs_in_one_line(tmp_path):
+    ds = [
+        write_run(tmp_path, "p", 1e6, 50.0, 10.0, device="cpu"),
+        write_run(tmp_path, "q", 2e6, 60.0, 10.0, device="NVIDIA H100"),
+    ]
+    out = tmp_path / "o"
+    out.mkdir()
+    r = CliRunner().invoke(app, ["tradeoff", *map(str, ds), "--out-dir", str(out)])
+    assert r.exit_code == 2 and r.output.count("error:") == 1 and "device (cpu: p; NVIDIA H100: q)" in r.output
+    assert not list(out.iterdir())
+    assert CliRunner().invoke(app, ["tradeoff", *map(str, ds), "--out-dir", str(out), "--mix", "device"]).exit_code == 0
+
+
+def test_seeds_of_one_spec_make_one_point_with_an_error_bar(tmp_path):
+    tops = [61.0, 64.5, 62.0]  # mean 62.5; sample sd sqrt(((-1.5)^2 + 2^2 + (-0.5)^2) / 2) = sqrt(3.25)
+    ds = [write_run(tmp_path, f"v-s{i}", 5e6, t, 100.0 + i, spec="v", seed=i) for i, t in enumerate(tops)]
+    ds.append(write_run(tmp_path, "w-s0", 9e6, 70.0, 50.0, spec="w", seed=0))
+    pts = {p.label: p for p in points(load_runs(ds))}
+    assert set(pts) == {"v", "w-s0"}
+    v = pts["v"]
+    assert v.n == 3 and v.top1 == pytest.approx(62.5) and v.top1_sd == pytest.approx(3.25**0.5)
+    assert v.images_per_s == 101.0 and pts["w-s0"].top1_sd is None
+    out = tmp_path / "o"
+    out.mkdir()
+    rows = write_tradeoff(ds, out)["runs"]
+    assert [(r["run"], r["seeds"]) for r in rows] == [("v", 3), ("w-s0", 1)]
+    assert "62.50 ± 1.80 (n=3)" in (out / "tradeoff.md").read_text()
+    svg = (out / "tradeoff.svg").read_text()
+    assert "error bars" in svg and "4 runs on cpu" in svg

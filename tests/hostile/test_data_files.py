@@ -101,9 +101,10 @@ def test_a_fifo_summary_never_blocks(sandbox):
 
 
 def test_run_names_with_dollars_pipes_and_escapes_plot_and_tabulate(sandbox):
-    """Two '$' would start matplotlib's math mode (a parse error on '$a_$'); a pipe would end a Markdown cell."""
+    """Two '$' would start matplotlib's math mode (a parse error on '$a_$'); a pipe would end a Markdown cell.
+    Each run is of its own spec, so that each is a point of its own, labelled by its folder's name."""
     for name in ("a$b_$c", "x|y", "p$^$q"):
-        sandbox.write(f"runs/{name}/summary.json", json.dumps(SUMMARY))
+        sandbox.write(f"runs/{name}/summary.json", json.dumps({**SUMMARY, "spec": f"spec {name}"}))
     (sandbox.root / "out").mkdir()
     sandbox.run("tradeoff", "runs/a$b_$c", "runs/x|y", "runs/p$^$q", "--out-dir", "out", code=0, may_write=("out",))
     table = (sandbox.root / "out" / "tradeoff.md").read_text()

@@ -83,6 +83,8 @@ def make_gated():
 
 
 class Residual(nn.Module):
+    """An identity shortcut around one conv."""
+
     def __init__(self, cin):
         super().__init__()
         self.conv = nn.Conv2d(cin, cin, 3, padding=1)
@@ -94,3 +96,108 @@ class Residual(nn.Module):
 
 def make_residual():
     return Net(block=Residual)
+
+
+class Basic(nn.Module):
+    """torchvision's BasicBlock: conv1/bn1 and conv2/bn2 as siblings, a downsample projection, `out += identity`."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += identity
+        return self.relu(out)
+
+
+class Scaled(nn.Module):
+    """timm's Block35: branches concatenated, a linear 1x1 up, `out * scale + x`, then a ReLU."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.b0 = Unit(cin, 4, 1)
+        self.b1 = nn.Sequential(Unit(cin, 4, 1), Unit(4, 4, 3, padding=1))
+        self.up = nn.Conv2d(8, cin, 1)
+        self.scale = 0.17
+
+    def forward(self, x):
+        out = self.up(torch.cat([self.b0(x), self.b1(x)], 1))
+        return torch.relu(out * self.scale + x)
+
+
+class Pre(nn.Module):
+    """Xception's middle flow: a standalone ReLU first, a depthwise-separable conv, no activation after the add."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.rep = nn.Sequential(
+            nn.ReLU(),
+            nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False),
+            nn.Conv2d(cin, cin, 1),
+            nn.BatchNorm2d(cin),
+        )
+
+    def forward(self, x):
+        return x + self.rep(x)
+
+
+class ResNet(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = nn.Sequential(Basic(8, 8, 1), Basic(8, 16, 2))
+        self.block = Scaled(16)
+        self.pre = Pre(16)
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = self.pre(self.block(self.layer1(self.relu(self.bn1(self.conv1(x))))))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def make_resnet():
+    return ResNet()
+
+
+class Offset(nn.Module):
+    """A learned tensor added to the activations (as a ViT's position embedding): no residual block."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.offset = nn.Parameter(torch.zeros(1, cin, 1, 1))
+        self.proj = nn.Conv2d(cin, 28, 1)
+
+    def forward(self, x):
+        return self.proj(x + self.offset)
+
+
+def make_offset():
+    return Net(block=Offset)
+
+
+class Twice(nn.Module):
+    """Two scaled terms: `a * 0.5 + b * 0.5` has no single body to scale."""
+
+    def __init__(self, cin):
+        super().__init__()
+        self.a = nn.Conv2d(cin, 28, 1)
+        self.b = nn.Conv2d(cin, 28, 3, padding=1)
+
+    def forward(self, x):
+        return self.a(x) * 0.5 + self.b(x) * 0.5
+
+
+def make_twice():
+    return Net(block=Twice)

@@ -55,7 +55,8 @@ def test_a_file_factory_imports_to_a_spec_that_analyze_train_and_weights_take(cl
     [
         ("make_attention", "unsupported op 'reshape'"),
         ("make_gated", "torch.fx cannot trace module 'block' (Gate)"),
-        ("make_residual", "unsupported op 'add' (a residual connection)"),
+        ("make_offset", "unsupported op 'add' of the tensor 'block.offset' (a parameter, not a layer's output)"),
+        ("make_twice", "unsupported op 'add' of two scaled tensors"),
     ],
 )
 def test_what_the_spec_cannot_say_is_one_line_naming_the_op_and_module(cli, tmp_path, factory, expected):

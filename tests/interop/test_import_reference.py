@@ -1,7 +1,8 @@
-"""Round trip against the references: torchvision's GoogLeNet and Inception-v3 and timm's Inception-v4, imported
-to specs, give the reference's numel(), fvcore's MACs, and (with the reference's weights loaded from a file
-through `--weights`'s name maps) the reference's logits. Runs where torchvision, timm and fvcore are installed
-(CI's reference environment)."""
+"""Round trip against the references: torchvision's GoogLeNet, Inception-v3 and ResNet-18, timm's Inception-v4,
+Inception-ResNet-v2 and (legacy) Xception, imported to specs, give the reference's numel(), fvcore's MACs,
+and (with the reference's weights loaded from a file through `--weights`'s name maps, every norm's statistics
+drawn at random so that a tensor in the wrong place shows) the reference's logits. Runs where torchvision,
+timm and fvcore are installed (CI's reference environment)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,22 @@ CASES = [
     ("torchvision.models.googlenet", (3, 224, 224), 6_624_904),
     ("torchvision.models.inception_v3", (3, 299, 299), 27_161_264),
     ("timm:inception_v4", (3, 299, 299), None),
+    ("torchvision.models.resnet18", (3, 224, 224), 11_689_512),
+    ("timm:inception_resnet_v2", (3, 299, 299), None),
+    ("timm:legacy_xception", (3, 299, 299), None),
 ]
+
+
+def _randomize_norms(model):
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                for t in (m.weight, m.running_var):
+                    t.copy_(torch.rand(t.shape, generator=g) + 0.5)
+                for t in (m.bias, m.running_mean):
+                    t.copy_(torch.randn(t.shape, generator=g) * 0.1)
+    return model
 
 
 @pytest.mark.slow
@@ -47,7 +63,9 @@ def test_imported_reference_gives_its_params_macs_and_logits(factory, chw, publi
     torch.manual_seed(0)
     reference = _reference(factory).eval()  # the factory's defaults: aux heads where it has them
     assert totals["params"] + totals["params_aux"] == sum(p.numel() for p in reference.parameters())
-    if factory.startswith("torchvision"):
+    if factory.startswith("torchvision") and "resnet" in factory:
+        assert totals["params"] == published
+    elif factory.startswith("torchvision"):
         without_aux = _reference(factory, aux_logits=False, init_weights=False)
         assert totals["params"] == sum(p.numel() for p in without_aux.parameters())
         if factory.endswith("googlenet"):
@@ -59,7 +77,7 @@ def test_imported_reference_gives_its_params_macs_and_logits(factory, chw, publi
     counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     by_op = counter.by_operator()
     assert by_op.get("conv", 0) + by_op.get("linear", 0) + by_op.get("addmm", 0) == totals["macs"]
-    torch.save(reference.state_dict(), tmp_path / "reference.pth")
+    torch.save(_randomize_norms(reference).state_dict(), tmp_path / "reference.pth")
     ours = build_model(spec, aux=True).eval()
     assert load_weights(ours, tmp_path / "reference.pth") == "module paths"
     x = torch.randn(2, *chw)

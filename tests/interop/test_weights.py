@@ -179,3 +179,65 @@ def test_train_init_starts_from_the_file(write_spec, tmp_path):
     assert distance(trained, start) < 0.1 * distance(trained, default)  # one small step away from the file's
     with pytest.raises(WeightsError, match="no weights file here"):
         run(str(tmp_path / "absent.pth"), "run2")
+
+
+def test_a_classifier_of_another_size_is_one_line_or_starts_afresh_with_reset_head(write_spec, tmp_path):
+    ten = load_spec(write_spec(TINY, "tiny.yaml"))
+    thousand = load_spec(write_spec(TINY.replace("classes: 10", "classes: 1000"), "tiny1000.yaml"))
+    file_state = _fresh(thousand, 1).state_dict()
+    torch.save(file_state, tmp_path / "w.pth")
+    with pytest.raises(WeightsError) as info:
+        load_weights(_fresh(ten, 2), tmp_path / "w.pth")
+    text = str(info.value)
+    assert "\n" not in text
+    # the inception row gives 4 + 8 + 4 + 4 = 20 channels to the classifier
+    assert "the classifier differs in size from the file's ('linear.weight' 10x20 vs 1000x20," in text
+    assert "'linear.bias' 10 vs 1000)" in text and "--reset-head" in text
+    target = _fresh(ten, 2)
+    before = {k: v.clone() for k, v in target.state_dict().items()}
+    label = load_weights(target, tmp_path / "w.pth", reset_head=True)
+    assert label == "our names, classifier reset (linear.weight, linear.bias)"
+    after = target.state_dict()
+    for key, value in after.items():
+        expected = before[key] if key.startswith("linear.") else file_state[key]
+        assert torch.equal(value, expected), key
+    # anything but the classifier still has to match: a conv of another width is refused even so
+    narrow = load_spec(write_spec(TINY.replace("out: 8}", "out: 6}").replace("classes: 10", "classes: 1000"), "n.yaml"))
+    torch.save(_fresh(narrow, 1).state_dict(), tmp_path / "narrow.pth")
+    with pytest.raises(WeightsError, match="'conv1.conv.weight' is 8x1x3x3 in the model but"):
+        load_weights(_fresh(ten, 2), tmp_path / "narrow.pth", reset_head=True)
+
+
+def test_the_classifiers_are_the_last_linear_layers_of_the_net_and_of_each_aux_head(root):
+    from inceptcost.interop.weights import head_names
+
+    # torchvision's GoogLeNet: fc, and fc2 in each of its aux heads (fc1 is a hidden layer)
+    model = build_model(load_spec(root / "specs/googlenet-torchvision.yaml"), aux=True)
+    expected = {f"{m}.{t}" for m in ("fc", "aux1.fc2", "aux2.fc2") for t in ("weight", "bias")}
+    assert head_names(model) == expected
+
+
+def test_train_init_from_a_1000_class_file_with_reset_head(cli, write_spec, tmp_path):
+    path = write_spec(TINY, "tiny.yaml")
+    thousand = load_spec(write_spec(TINY.replace("classes: 10", "classes: 1000"), "tiny1000.yaml"))
+    torch.save(_fresh(thousand, 1).state_dict(), tmp_path / "w.pth")
+    quick = (
+        "--data",
+        "synthetic:32",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "1",
+        "--batch-size",
+        "16",
+    )
+    result = cli("train", path, *quick, "--out", tmp_path / "a", "--init", tmp_path / "w.pth")
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "the classifier differs in size" in result.output and "--reset-head" in result.output
+    result = cli("train", path, *quick, "--out", tmp_path / "b", "--init", tmp_path / "w.pth", "--reset-head")
+    assert result.exit_code == 0, result.output
+    result = cli("train", path, *quick, "--out", tmp_path / "c", "--reset-head")
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "--reset-head applies to the weights of --init" in result.output

@@ -1,0 +1,1 @@
+"""`inceptcost study PLAN.yaml`: train every (spec, seed) of a plan, resumably, and tabulate cost against accuracy."""

@@ -1,0 +1,143 @@
+"""A study plan (YAML): what to train, on what, how many seeds, and where the results go.
+
+    name: clutter-32                 # shown in the report
+    data: digits-clutter             # one data source for every run (the trainer's --data)
+    epochs: 4
+    batch_size: 64
+    seeds: [0, 1, 2]                 # or a count: 3 -> 0, 1, 2
+    device: cpu                      # cpu | cuda | auto; `gpus: N` trains each run on N GPUs (DDP)
+    recipe: {schedule: cosine}       # keys of the training recipe, over the paper's
+    profile: cpu                     # device profile for the predicted time per image (optional)
+    specs: [specs/a.yaml, specs/b.yaml]
+    widths: {base: specs/a.yaml, values: [0.5, 0.75]}   # a width sweep of one spec (optional)
+
+Paths are relative to the plan's folder. Every key is checked, with the line it is on, before any run starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InceptcostError, did_you_mean
+from ..yamlsafe import load_yaml
+
+KEYS = ("name", "data", "epochs", "batch_size", "seeds", "device", "gpus", "recipe", "profile", "specs", "widths")
+DEVICES = ("cpu", "cuda", "auto")
+MAX_SEEDS = 100
+
+
+class PlanError(InceptcostError):
+    """A plan that cannot be run as written."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    file: Path
+    name: str
+    data: str
+    epochs: int
+    batch_size: int
+    seeds: tuple[int, ...]
+    specs: tuple[Path, ...]
+    device: str = "auto"
+    gpus: int | None = None
+    recipe: dict[str, Any] = field(default_factory=dict)
+    profile: str | None = None
+    width_base: Path | None = None
+    widths: tuple[float, ...] = ()
+
+    @property
+    def folder(self) -> Path:
+        return self.file.parent
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    data, shown = load_yaml(path, kind="plan", error=PlanError)
+    if not isinstance(data, dict):
+        raise PlanError("a plan is a mapping of keys (name, data, epochs, specs, ...)", file=shown)
+
+    def fail(key: str, message: str, hint: str | None = None):
+        line = data.line_of(key) if hasattr(data, "line_of") else None
+        return PlanError(f"{key}: {message}", file=shown, line=line, hint=hint)
+
+    for key in data:
+        if key not in KEYS:
+            raise fail(str(key), "unknown key", did_you_mean(str(key), KEYS))
+    for key in ("data", "epochs", "batch_size", "seeds"):
+        if key not in data:
+            raise PlanError(f"the plan has no '{key}'", file=shown, hint="see `inceptcost study --help`")
+    if "specs" not in data and "widths" not in data:
+        raise PlanError("the plan names no specs", file=shown, hint="add specs: [...] or widths: {base, values}")
+
+    def count(key: str, low: int = 1) -> int:
+        v = data[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise fail(key, f"must be a whole number >= {low}, got {v!r}")
+        return v
+
+    def text(key: str) -> str:
+        v = data[key]
+        if not isinstance(v, str) or not v.strip():
+            raise fail(key, f"must be text, got {v!r}")
+        return v
+
+    def spec_path(key: str, v: Any) -> Path:
+        if not isinstance(v, str) or not v.strip():
+            raise fail(key, f"a spec is a file path, got {v!r}")
+        p = path.parent / v
+        if not p.is_file():
+            raise fail(key, f"no spec file {v!r} (paths are relative to the plan's folder)")
+        return p
+
+    seeds = data["seeds"]
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if not 1 <= seeds <= MAX_SEEDS:
+            raise fail("seeds", f"a seed count is 1..{MAX_SEEDS}, got {seeds}")
+        seeds = list(range(seeds))
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 1 << 32 for s in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise fail("seeds", f"must be a count or a list of distinct whole numbers >= 0, got {seeds!r}")
+    specs = data.get("specs", [])
+    if not isinstance(specs, list):
+        raise fail("specs", "must be a list of spec files")
+    device = data.get("device", "auto")
+    if device not in DEVICES:
+        raise fail("device", f"must be one of {', '.join(DEVICES)}, got {device!r}")
+    recipe = data.get("recipe", {})
+    if not isinstance(recipe, dict):
+        raise fail("recipe", "must be a mapping of recipe keys, e.g. {schedule: cosine}")
+    base, widths = None, ()
+    if "widths" in data:
+        w = data["widths"]
+        if not isinstance(w, dict) or set(w) != {"base", "values"}:
+            raise fail("widths", "must be {base: SPEC, values: [w, ...]}")
+        values = w["values"]
+        if (
+            not isinstance(values, list)
+            or not values
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 16 for v in values)
+        ):
+            raise fail("widths", f"values must be a list of widths in (0, 16], got {values!r}")
+        base, widths = spec_path("widths", w["base"]), tuple(float(v) for v in values)
+    return Plan(
+        file=path,
+        name=text("name") if "name" in data else path.stem,
+        data=text("data"),
+        epochs=count("epochs"),
+        batch_size=count("batch_size"),
+        seeds=tuple(seeds),
+        specs=tuple(spec_path("specs", s) for s in specs),
+        device=device,
+        gpus=count("gpus") if data.get("gpus") is not None else None,
+        recipe=dict(recipe),
+        profile=text("profile") if data.get("profile") is not None else None,
+        width_base=base,
+        widths=widths,
+    )

@@ -1,0 +1,156 @@
+"""The study's table and plots: one point per spec (its seeds averaged), with the costs a user pays beside the
+accuracy, and the Pareto front on each cost.
+
+Columns: params and MACs (exact, from the spec as trained), predicted training time per image (the time model
+with the plan's profile, batch and fp32, aux heads on, as the trainer runs them), measured training time per
+image (1000 / the median over seeds of each run's median-epoch images/s), predicted training peak memory (the
+memory model at the plan's batch), and best validation top-1 as mean ± sample standard deviation over seeds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..bench.runs import load_runs, read_json
+from ..bench.tradeoff import Point, frontier, mark_pareto, md_cell, points, run_spec, to_csv, top1_text, write_files
+from ..quantities import human
+from .plan import Plan, PlanError
+from .runs import Job
+
+AXES = {  # column -> (plot file stem, x label, MACs-style tick labels)
+    "macs": ("macs", "multiply-adds per image (MACs)", True),
+    "measured_ms": ("time", "measured training time per image (ms)", False),
+    "peak_mib": ("memory", "predicted training peak memory (MiB)", False),
+}
+
+
+def _costs(p: Point, plan: Plan, profile) -> dict[str, Any]:
+    from ..analyze.memory import Setup, memory
+    from ..analyze.predict import predict
+    from ..graph.compile import compile_graph
+
+    graph = compile_graph(run_spec(p.first))
+    device = "cpu" if p.first.device_type == "cpu" else "cuda"
+    peak = memory(graph, Setup.checked(plan.batch_size, device=device)).peak_bytes
+    predicted = (
+        predict(graph, profile, plan.batch_size, "fp32", "train", aux=True).step_ms / plan.batch_size
+        if profile is not None
+        else None
+    )
+    return {"predicted_ms": predicted, "measured_ms": p.ms_per_image, "peak_mib": peak / 2**20}
+
+
+def study_points(plan: Plan, finished: list[Job]) -> list[Point]:
+    if not finished:
+        raise PlanError("no run of the plan has finished yet", file=str(plan.file), hint="run `inceptcost study` on it")
+    profile = None
+    if plan.profile is not None:
+        from ..analyze.profile import load_profile, resolve_profile
+
+        profile = load_profile(resolve_profile(plan.profile))
+    pts = points(load_runs([j.folder for j in finished]))
+    for p in pts:
+        p.label = p.first.spec  # a point is a spec, however many of its seeds have finished
+        p.extra.update(_costs(p, plan, profile))
+    for column in AXES:
+        for p in pts:
+            p.x = p.extra[column] if column != "macs" else p.first.macs
+        mark_pareto(pts)
+        for p in pts:
+            p.extra[f"pareto_{AXES[column][0]}"] = p.pareto
+    return pts
+
+
+def rows(pts: list[Point]) -> list[dict[str, Any]]:
+    out = []
+    for p in sorted(pts, key=lambda p: (p.first.macs, -p.top1)):
+        r = p.first
+        out.append(
+            {
+                "spec": r.spec,
+                "seeds": p.n,
+                "params": r.params,
+                "macs": int(r.macs),
+                **{k: p.extra[k] for k in ("predicted_ms", "measured_ms", "peak_mib")},
+                "top1_mean": p.top1,
+                "top1_sd": p.top1_sd,
+                **{f"pareto_{stem}": p.extra[f"pareto_{stem}"] for stem, _, _ in AXES.values()},
+                "data": r.data,
+                "epochs": r.epochs,
+                "input": r.input,
+                "device": r.device,
+            }
+        )
+    return out
+
+
+def _num(v: float | None, fmt: str) -> str:
+    return format(v, fmt) if v is not None else "-"
+
+
+def markdown(plan: Plan, table: list[dict[str, Any]], missing: list[str]) -> str:
+    front = [
+        "| spec | params | MACs | predicted ms/img | measured ms/img | peak MiB (predicted) | best top-1 (%) | Pareto |",
+        "|---|---:|---:|---:|---:|---:|---:|:-:|",
+    ]
+    for r in table:
+        on = [name for stem, name in (("macs", "MACs"), ("time", "time"), ("memory", "memory")) if r[f"pareto_{stem}"]]
+        front.append(
+            f"| {md_cell(r['spec'])} | {r['params']:,} | {human(r['macs'])} | {_num(r['predicted_ms'], '.3f')} |"
+            f" {_num(r['measured_ms'], '.2f')} | {r['peak_mib']:.1f} | {top1_text(r['top1_mean'], r['top1_sd'], r['seeds'])} |"
+            f" {', '.join(on)} |"
+        )
+    first = table[0]
+    head = [
+        f"# Study: {md_cell(plan.name)}",
+        "",
+        f"{len(table)} specs, {sum(r['seeds'] for r in table)} runs (seeds {', '.join(map(str, plan.seeds))}) on"
+        f" {md_cell(plan.data)} at {first['input']}, {plan.epochs} epochs,"
+        f" batch {plan.batch_size}, on {md_cell(first['device'])}; recipe over the paper's: "
+        + (", ".join(f"{k} {v}" for k, v in plan.recipe.items()) or "none")
+        + ".",
+        "",
+        "- params, MACs: exact, of the spec as trained (input channels and classes of the data).",
+        f"- predicted ms/img: the time model, profile {plan.profile}, a training step at batch {plan.batch_size}"
+        " (fp32, aux heads on), divided by the batch."
+        if plan.profile
+        else "- predicted ms/img: no profile given.",
+        "- measured ms/img: 1000 / images per second of the median epoch, median over the seeds.",
+        f"- peak MiB: the memory model's training peak at batch {plan.batch_size} (weights, gradients, momentum, saved"
+        " activations).",
+        "- best top-1: best validation top-1 over the epochs, mean ± sample standard deviation over seeds.",
+        "- Pareto: no other spec is as cheap or cheaper on that cost with a mean top-1 as high or higher.",
+        "",
+    ]
+    tail = ["", f"Runs not finished or diverged: {', '.join(missing)}."] if missing else []
+    return "\n".join(head + front + tail) + "\n"
+
+
+def write_report(plan: Plan, jobs: list[Job], out: Path) -> dict[str, Any]:
+    from ..bench.tradeoff_plot import plot
+
+    finished, missing = [], []
+    for j in jobs:
+        summary = j.folder / "summary.json"
+        data = read_json(summary, "summary.json") if summary.is_file() else None
+        if isinstance(data, dict) and data.get("status") == "completed":
+            finished.append(j)
+        else:
+            missing.append(j.folder.name)
+    pts = study_points(plan, finished)
+    table = rows(pts)
+    files: dict[str, str | bytes] = {
+        "study.md": markdown(plan, table, missing),
+        "study.csv": to_csv(table),
+        "study.json": json.dumps({"plan": str(plan.file), "points": table, "missing": missing}, indent=2),
+    }
+    for column, (stem, label, macs_axis) in AXES.items():
+        for p in pts:
+            p.x = p.first.macs if column == "macs" else p.extra[column]
+        mark_pareto(pts)
+        title = f"{plan.name}: best top-1 against {label.split(' (')[0]}"
+        for fmt, data in plot(pts, frontier(pts), label, title, macs_axis).items():
+            files[f"study-{stem}.{fmt}"] = data
+    return {"points": table, "missing": missing, "files": write_files(out, files)}
