@@ -159,7 +159,8 @@ def comparison_view(c: Comparison) -> View:
         f"d % is the MACs change. In total: params {ta['params']:,} -> {tb['params']:,}"
         f" ({_pct(ta['params'], tb['params'])}), MACs {ta['macs']:,} -> {tb['macs']:,} ({_pct(ta['macs'], tb['macs'])}).",
     ]
-    return View(f"compare: {ta['spec']} vs {tb['spec']}", cols, out, notes)
+    ranks = [0, 1, 2, 3, 2, 1, 2, 1, 0, 0, 1]  # narrow terminals keep the rows and what changed
+    return View(f"compare: {ta['spec']} vs {tb['spec']}", cols, out, notes, ranks)
 
 
 def unmatched_view(c: Comparison) -> View | None:
@@ -172,7 +173,7 @@ def unmatched_view(c: Comparison) -> View | None:
         for side, rows in (("A", c.only_a), ("B", c.only_b))
         for r in rows
     ]
-    return View("rows in one spec only", cols, out)
+    return View("rows in one spec only", cols, out, ranks=[0, 0, 1, 2, 0, 0])
 
 
 def comparison_csv(c: Comparison) -> str:

@@ -122,7 +122,7 @@ def rows_view(r: dict):
 
     cols = [("layer", "l"), ("op", "l"), ("saved", "r"), ("what it keeps for backward", "l")]
     rows = [[x["name"], x["op"], mib(x["saved_bytes"]), x["keeps"]] for x in r["rows"]]
-    return View(f"{r['spec']}: memory per layer", cols, rows)
+    return View(f"{r['spec']}: memory per layer", cols, rows, ranks=[0, 1, 0, 0], wrap=(cols[3][0],))
 
 
 def rows_csv(r: dict) -> str:

@@ -41,7 +41,8 @@ def prediction_view(p: Prediction) -> View:
     ]
     if prof.source == "datasheet":
         notes.append("datasheet profile: efficiencies are assumptions; calibrate on the device for measured ones")
-    return View(title, [(c, "l" if c in ("name", "op", "bound") else "r") for c in COLUMNS], rows, notes)
+    cols = [(c, "l" if c in ("name", "op", "bound") else "r") for c in COLUMNS]
+    return View(title, cols, rows, notes, ranks=[0, 1, 2, 2, 3, 0, 1, 2])
 
 
 def prediction_csv(p: Prediction) -> str:

@@ -28,10 +28,16 @@ UNITS = (
 
 @dataclass
 class View:
+    """A table of strings. On a narrow terminal the columns of the highest rank are left out first (rank 0:
+    always shown; no ranks: from the right); the columns named in `wrap` are free text that may wrap between
+    words, every other cell is shown whole on one line."""
+
     title: str
     columns: list[tuple[str, str]]  # (header, "l" | "r")
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
+    ranks: list[int] | None = None
+    wrap: tuple[str, ...] = ()
 
 
 def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
@@ -106,7 +112,9 @@ def table_view(a: Analysis, activations: bool = True) -> View:
         (f"act: the row's output activation at batch {m.setup.batch}, {m.setup.dtype}. " if activations else "")
         + "d: layers with parameters on the row's longest path. The paper's totals are its column sums.",
     ]
-    return View(f"{a.name} ({a.spec_path}): Table 1 recomputed", cols, out, notes)
+    # narrow terminals lose Table 1's own columns first, then depth and activations, then type, output, paper
+    ranks = [0, 3, 2, 4, *[5] * len(TABLE_COLUMNS), 1, 2, 1, 1, 2, 1] + ([4] if activations else [])
+    return View(f"{a.name} ({a.spec_path}): Table 1 recomputed", cols, out, notes, ranks)
 
 
 def summary_lines(a: Analysis) -> list[str]:
@@ -170,6 +178,8 @@ def rows_view(a: Analysis) -> View | None:
         [("row", "l"), ("our weights", "r"), ("our MACs", "r"), ("ours vs paper", "l")],
         out,
         notes,
+        ranks=[0, 1, 1, 0],
+        wrap=("ours vs paper",),
     )
 
 
@@ -210,6 +220,7 @@ def self_view(a: Analysis) -> View | None:
         ],
         out,
         notes,
+        ranks=[0, 1, 1, 2, 2, 0],
     )
 
 
@@ -223,6 +234,8 @@ def claims_view(a: Analysis) -> View:
             " not above); close: within 15%; n/a: nothing to compare against (the spec named by 'versus' is"
             " missing). A spec without `claims:` has none."
         ],
+        ranks=[0, 0, 0, 0, 1, 2],
+        wrap=("claim", "why", "source"),
     )
 
 

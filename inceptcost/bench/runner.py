@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import InceptcostError, SettingError, ToolMissing, literal
+from ..progress import Event, Progress
 from . import peaks
 
 TORCHVISION = "torchvision"
@@ -231,7 +232,12 @@ def device_name(torch, device) -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
-def _run_once(torch, subject: Subject, cfg: BenchConfig, device, batch: int) -> dict[str, Any]:
+def _quiet(event: Event) -> None:
+    return None
+
+
+def _run_once(torch, subject: Subject, cfg: BenchConfig, device, batch: int, progress: Progress) -> dict[str, Any]:
+    progress(Event("building", f"building {subject.name}"))
     model = subject.make().to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -249,17 +255,23 @@ def _run_once(torch, subject: Subject, cfg: BenchConfig, device, batch: int) -> 
         torch.cuda.reset_peak_memory_stats(device)
     rss0 = _maxrss_bytes()
     t0 = time.perf_counter()
-    for _ in range(max(cfg.warmup, 1)):  # at least one: compilation and cuDNN autotuning happen here
+    warmup = max(cfg.warmup, 1)  # at least one: compilation and cuDNN autotuning happen here
+    if cfg.compile:
+        progress(Event("compiling", f"compiling {subject.name} (torch.compile) in the first warm-up step"))
+    for i in range(warmup):
         step()
+        progress(Event("warming up", f"warming up {subject.name}", i + 1, warmup))
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     warmup_s = time.perf_counter() - t0
     times = []
-    for _ in range(cfg.repeats):
+    progress(Event("timing", f"timing {subject.name}", 0, cfg.repeats))
+    for r in range(cfg.repeats):
         with Timer(torch, device) as timer:
             for _ in range(cfg.steps):
                 step()
         times.append(timer.ms / cfg.steps)
+        progress(Event("timing", f"timing {subject.name}", r + 1, cfg.repeats, {"ms_per_step": times[-1]}))
     if device.type == "cuda":
         mem, kind = torch.cuda.max_memory_allocated(device), "cuda_max_allocated"
     else:
@@ -272,8 +284,9 @@ def _is_oom(torch, exc: BaseException) -> bool:
     return isinstance(exc, oom) or "out of memory" in str(exc).lower()
 
 
-def bench_subject(subject: Subject, cfg: BenchConfig) -> dict[str, Any]:
-    """One flat result row; on CUDA OOM the batch is halved and retried (recorded in the row)."""
+def bench_subject(subject: Subject, cfg: BenchConfig, progress: Progress | None = None) -> dict[str, Any]:
+    """One flat result row; on CUDA OOM the batch is halved and retried (recorded in the row). `progress` gets
+    each phase (building, compiling, warming up, timing) as an Event."""
     torch = _torch()
     if cfg.mode not in ("train", "infer"):
         raise InceptcostError(f"unknown mode '{cfg.mode}'", hint="train or infer")
@@ -289,7 +302,7 @@ def bench_subject(subject: Subject, cfg: BenchConfig) -> dict[str, Any]:
     result = None
     while batch >= 1:
         try:
-            result = _run_once(torch, subject, cfg, device, batch)
+            result = _run_once(torch, subject, cfg, device, batch, progress or _quiet)
             break
         except Exception as exc:  # noqa: BLE001 - only OOM is retried; anything else is re-raised
             if device.type != "cuda" or not _is_oom(torch, exc):
@@ -343,8 +356,11 @@ def bench_subject(subject: Subject, cfg: BenchConfig) -> dict[str, Any]:
     return row
 
 
-def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[str, Any]]:
-    """Our model of `spec`, then (with compare='torchvision') torchvision's GoogLeNet in the same harness."""
+def run_bench(
+    spec, cfg: BenchConfig, compare: str | None = None, progress: Progress | None = None
+) -> list[dict[str, Any]]:
+    """Our model of `spec`, then (with compare='torchvision') torchvision's GoogLeNet in the same harness; `progress`
+    gets each phase as an `inceptcost.progress.Event`."""
     cfg.validate()
     subjects = [spec_subject(spec, aux=cfg.aux, weights=cfg.weights, fast=cfg.fast)]
     if compare:
@@ -354,7 +370,7 @@ def run_bench(spec, cfg: BenchConfig, compare: str | None = None) -> list[dict[s
     _check_memory(spec, cfg)
     rows = []
     for subject in subjects:
-        rows.append(bench_subject(subject, cfg))
+        rows.append(bench_subject(subject, cfg, progress))
         if cfg.compile:
             _torch()._dynamo.reset()
     return rows

@@ -153,10 +153,11 @@ def specs_index(
         if format is IndexFormat.json:
             emit(json.dumps([{**r.__dict__, "verdict": r.verdict} for r in rows], indent=2), out)
             return
-        t = table(title, ["spec", "what it is", "input", "params", "MACs", "budget"], ("params", "MACs"))
+        heads = ["spec", "what it is", "input", "params", "MACs", "budget"]
+        t = table(title, heads, ("params", "MACs"), ranks=[0, 0, 2, 1, 1, 2], wrap=("what it is",))
         for r in rows:
-            t.add_row(
-                Path(r.file).name, r.title, shape_text(r.input), f"{r.params:,}", human(r.macs, digits=4), r.verdict
+            t.rows.append(
+                [Path(r.file).name, r.title, shape_text(r.input), f"{r.params:,}", human(r.macs, digits=4), r.verdict]
             )
         print_views([t], out)
 

@@ -15,7 +15,7 @@ from ..errors import InceptcostError
 from ..io import write_atomic
 from .common import DEFAULT_SPEC, SpecArg, check_out, user_errors
 from .timing import Mode, TimeBatchOpt, TimeProfileOpt, load_profile_arg, time_run
-from .views import console, table
+from .views import print_views, table
 
 
 class BenchMode(str, Enum):
@@ -27,19 +27,23 @@ def _bench_table(rows: list[dict], title: str):
     from ..bench.runner import human_bytes
 
     heads = ["model", "mode", "math", "batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU", "note"]
-    t = table(title, heads, right=("batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU"))
+    right = ("batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU")
+    t = table(title, heads, right, ranks=[0, 1, 2, 1, 0, 0, 2, 1, 1, 0], wrap=("note",))
     for r in rows:
-        t.add_row(
-            r["model"],
-            r["mode"] + (" +compile" if r["compile"] else ""),
-            r["math"] + (" CL" if r["channels_last"] else ""),
-            str(r["batch"]),
-            f"{r['images_per_s']:,.1f}" if r["images_per_s"] else "-",
-            f"{r['ms_per_step']:.2f}" if r["ms_per_step"] else "-",
-            human_bytes(r.get("peak_mem_bytes")) + (" (RSS)" if r.get("peak_mem_kind", "").startswith("cpu") else ""),
-            f"{r['tflops']:.2f}" if r["tflops"] is not None else "-",
-            f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-",
-            r["error"] or "",
+        t.rows.append(
+            [
+                r["model"],
+                r["mode"] + (" +compile" if r["compile"] else ""),
+                r["math"] + (" CL" if r["channels_last"] else ""),
+                str(r["batch"]),
+                f"{r['images_per_s']:,.1f}" if r["images_per_s"] else "-",
+                f"{r['ms_per_step']:.2f}" if r["ms_per_step"] else "-",
+                human_bytes(r.get("peak_mem_bytes"))
+                + (" (RSS)" if r.get("peak_mem_kind", "").startswith("cpu") else ""),
+                f"{r['tflops']:.2f}" if r["tflops"] is not None else "-",
+                f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-",
+                r["error"] or "",
+            ]
         )
     return t
 
@@ -51,15 +55,18 @@ def _per_layer_tables(result: dict, top: int = 25):
         f"time vs MACs by op ({result['device_name']}, batch {result['batch']}, {result['math']})",
         ["op", "count", "MACs share", "time share", "measured ms", "roofline ms"],
         right=("count", "MACs share", "time share", "measured ms", "roofline ms"),
+        ranks=[0, 2, 0, 0, 1, 1],
     )
     for g in result["by_op"]:
-        by_op.add_row(
-            g["op"],
-            str(g["count"]),
-            f"{g['macs_share']:.1%}",
-            f"{g['time_share']:.1%}" if g["time_share"] is not None else "-",
-            f"{g['measured_ms']:.3f}",
-            f"{g['roofline_ms']:.3f}" if g["roofline_ms"] is not None else "-",
+        by_op.rows.append(
+            [
+                g["op"],
+                str(g["count"]),
+                f"{g['macs_share']:.1%}",
+                f"{g['time_share']:.1%}" if g["time_share"] is not None else "-",
+                f"{g['measured_ms']:.3f}",
+                f"{g['roofline_ms']:.3f}" if g["roofline_ms"] is not None else "-",
+            ]
         )
     predicted = result.get("profile") is not None
     heads = ["layer", "op", "MACs", "measured ms", "roofline ms", "bound", "measured/roofline"]
@@ -68,6 +75,7 @@ def _per_layer_tables(result: dict, top: int = 25):
         f"slowest {top} layers",
         heads,
         right=("MACs", "measured ms", "roofline ms", "measured/roofline", "predicted ms", "error"),
+        ranks=[0, 2, 1, 0, 1, 2, 1] + ([0, 0, 2] if predicted else []),
     )
     for r in sorted(result["layers"], key=lambda r: -r["measured_ms"])[:top]:
         cells = [
@@ -82,14 +90,27 @@ def _per_layer_tables(result: dict, top: int = 25):
         if predicted:
             err = r["error"]
             cells += [f"{r['predicted_ms']:.3f}", f"{err:+.0%}" if err is not None else "-", r["predicted_bound"]]
-        layers.add_row(*cells)
+        layers.rows.append(cells)
     if predicted:
         total = result["total_predicted_ms"] / result["total_measured_ms"] - 1
-        layers.caption = (
+        layers.notes.append(
             f"predicted {result['total_predicted_ms']:.2f} ms against measured {result['total_measured_ms']:.2f} ms"
             f" over all layers ({total:+.0%}); profile {result['profile']}"
         )
     return by_op, layers
+
+
+def _with_progress(quiet: bool, run):
+    """`run(progress)` with a bar on stderr when it is a terminal (and not --quiet), else `run(None)`."""
+    from .progress import TerminalProgress, wanted
+
+    if not wanted(quiet):
+        return run(None)
+    display = TerminalProgress()
+    try:
+        return run(display)
+    finally:
+        display.close()
 
 
 def _rows_csv(rows: list[dict]) -> str:
@@ -130,6 +151,7 @@ def bench(
         str | None, typer.Option("--profile", help="with --per-layer: device profile; prediction beside each row")
     ] = None,
     fast: Annotated[bool, typer.Option("--fast", help="the fast build of our model (same weights)")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar on stderr")] = False,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from .. import load_spec
@@ -157,21 +179,18 @@ def bench(
         )
         s = load_spec(spec)
         prof = load_profile_arg(profile, device) if profile is not None else None  # checked before the run
-        rows = run_bench(s, cfg, compare=compare)
+        rows = _with_progress(quiet, lambda progress: run_bench(s, cfg, compare=compare, progress=progress))
         layers = None
         if per_layer:
             from ..bench.per_layer import per_layer as run_per_layer
 
             layers = run_per_layer(s, cfg, prof)
-        con = console()
-        con.print(_bench_table(rows, f"bench {s.name} ({spec})"))
-        con.print(
+        shown = _bench_table(rows, f"bench {s.name} ({spec})")
+        shown.notes.append(
             "FLOPs = 2 x our MACs per image (x3 for a train step); MFU against "
             + (rows[0]["peak_source"] or "no known peak (give --peak)")
         )
-        if layers:
-            for t in _per_layer_tables(layers):
-                con.print(t)
+        print_views([shown, *(_per_layer_tables(layers) if layers else ())])
         if out is not None:
             if out.suffix == ".json":
                 write_atomic(out, json.dumps({"rows": rows, "per_layer": layers}, indent=2))

@@ -16,7 +16,7 @@ from ..errors import InceptcostError
 from ..io import emit, write_atomic
 from .common import DEFAULT_SPEC, Format, SpecArg, check_out, parse_budget, user_errors
 from .timing import Mode, TimeBatchOpt, TimeModeOpt, TimeOpt, TimeProfileOpt, time_run
-from .views import console, table
+from .views import print_views, table
 
 
 def _verdict(record: dict, key: str = "within_budget") -> str:
@@ -75,16 +75,17 @@ def sweep(
             return
         heads = ["width", "params", "MACs", "MACs (G)", "aux params", "budget"]
         heads += ["predicted ms", "time budget"] if timed else []
-        t = table(f"{s.name} ({spec}): width sweep", heads, right=tuple(heads))
+        ranks = [0, 0, 0, 2, 1, 1] + ([0, 1] if timed else [])
+        t = table(f"{s.name} ({spec}): width sweep", heads, right=tuple(heads), ranks=ranks)
         for r in records:
             cells = [f"{r['width']:g}", f"{r['params']:,}", f"{r['macs']:,}", human(r["macs"]), f"{r['params_aux']:,}"]
             cells.append(_verdict(r))
             if timed:
                 cells += [f"{r['predicted_ms']:.3f}", _verdict(r, "within_time")]
-            t.add_row(*cells)
+            t.rows.append(cells)
         if timed:
-            t.caption = f"predicted: {run.describe()}" + (f"; time budget {limit:g} ms" if limit else "")
-        console().print(t)
+            t.notes.append(f"predicted: {run.describe()}" + (f"; time budget {limit:g} ms" if limit else ""))
+        print_views([t])
 
 
 def _fit_time(spec: Path, s, width: str, out: Path | None, run, limit: float) -> None:

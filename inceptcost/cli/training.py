@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -12,59 +11,13 @@ import typer
 from .common import user_errors
 
 
-class RichReporter:
-    """Progress bar on rank 0 when stdout is a terminal: epoch, step, loss, images/s, ETA."""
-
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        from .views import console
-
-        self.console = console(width=None)
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"),
-            TextColumn("{task.fields[rate]} img/s"),
-            TimeRemainingColumn(),
-            console=self.console,
-            transient=True,
-        )
-        self.progress.start()
-        self.task = None
-        self.epochs = 0
-
-    def start_epoch(self, epoch: int, epochs: int, steps: int, first_step: int) -> None:
-        self.epochs = epochs
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-        self.task = self.progress.add_task(
-            f"epoch {epoch + 1}/{epochs}", total=steps, completed=first_step, loss="-", rate="-"
-        )
-
-    def step(self, step: int, loss: float, images_per_s: float, lr: float) -> None:
-        self.progress.update(self.task, completed=step, loss=f"{loss:.4f}", rate=f"{images_per_s:,.0f}")
-
-    def end_epoch(self, row: dict) -> None:
-        from ..train.progress import format_epoch
-
-        self.progress.console.print(format_epoch(row, self.epochs))
-
-    def message(self, text: str) -> None:
-        self.progress.console.print(text)
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
 def train_reporter():
-    """Made in the rank-0 worker (a module-level function, so it crosses the spawn by name)."""
-    if sys.stdout.isatty():
-        return RichReporter()
-    from ..train.progress import PlainReporter
+    """Made in the rank-0 worker (a module-level function, so it crosses the spawn by name): a bar on stderr
+    when it is a terminal (cli/progress.py), else one plain line per epoch."""
+    from ..train.progress import EventReporter, PlainReporter
+    from .progress import TerminalProgress, wanted
 
-    return PlainReporter()
+    return EventReporter(TerminalProgress()) if wanted(quiet=False) else PlainReporter()
 
 
 class Device(str, Enum):
@@ -126,11 +79,16 @@ def train(
         str | None,
         typer.Option(help="with --resume: settings that may differ from the checkpoint's, e.g. lr,epochs"),
     ] = None,
+    tensorboard: Annotated[
+        bool, typer.Option("--tensorboard", help="also write TensorBoard event files into the run folder")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar (the epoch lines stay)")] = False,
 ) -> None:
     """Train a spec (DDP over --gpus/--nproc workers); writes config.yaml, metrics.csv, summary.json."""
     with user_errors():
         from ..train import Recipe, TrainConfig, load_recipe
         from ..train import train as run_training
+        from ..train.progress import PlainReporter
         from ..train.recipe import recipe_from_dict
 
         base = load_recipe(recipe) if recipe else Recipe()
@@ -165,8 +123,9 @@ def train(
             reset_head=reset_head,
             allow_change=tuple(n.strip() for n in allow_change.split(",") if n.strip()) if allow_change else (),
             recipe=chosen,
+            tensorboard=tensorboard,
         )
-        summary = run_training(config, reporter_factory=train_reporter)
+        summary = run_training(config, reporter_factory=PlainReporter if quiet else train_reporter)
         if summary and summary.get("best_val_top1") is not None:  # None on the other ranks of a torchrun
             typer.echo(
                 f"{summary['spec']} on {summary['data']}: best val top-1 {summary['best_val_top1']:.2f}% "

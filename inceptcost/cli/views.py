@@ -1,41 +1,75 @@
-"""Terminal output: report Views and other tables laid out with rich (the only place that uses rich)."""
+"""Terminal output: report Views laid out with rich (the only place that uses rich).
+
+On a terminal a table is laid out for its width: columns are left out, highest rank first, until every number
+and name fits whole on its line (only free-text columns wrap, between words). A file, a pipe or COLUMNS=0 gets
+every column at its full width and lines that are never wrapped.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from pathlib import Path
 
+from ..analyze.report_views import View
 from ..io import write_atomic
+
+FULL = 100_000  # the width of "no width": a file, a pipe, COLUMNS=0
+FREE_TEXT_LEAST = 24  # a wrapped column is at least this wide (or its longest word) when its text is longer
 
 
 def console(file=None, width: int | None = None):
+    """stdout's console (or `file`'s): a terminal's width (rich reads COLUMNS, TTY_COMPATIBLE and FORCE_COLOR),
+    else full width."""
     from rich.console import Console
 
-    # Table 1 is wide: when piped (no terminal width to respect), lay it out for 120 columns.
-    if width is None and (file is not None or not sys.stdout.isatty()):
-        width = 120
-    if width is None and not os.environ.get("COLUMNS", "1").isdigit() or os.environ.get("COLUMNS") == "0":
-        width = shutil.get_terminal_size((120, 24)).columns  # COLUMNS=0 or junk: rich would print nothing
+    if width is None:
+        con = Console(file=file)
+        if file is None and con.is_terminal and os.environ.get("COLUMNS") != "0":
+            return con
+        width = FULL
     return Console(file=file, width=width)
 
 
-def table(title: str, heads: list[str], right: tuple[str, ...] = ()):
-    """An empty rich table with a bold header; the columns in `right` are right-aligned."""
-    from rich.table import Table
-
-    t = Table(title=title, title_justify="left", header_style="bold")
-    for head in heads:
-        t.add_column(head, justify="right" if head in right else "left")
-    return t
+def table(title: str, heads: list[str], right: tuple[str, ...] = (), ranks=None, wrap: tuple[str, ...] = ()) -> View:
+    """An empty View (rows are appended to `.rows`, captions to `.notes`); the columns in `right` right-aligned."""
+    return View(title, [(h, "r" if h in right else "l") for h in heads], [], ranks=ranks, wrap=wrap)
 
 
-def rich_view(view):
-    """A report View (plain strings) as a compact rich table that fits 100-120 columns."""
+def _need(view: View, i: int) -> int:
+    """The least width column `i` takes: its longest cell, or for free text its longest word (at least
+    FREE_TEXT_LEAST when its text is longer)."""
+    from rich.cells import cell_len
+
+    head = view.columns[i][0]
+    cells = [head, *(row[i] for row in view.rows)]
+    longest = max(cell_len(c) for c in cells)
+    if head not in view.wrap:
+        return longest
+    word = max((cell_len(w) for c in cells for w in c.split()), default=1)
+    return max(word, min(longest, FREE_TEXT_LEAST))
+
+
+def fitted_columns(view: View, width: int) -> list[int]:
+    """The columns shown at `width`: all of them if they fit, else the highest ranks left out, a rank at a time
+    (rank 0 is always shown, even when it does not fit)."""
+    n = len(view.columns)
+    ranks = view.ranks or list(range(n))  # none given: from the right, never the first
+    keep = list(range(n))
+    needs = [_need(view, i) for i in range(n)]
+    while sum(needs[i] for i in keep) + len(keep) + 1 > width:  # the box: an edge each side, one between columns
+        top = max(ranks[i] for i in keep)
+        if top == 0:
+            break
+        keep = [i for i in keep if ranks[i] < top]
+    return keep
+
+
+def rich_view(view: View, width: int = FULL):
+    """A View as a compact rich table that fits `width`, and a note naming the columns left out (or None)."""
     from rich import box
     from rich.table import Table
 
+    keep = fitted_columns(view, width)
     t = Table(
         title=view.title,
         title_justify="left",
@@ -44,24 +78,33 @@ def rich_view(view):
         padding=(0, 0),
         header_style="bold",
     )
-    for i, (head, align) in enumerate(view.columns):
-        wide = head in ("why", "ours vs paper")  # the free-text column takes what is left
+    for i in keep:
+        head, align = view.columns[i]
+        free = head in view.wrap
         t.add_column(
             head,
             justify="right" if align == "r" else "left",
+            no_wrap=not free,
             overflow="fold",
-            ratio=1 if wide else None,
-            no_wrap=i == 0,
+            min_width=_need(view, i) if free else None,
         )
     last = len(view.rows) - 1
     for i, row in enumerate(view.rows):
-        t.add_row(*row, end_section=i == last - 1 and row and view.rows[last][0] in ("total", "aux heads"))
-    return t
+        totals = i == last - 1 and row and view.rows[last][0] in ("total", "aux heads")
+        t.add_row(*(row[j] for j in keep), end_section=totals)
+    left_out = [view.columns[i][0] for i in range(len(view.columns)) if i not in keep]
+    note = None
+    if left_out:
+        note = (
+            f"left out to fit {width} columns: {', '.join(dict.fromkeys(left_out))}"
+            " (a wider terminal, COLUMNS=0 or --format md shows every column)"
+        )
+    return t, note
 
 
-def print_views(items: list, out: Path | None) -> None:
-    """Print report Views (as rich tables with their notes), rich tables and plain lines, to stdout or
-    atomically to `out`."""
+def print_views(items: list, out: Path | None = None) -> None:
+    """Print report Views (as rich tables with their notes) and plain lines, to stdout (laid out for the
+    terminal's width) or atomically to `out` (full width)."""
     import io
 
     buf = io.StringIO() if out is not None else None
@@ -70,11 +113,9 @@ def print_views(items: list, out: Path | None) -> None:
         if isinstance(item, str):
             con.print(item, highlight=False)
             continue
-        if not hasattr(item, "notes"):  # an already built rich renderable
-            con.print(item)
-            continue
-        con.print(rich_view(item))
-        for note in item.notes:
+        t, left_out = rich_view(item, con.width)
+        con.print(t)
+        for note in [*item.notes, *([left_out] if left_out else [])]:
             con.print(note, style="dim", highlight=False)
         con.print()
     if buf is not None:

@@ -36,6 +36,7 @@ class TrainConfig:
     init: str | None = None  # a weights file to start from (interop.weights); ignored by --resume
     reset_head: bool = False  # with init: a classifier of another size starts afresh (timm's rule)
     allow_change: tuple[str, ...] = ()  # settings --resume may find changed (e.g. lr after a diverged run)
+    tensorboard: bool = False  # also write TensorBoard event files into the run folder
     recipe: Recipe = field(default_factory=Recipe)
 
     def validate(self) -> TrainConfig:
@@ -68,6 +69,10 @@ class TrainConfig:
             raise TrainError(
                 f"{{nproc}} {self.nproc} and {{gpus}} {self.gpus} disagree; give one of them", settings=True
             )
+        if self.tensorboard:
+            from inceptcost.train.tensorboard import require_tensorboard
+
+            require_tensorboard()
         self.recipe.validate()
         return self
 

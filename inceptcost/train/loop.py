@@ -27,7 +27,7 @@ from inceptcost.train.config import TrainConfig, resume_changes, resume_settings
 from inceptcost.train.data import load_data
 from inceptcost.train.errors import CheckpointError, DivergedError, Interrupted, TrainError
 from inceptcost.train.files import write_csv, write_json, write_yaml
-from inceptcost.train.progress import NullReporter, default_reporter
+from inceptcost.train.progress import EventReporter, NullReporter, default_reporter
 from inceptcost.train.recipe import lr_factor
 
 METRIC_COLUMNS = [
@@ -49,13 +49,17 @@ CHECKPOINT = "checkpoint.pt"
 # --- entry points ------------------------------------------------------------------------------------------
 
 
-def train(config: TrainConfig, reporter_factory=None) -> dict | None:
+def train(config: TrainConfig, reporter_factory=None, progress=None) -> dict | None:
     """Train `config.spec`; returns the summary (summary.json's content), or None on the ranks other
     than 0 of an outer torchrun.
 
     `reporter_factory` is a module-level callable (it crosses process boundaries by name) that
-    returns the Reporter used on rank 0; the default prints one plain line per epoch.
+    returns the Reporter used on rank 0; the default prints one plain line per epoch. `progress`, a
+    callable, gets every phase, step and epoch as an `inceptcost.progress.Event` instead (picklable
+    when there are several workers).
     """
+    if progress is not None:
+        reporter_factory = functools.partial(EventReporter, progress)
     config = config.validate()
     if config.compile:
         from inceptcost.nn import require_compiler
@@ -97,6 +101,11 @@ def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
 def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
     ctx = ddp.setup(device)
     reporter = (reporter_factory or default_reporter)() if ctx.is_main else NullReporter()
+    if config.tensorboard and ctx.is_main:
+        from inceptcost.spec import load_spec
+        from inceptcost.train.tensorboard import TensorBoardReporter
+
+        reporter = TensorBoardReporter(reporter, config.run_dir(load_spec(config.spec).name), config.resume)
     try:
         with StopOnSignal() as stop:
             return Trainer(config, ctx, reporter, stop).fit()
@@ -177,6 +186,7 @@ class Trainer:
         base = load_spec(config.spec)
         self.spec_sha256 = hashlib.sha256(Path(base.file).read_bytes()).hexdigest()  # load_spec read it: a file
         self.size = (int(base.input[1]), int(base.input[2]))
+        reporter.phase("loading data", f"loading {config.data}")
         self.data = self._load_data(base)
         # The data decides channels and classes; the spec keeps its resolution (images are resized).
         self.spec = dataclasses.replace(base, classes=self.data.classes, input=(self.data.channels, *self.size))
@@ -221,6 +231,7 @@ class Trainer:
         dtype = "bf16" if self.amp else "fp32"
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
         check_memory(graph, setup, dev, "batch_size")  # before the model takes any memory
+        reporter.phase("building", f"building {base.name}")
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(graph, aux=True, fast=config.fast)
         if config.init and not config.resume:
@@ -236,6 +247,7 @@ class Trainer:
 
             net = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
         self.net = torch.compile(net) if config.compile else net
+        self.compile_pending = config.compile
         torch.manual_seed(config.seed * 7919 + ctx.rank + 1)  # per-rank dropout masks
 
         decay = [p for p in self.model.parameters() if p.requires_grad and p.ndim > 1]
@@ -333,6 +345,9 @@ class Trainer:
         order = self._epoch_order(epoch).to(ctx.device)
         self.net.train()
         self.reporter.start_epoch(epoch, cfg.epochs, self.steps_per_epoch, self.step_in_epoch)
+        if self.compile_pending:  # torch.compile compiles lazily, in the first steps
+            self.reporter.phase("compiling", "compiling (torch.compile) in the first steps")
+            self.compile_pending = False
         t0 = window_t0 = time.perf_counter()
         window_loss = torch.zeros((), dtype=torch.float64, device=ctx.device)
         window_steps = 0
@@ -345,6 +360,7 @@ class Trainer:
             window_steps += 1
             self.global_step += 1
             self.step_in_epoch = step + 1
+            self.reporter.tick(self.step_in_epoch)
             last = step + 1 == self.steps_per_epoch
             if self.step_in_epoch % cfg.log_every == 0 or last:
                 self._check_finite(epoch)
@@ -368,6 +384,7 @@ class Trainer:
         tr = self.sums.global_totals(ctx).tolist()
         train_seconds = tr[5] / ctx.world_size  # every rank added its own wall time
         val_start = time.perf_counter()
+        self.reporter.phase("evaluating", f"epoch {epoch + 1}/{cfg.epochs}: evaluating")
         val = self.evaluate()
         count = max(tr[3], 1.0)
         images = self.steps_per_epoch * cfg.batch_size
