@@ -152,6 +152,8 @@ CASES: dict[str, Case] = {
     "inceptcost memory specs/googlenet.yaml --batch 8 --device cpu": AS_WRITTEN,
     "inceptcost diagram specs/inception-resnet-v2.yaml --module block35_1 --out reports/inception-resnet-v2-block35.svg": DOT,
     "inceptcost tradeoff reports/training/gpu/clutter-* --out-dir reports": AS_WRITTEN,
+    # every committed run is finished and each step's timing is kept: the study trains nothing and remakes its report
+    "inceptcost study reports/study/plan.yaml --parallel 2": AS_WRITTEN,
     "inceptcost train --fast": Case(
         f"inceptcost train --fast {SHORT} --out reports/runs/variant-fast", why="shortened, in a run folder of its own"
     ),

@@ -135,16 +135,18 @@ X_AXES = {
 }
 
 
-def run_spec(run: Run):
-    """The run's spec as trained: its file, with the input size and classes its config.yaml records."""
+def run_spec(run: Run, spec_file: str | Path | None = None):
+    """The run's spec as trained: its file (the one it recorded, or `spec_file`: where it is now), with the input
+    size and classes its config.yaml records."""
     from dataclasses import replace
 
     from ..spec import load_spec
     from ..yamlsafe import load_yaml
 
-    if run.spec_file is None:
+    spec_file = spec_file or run.spec_file
+    if spec_file is None:
         raise InceptcostError("summary.json has no spec_file", file=run.path, hint="use --x macs or measured")
-    spec = load_spec(run.spec_file)
+    spec = load_spec(spec_file)
     config = Path(run.path).parent / "config.yaml"
     if config.is_file():
         data, _ = load_yaml(config)

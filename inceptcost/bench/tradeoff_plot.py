@@ -66,22 +66,11 @@ def plot(pts: list[Point], front: list[Point], xlabel: str, title: str, macs_axi
             ax.set_xscale("log")
         ax.margins(x=0.12, y=0.12)
         ax.autoscale_view()
-        placed: list[tuple[float, float]] = []  # label anchors in points, so that close points do not overprint
-        for p in sorted(pts, key=lambda p: (p.x, -p.top1)):
-            right = p.x == max(xs)  # labels of the right-most points go to their left, clear of the colorbar
-            px, py = ax.transData.transform((p.x, p.top1)) * 72 / fig.dpi
-            dy = 6
-            while any(abs(px - qx) < 60 and abs(py + dy - qy) < 9 for qx, qy in placed):
-                dy -= 11
-            placed.append((px, py + dy))
-            ax.annotate(
-                printable(p.label).replace("$", r"\$"),  # two '$' would start matplotlib's math mode
-                (p.x, p.top1),
-                textcoords="offset points",
-                xytext=(-8 if right else 8, dy),
-                ha="right" if right else "left",
-                fontsize=8,
-            )
+        if (
+            ax.get_ylim()[1] > 100 >= max(ys)
+        ):  # a percentage: an error bar stretches the axis no further than names need
+            ax.set_ylim(top=100 + 0.1 * (100 - ax.get_ylim()[0]))
+        _label(ax, fig, pts, max(xs))
 
         def tick(v: float, _=None) -> str:
             return human(v) if macs_axis else f"{v:g}"
@@ -104,8 +93,48 @@ def plot(pts: list[Point], front: list[Point], xlabel: str, title: str, macs_axi
         out = {}
         for fmt in ("png", "svg"):
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+            with plt.rc_context({"svg.hashsalt": "inceptcost"}):  # the same ids on every run: the same file
+                fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
             out[fmt] = buf.getvalue()
         return out
     finally:
         plt.close(fig)
+
+
+def _label(ax, fig, pts: list[Point], right_most: float) -> None:
+    """Name each point beside it, at the first place (right, then left; above, then below, then further off) where
+    the name covers neither another point nor a name already placed. Sizes are in points (1/72 inch)."""
+
+    def box(px: float, py: float, dx: float, dy: float, width: float) -> tuple[float, float, float, float]:
+        x0 = px + dx if dx > 0 else px + dx - width
+        return (x0, py + dy, x0 + width, py + dy + 8)
+
+    def hits(a, b) -> bool:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    anchors = [tuple(ax.transData.transform((p.x, p.top1)) * 72 / fig.dpi) for p in pts]
+    (ax0, ay0), (ax1, ay1) = ax.get_window_extent().get_points() * 72 / fig.dpi  # the names stay inside the axes
+    dots = [(x - 5, y - 5, x + 5, y + 5) for x, y in anchors]
+    taken: list[tuple[float, float, float, float]] = []
+    for p, (px, py) in sorted(zip(pts, anchors, strict=True), key=lambda t: (t[0].x, -t[0].top1)):
+        text = printable(p.label).replace("$", r"\$")  # two '$' would start matplotlib's math mode
+        width = 4.6 * len(text)
+        sides = (-8, 8) if p.x == right_most else (8, -8)  # the right-most names go left, clear of the colorbar
+        tries = [(dx, dy) for dx in sides for dy in (4, -12, 14, -22, 24, -32)]
+        for dx, dy in tries:
+            b = box(px, py, dx, dy, width)
+            own = (px - 5, py - 5, px + 5, py + 5)
+            inside = ax0 <= b[0] and b[2] <= ax1 and ay0 <= b[1] and b[3] <= ay1
+            if inside and not any(hits(b, d) for d in dots if d != own) and not any(hits(b, t) for t in taken):
+                break
+        else:
+            dx, dy = tries[0]
+        taken.append(box(px, py, dx, dy, width))
+        ax.annotate(
+            text,
+            (p.x, p.top1),
+            textcoords="offset points",
+            xytext=(dx, dy),
+            ha="left" if dx > 0 else "right",
+            fontsize=8,
+        )

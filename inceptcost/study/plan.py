@@ -6,6 +6,7 @@
     batch_size: 64
     seeds: [0, 1, 2]                 # or a count: 3 -> 0, 1, 2
     device: cpu                      # cpu | cuda | auto; `gpus: N` trains each run on N GPUs (DDP)
+    threads: 1                       # torch threads per CPU run and for the timed steps (default: torch's)
     recipe: {schedule: cosine}       # keys of the training recipe, over the paper's
     profile: cpu                     # device profile for the predicted time per image (optional)
     specs: [specs/a.yaml, specs/b.yaml]
@@ -23,7 +24,9 @@ from typing import Any
 from ..errors import InceptcostError, did_you_mean
 from ..yamlsafe import load_yaml
 
-KEYS = ("name", "data", "epochs", "batch_size", "seeds", "device", "gpus", "recipe", "profile", "specs", "widths")
+KEYS = (
+    "name", "data", "epochs", "batch_size", "seeds", "device", "gpus", "threads", "recipe", "profile", "specs", "widths",
+)  # fmt: skip
 DEVICES = ("cpu", "cuda", "auto")
 MAX_SEEDS = 100
 
@@ -43,6 +46,7 @@ class Plan:
     specs: tuple[Path, ...]
     device: str = "auto"
     gpus: int | None = None
+    threads: int | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     profile: str | None = None
     width_base: Path | None = None
@@ -136,6 +140,7 @@ def load_plan(path: str | Path) -> Plan:
         specs=tuple(spec_path("specs", s) for s in specs),
         device=device,
         gpus=count("gpus") if data.get("gpus") is not None else None,
+        threads=count("threads") if data.get("threads") is not None else None,
         recipe=dict(recipe),
         profile=text("profile") if data.get("profile") is not None else None,
         width_base=base,

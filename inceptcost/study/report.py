@@ -21,17 +21,19 @@ from .runs import Job
 
 AXES = {  # column -> (plot file stem, x label, MACs-style tick labels)
     "macs": ("macs", "multiply-adds per image (MACs)", True),
-    "measured_ms": ("time", "measured training time per image (ms)", False),
+    "measured_ms": ("time", "measured training time per image (ms, timed on its own)", False),
     "peak_mib": ("memory", "predicted training peak memory (MiB)", False),
 }
 
 
-def _costs(p: Point, plan: Plan, profile) -> dict[str, Any]:
+def _costs(p: Point, spec_file: Path, plan: Plan, profile, out: Path) -> dict[str, Any]:
     from ..analyze.memory import Setup, memory
     from ..analyze.predict import predict
     from ..graph.compile import compile_graph
+    from .timing import timed
 
-    graph = compile_graph(run_spec(p.first))
+    spec = run_spec(p.first, spec_file)  # the plan's file: the run recorded its path from where it was started
+    graph = compile_graph(spec)
     device = "cpu" if p.first.device_type == "cpu" else "cuda"
     peak = memory(graph, Setup.checked(plan.batch_size, device=device)).peak_bytes
     predicted = (
@@ -39,10 +41,18 @@ def _costs(p: Point, plan: Plan, profile) -> dict[str, Any]:
         if profile is not None
         else None
     )
-    return {"predicted_ms": predicted, "measured_ms": p.ms_per_image, "peak_mib": peak / 2**20}
+    bench = timed(spec, spec_file, plan.batch_size, device, out, plan.threads)
+    return {
+        "predicted_ms": predicted,
+        "measured_ms": bench["ms_per_image"],
+        "measured_min": bench["min"],
+        "measured_max": bench["max"],
+        "run_ms": p.ms_per_image,
+        "peak_mib": peak / 2**20,
+    }
 
 
-def study_points(plan: Plan, finished: list[Job]) -> list[Point]:
+def study_points(plan: Plan, finished: list[Job], out: Path) -> list[Point]:
     if not finished:
         raise PlanError("no run of the plan has finished yet", file=str(plan.file), hint="run `inceptcost study` on it")
     profile = None
@@ -51,9 +61,10 @@ def study_points(plan: Plan, finished: list[Job]) -> list[Point]:
 
         profile = load_profile(resolve_profile(plan.profile))
     pts = points(load_runs([j.folder for j in finished]))
+    spec_of = {str(j.folder / "summary.json"): j.spec for j in finished}
     for p in pts:
         p.label = p.first.spec  # a point is a spec, however many of its seeds have finished
-        p.extra.update(_costs(p, plan, profile))
+        p.extra.update(_costs(p, spec_of[p.first.path], plan, profile, out))
     for column in AXES:
         for p in pts:
             p.x = p.extra[column] if column != "macs" else p.first.macs
@@ -73,7 +84,10 @@ def rows(pts: list[Point]) -> list[dict[str, Any]]:
                 "seeds": p.n,
                 "params": r.params,
                 "macs": int(r.macs),
-                **{k: p.extra[k] for k in ("predicted_ms", "measured_ms", "peak_mib")},
+                **{
+                    k: p.extra[k]
+                    for k in ("predicted_ms", "measured_ms", "measured_min", "measured_max", "run_ms", "peak_mib")
+                },
                 "top1_mean": p.top1,
                 "top1_sd": p.top1_sd,
                 **{f"pareto_{stem}": p.extra[f"pareto_{stem}"] for stem, _, _ in AXES.values()},
@@ -92,14 +106,15 @@ def _num(v: float | None, fmt: str) -> str:
 
 def markdown(plan: Plan, table: list[dict[str, Any]], missing: list[str]) -> str:
     front = [
-        "| spec | params | MACs | predicted ms/img | measured ms/img | peak MiB (predicted) | best top-1 (%) | Pareto |",
-        "|---|---:|---:|---:|---:|---:|---:|:-:|",
+        "| spec | params | MACs | predicted ms/img | measured ms/img | in the runs ms/img | peak MiB (predicted)"
+        " | best top-1 (%) | Pareto |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     for r in table:
         on = [name for stem, name in (("macs", "MACs"), ("time", "time"), ("memory", "memory")) if r[f"pareto_{stem}"]]
         front.append(
             f"| {md_cell(r['spec'])} | {r['params']:,} | {human(r['macs'])} | {_num(r['predicted_ms'], '.3f')} |"
-            f" {_num(r['measured_ms'], '.2f')} | {r['peak_mib']:.1f} | {top1_text(r['top1_mean'], r['top1_sd'], r['seeds'])} |"
+            f" {_num(r['measured_ms'], '.2f')} | {_num(r['run_ms'], '.2f')} | {r['peak_mib']:.1f} | {top1_text(r['top1_mean'], r['top1_sd'], r['seeds'])} |"
             f" {', '.join(on)} |"
         )
     first = table[0]
@@ -117,7 +132,11 @@ def markdown(plan: Plan, table: list[dict[str, Any]], missing: list[str]) -> str
         " (fp32, aux heads on), divided by the batch."
         if plan.profile
         else "- predicted ms/img: no profile given.",
-        "- measured ms/img: 1000 / images per second of the median epoch, median over the seeds.",
+        f"- measured ms/img: the training step timed on its own (`inceptcost bench` at batch {plan.batch_size}, aux heads"
+        " on, synthetic data, median of 5 repeats of 10 steps after 3 warm-up steps); the min and max of the repeats are"
+        " in study.json and bench/.",
+        "- in the runs ms/img: 1000 / images per second of each run's median epoch, median over the seeds; it carries"
+        " whatever else the machine was doing while the runs trained.",
         f"- peak MiB: the memory model's training peak at batch {plan.batch_size} (weights, gradients, momentum, saved"
         " activations).",
         "- best top-1: best validation top-1 over the epochs, mean ± sample standard deviation over seeds.",
@@ -139,7 +158,7 @@ def write_report(plan: Plan, jobs: list[Job], out: Path) -> dict[str, Any]:
             finished.append(j)
         else:
             missing.append(j.folder.name)
-    pts = study_points(plan, finished)
+    pts = study_points(plan, finished, out)
     table = rows(pts)
     files: dict[str, str | bytes] = {
         "study.md": markdown(plan, table, missing),

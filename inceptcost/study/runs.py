@@ -121,8 +121,8 @@ def run_plan(
     parallel: int = 1,
 ) -> list[Job]:
     """Train what the plan still lacks; returns the jobs. `say` gets one line per run (skipped, resumed, started,
-    finished). `parallel` > 1 trains that many CPU runs at a time, each in a process of its own with an equal
-    share of the cores (small nets keep one core busy better than several)."""
+    finished). `parallel` > 1 trains that many CPU runs at a time, each in a process of its own with the plan's
+    threads or an equal share of the cores (small nets keep one core busy better than several)."""
     from dataclasses import replace
 
     todo = jobs(plan, out)
@@ -139,13 +139,13 @@ def run_plan(
     if parallel <= 1:
         for where, config, st in pending:
             say(f"{where}: {'resuming' if st == 'resume' else 'training'}")
-            say(f"{where}: {_train_one(config, None, reporter_factory)}")
+            say(f"{where}: {_train_one(config, plan.threads, reporter_factory)}")
         return todo
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    threads = max(1, (os.cpu_count() or 1) // parallel)
+    threads = plan.threads or max(1, (os.cpu_count() or 1) // parallel)
     with ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [(where, pool.submit(_train_one, config, threads, None)) for where, config, _ in pending]
         for where, _ in futures:

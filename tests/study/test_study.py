@@ -49,7 +49,8 @@ def test_tiny_plan_trains_skips_resumes_and_averages(tmp_path):
         assert statistics.stdev(tops) == pytest.approx(sd)
 
     # a second run skips every finished run and trains nothing
-    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").glob("*/summary.json")}
+    stamps = {p: p.stat().st_mtime_ns for p in [*tmp_path.glob("runs/*/summary.json"), *tmp_path.glob("bench/*.json")]}
+    assert len(stamps) == 6  # four runs, and each spec's step timed once (reused below, nothing changed)
     again = run_cli("study", str(plan), timeout=600)
     assert again.returncode == 0, again.stderr
     assert again.stderr.count("finished before, skipped") == 4
@@ -107,3 +108,26 @@ def test_bad_seeds_are_refused(tmp_path):
     plan.write_text(plan.read_text().replace("seeds: [3, 5]", "seeds: [3, 3]"))
     with pytest.raises(PlanError, match="distinct"):
         load_plan(plan)
+
+
+def test_the_committed_study_remakes_its_report_byte_for_byte(tmp_path):
+    """Every committed run is finished and each spec's timing is kept, so the study trains and times nothing and
+    writes the very files that are committed (what the README's command does)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    copy = tmp_path / "study"
+    shutil.copytree(ROOT / "reports" / "study", copy)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the plan pins one thread
+    done = subprocess.run(
+        [sys.executable, "-m", "inceptcost", "study", str(copy / "plan.yaml")],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("finished before, skipped") == 24
+    for name in ("study.md", "study.csv", "study-macs.svg", "study-time.svg", "study-memory.svg"):
+        assert (copy / name).read_bytes() == (ROOT / "reports" / "study" / name).read_bytes(), name
