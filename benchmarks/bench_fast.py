@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from inceptcost import compile_graph, load_spec, summarize  # noqa: E402
 from inceptcost.bench import peaks  # noqa: E402
-from inceptcost.bench.runner import torchvision_subject  # noqa: E402
+from inceptcost.bench.runner import Timer, torchvision_subject  # noqa: E402
 from inceptcost.errors import ToolMissing  # noqa: E402
 from inceptcost.graph.fast import FastOptions  # noqa: E402
 from inceptcost.graph.model import build_model  # noqa: E402
@@ -115,27 +115,6 @@ def make_step(torch, model, mode: str, x, y, amp: bool, graphs: bool):
     return graph.replay
 
 
-class Timer:
-    def __init__(self, torch, cuda: bool) -> None:
-        self.torch, self.cuda = torch, cuda
-
-    def __enter__(self):
-        if self.cuda:
-            self.start = self.torch.cuda.Event(enable_timing=True)
-            self.end = self.torch.cuda.Event(enable_timing=True)
-            self.start.record()
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.cuda:
-            self.end.record()
-            self.end.synchronize()
-            self.ms = self.start.elapsed_time(self.end)
-        else:
-            self.ms = (time.perf_counter() - self.t0) * 1e3
-
-
 def prepare(torch, subject: dict, spec, mode: str, batch: int, compile_: bool, device) -> dict:
     cuda = device.type == "cuda"
     options = subject["options"]
@@ -182,7 +161,7 @@ def run_group(torch, spec, subs: list[dict], mode: str, batch: int, compile_: bo
             if "error" in r:
                 continue
             try:
-                with Timer(torch, cuda) as timer:
+                with Timer(torch, device) as timer:
                     for _ in range(steps):
                         r["step"]()
                 r["times"].append(timer.ms / steps)

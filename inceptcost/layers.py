@@ -3,7 +3,7 @@
 Shapes are (C, H, W) for feature maps and (C,) once flattened. Costs are for one image. MACs count only
 conv and linear multiply-adds (the paper's "ops"); pooling, normalization and activations are "other ops",
 one per output element per window element (pools), per element (activations), or per the formulas below.
-Torch is imported inside the builders only, so that the static path never loads it.
+The torch builders are in layer_builders.py (torch imported inside each, so that the static path never loads it).
 """
 
 from __future__ import annotations
@@ -14,6 +14,19 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .errors import BadValue
+from .layer_builders import (
+    activation_build,
+    adaptive_build,
+    add_build,
+    avgpool_build,
+    bn_build,
+    conv_build,
+    dropout_build,
+    flatten_build,
+    linear_build,
+    lrn_build,
+    maxpool_build,
+)
 
 Shape = tuple[int, ...]
 
@@ -246,125 +259,6 @@ def free_cost(args: dict, i: Shape, o: Shape) -> Cost:
 def linear_cost(args: dict, i: Shape, o: Shape) -> Cost:
     weights = math.prod(i) * o[0]
     return Cost(weights=weights, biases=o[0] if args["bias"] else 0, macs=weights, other_ops=_act_ops(args, o[0]))
-
-
-# ---- torch builders (torch imported lazily) ----
-
-
-def _activation(name: str):
-    import torch.nn as nn
-
-    return {
-        "relu": lambda: nn.ReLU(inplace=True),
-        "relu6": lambda: nn.ReLU6(inplace=True),
-        "gelu": nn.GELU,
-        "silu": lambda: nn.SiLU(inplace=True),
-        "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh,
-    }[name]()
-
-
-def conv_build(args: dict, i: Shape, o: Shape):
-    """conv [+ bn | lrn] [+ activation] as one unit, named like torchvision's BasicConv2d (conv, bn)."""
-    import torch.nn as nn
-
-    unit = nn.Sequential()
-    unit.add_module(
-        "conv",
-        nn.Conv2d(
-            i[0],
-            o[0],
-            kernel_size=args["kernel"],
-            stride=args["stride"],
-            padding=args["padding"],
-            groups=args["groups"],
-            bias=args["bias"],
-        ),
-    )
-    if args["norm"] == "bn":
-        unit.add_module("bn", nn.BatchNorm2d(o[0], eps=args["eps"]))
-    elif args["norm"] == "lrn":
-        unit.add_module("lrn", nn.LocalResponseNorm(args["size"], args["alpha"], args["beta"], args["k"]))
-    if args["activation"] != "none":
-        unit.add_module("act", _activation(args["activation"]))
-    return unit
-
-
-def bn_build(args: dict, i: Shape, o: Shape):
-    import torch.nn as nn
-
-    return nn.BatchNorm2d(o[0], eps=args["eps"])
-
-
-def activation_build(args: dict, i: Shape, o: Shape):
-    """A standalone activation is never in place: its input may also feed a shortcut or another branch."""
-    import torch.nn as nn
-
-    return {
-        "relu": nn.ReLU,
-        "relu6": nn.ReLU6,
-        "gelu": nn.GELU,
-        "silu": nn.SiLU,
-        "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh,
-    }[args["activation"]]()
-
-
-def add_build(args: dict, i: Shape, o: Shape):
-    from .nn import Add
-
-    act = None if args["activation"] == "none" else activation_build(args, i, o)
-    return Add(args["scale"], act)
-
-
-def maxpool_build(args: dict, i: Shape, o: Shape):
-    import torch.nn as nn
-
-    return nn.MaxPool2d(args["kernel"], args["stride"], args["padding"], ceil_mode=args["ceil"])
-
-
-def avgpool_build(args: dict, i: Shape, o: Shape):
-    import torch.nn as nn
-
-    return nn.AvgPool2d(
-        args["kernel"],
-        args["stride"],
-        args["padding"],
-        ceil_mode=args["ceil"],
-        count_include_pad=args["count_pad"],
-    )
-
-
-def adaptive_build(args: dict, i: Shape, o: Shape):
-    import torch.nn as nn
-
-    return nn.AdaptiveAvgPool2d(args["output"])
-
-
-def lrn_build(args: dict, i: Shape, o: Shape):
-    import torch.nn as nn
-
-    return nn.LocalResponseNorm(args["size"], args["alpha"], args["beta"], args["k"])
-
-
-def dropout_build(args: dict, i: Shape, o: Shape):
-    import torch.nn as nn
-
-    return nn.Dropout(args["p"])
-
-
-def flatten_build(args: dict, i: Shape, o: Shape):
-    import torch.nn as nn
-
-    return nn.Flatten(1)
-
-
-def linear_build(args: dict, i: Shape, o: Shape):
-    """A Linear that flattens its input first, so that `linear.weight` keeps the layer's own name."""
-    from .nn import FlatLinear
-
-    act = None if args["activation"] == "none" else _activation(args["activation"])
-    return FlatLinear(math.prod(i), o[0], bias=args["bias"], act=act)
 
 
 # ---- the table ----

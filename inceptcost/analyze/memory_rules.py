@@ -212,7 +212,7 @@ def bn_memory(a: dict, x: str, i: tuple, o: tuple, ctx: Ctx) -> Op:
 
 
 def _apart(op: Op, name: str, dtype: str, n: int, ctx: Ctx) -> None:
-    """An activation that is never in place (layers.activation_build): ReLU, sigmoid and tanh save their new
+    """An activation that is never in place (layer_builders.activation_build): ReLU, sigmoid and tanh save their new
     output, ReLU6 (hardtanh), SiLU and GELU their input."""
     if name == "none":
         return

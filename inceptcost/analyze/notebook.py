@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from .analysis import Analysis
-from .report import View, summary_lines, table_view
+from .report_views import View, summary_lines, table_view
 
 
 def view_html(v: View) -> str:

@@ -15,7 +15,8 @@ import yaml
 
 from .. import layers
 from ..errors import InceptcostError, SpecError
-from ..spec import DEFAULTS, Node, Spec, _Reader, parse_spec
+from ..spec import DEFAULTS, Node, Spec, parse_spec
+from ..spec_reader import Reader
 from ..text import dims_text, shape_text
 from ..yamlsafe import LineMap, _Loader
 
@@ -139,7 +140,7 @@ def _to_linemap(value: Any) -> Any:
 
 def _reads_back(raw: dict[str, Any], node: Node, defaults: dict[str, Any]) -> bool:
     try:
-        parsed = _Reader("<dump>", defaults).node(_to_linemap(raw), None, node.name, "")
+        parsed = Reader("<dump>", defaults).node(_to_linemap(raw), None, node.name, "")
     except SpecError:
         return False
     return _strip(parsed) == _strip(node)

@@ -23,155 +23,17 @@ Fitted constants:
 from __future__ import annotations
 
 import datetime
-import math
 import platform
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .. import __version__, layers
-from ..analyze.traffic import COMPUTE_KINDS, KINDS, RULES, Ctx
+from .. import __version__
+from ..analyze.traffic import COMPUTE_KINDS, KINDS
 from ..errors import InceptcostError
+from .microbench import BATCH, Micro, backward_of, module, plan, work
 from .runner import _device, _torch, device_name
-
-BATCH = 4
-
-
-@dataclass
-class Micro:
-    label: str
-    kind: str  # the forward kernel kind it measures (and kind + "_bwd" where it has a backward)
-    fwd_work: int  # 2 x MACs for compute kinds, else bytes
-    bwd_work: int
-    macs: tuple[int, int]  # forward, backward
-    kernels: tuple[int, int]  # kernels of the kind per call, forward and backward (each pays the overhead)
-
-
-def _node(op: str, args: dict, in_shape: tuple) -> dict:
-    kind = layers.KINDS[op]
-    out = kind.shape(args, in_shape)
-    c = kind.cost(args, in_shape, out)
-    return {
-        "op": op,
-        "args": args,
-        "in_shape": in_shape,
-        "out_shape": out,
-        "macs": c.macs,
-        "params": c.params,
-        "weights": c.weights,
-        "biases": c.biases,
-        "norm_params": c.norm,
-    }
-
-
-def _conv_args(out: int, k: int, stride: int = 1, groups: int = 1, **extra) -> dict:
-    return {
-        "out": out,
-        "kernel": (k, k),
-        "stride": (stride, stride),
-        "padding": (k // 2, k // 2),
-        "groups": groups,
-        "bias": False,
-        "norm": "none",
-        "activation": "none",
-        "eps": 1e-5,
-        **extra,
-    }
-
-
-def _work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, int, int, int]:
-    """Forward and backward work, MACs and kernel counts of `kind`'s kernels in this node."""
-    e_in = batch * math.prod(node["in_shape"])
-    e_out = batch * math.prod(node["out_shape"])
-    fwd, bwd = RULES[node["op"]](node, Ctx(batch, size, True, True), e_in, e_out)
-    compute = kind in COMPUTE_KINDS
-
-    def total(ks, k):
-        sel = [x for x in ks if x.kind == k]
-        return sum(2 * x.macs if compute else x.bytes for x in sel), sum(x.macs for x in sel), len(sel)
-
-    fw, fm, nf = total(fwd, kind)
-    bw, bm, nb = total(bwd, kind + "_bwd")
-    return fw, bw, fm, bm, nf, nb
-
-
-def _pick(shapes: list, quick: bool) -> list:
-    """Quick: the first two shapes of a kind (one large, one small, so that both its rate and fixed cost show)."""
-    return shapes[:2] if quick else shapes
-
-
-def _plan(quick: bool) -> list[tuple[str, str, dict]]:
-    """(label, kind, node) for each layer benchmark."""
-    conv1 = [(192, 28, 64), (16, 8, 8), (64, 56, 64), (480, 14, 192), (832, 7, 256), (256, 28, 128), (32, 16, 48)]
-    convk = [(96, 28, 128, 3), (8, 8, 8, 3), (128, 14, 256, 3), (16, 28, 32, 5), (32, 14, 96, 5), (3, 64, 32, 3)]
-    convk += [(64, 28, 96, 3), (16, 8, 16, 5)]
-    plan = []
-    for c, h, o in _pick(conv1, quick):
-        plan.append((f"conv1x1 {c}->{o} {h}x{h}", "conv1x1", _node("conv", _conv_args(o, 1), (c, h, h))))
-    for c, h, o, k in _pick(convk, quick):
-        plan.append((f"conv{k}x{k} {c}->{o} {h}x{h}", "conv", _node("conv", _conv_args(o, k), (c, h, h))))
-    for c, h, m, k, s in _pick([(3, 112, 8, 7, 2), (8, 16, 1, 3, 1), (32, 28, 1, 3, 1)], quick):
-        args = _conv_args(c * m, k, s, groups=c, depthwise=True)
-        plan.append((f"depthwise{k}x{k} {c}x{m} {h}x{h}", "depthwise", _node("conv", args, (c, h, h))))
-    for i, o in _pick([(1024, 1000), (64, 10), (512, 512), (2048, 256)], quick):
-        plan.append((f"linear {i}->{o}", "gemm", _node("linear", {"out": o, "bias": True, "activation": "none"}, (i,))))
-    pools = [
-        ("maxpool", 3, 2, 0, (64, 56, 56)),
-        ("maxpool", 3, 1, 1, (8, 8, 8)),
-        ("maxpool", 3, 1, 1, (192, 28, 28)),
-        ("avgpool", 5, 3, 0, (512, 14, 14)),
-    ]
-    for op, k, s, p, shape in _pick(pools, quick):
-        args = {"kernel": (k, k), "stride": (s, s), "padding": (p, p), "ceil": True, "count_pad": True}
-        plan.append((f"{op} {k}x{k}/{s} {shape[0]}x{shape[1]}", "pool", _node(op, args, shape)))
-    for c, h in _pick([(64, 56), (8, 8), (192, 28), (512, 14)], quick):
-        plan.append((f"batchnorm {c}x{h}x{h}", "bn", _node("conv", _conv_args(c, 1, norm="bn"), (c, h, h))))
-        plan.append((f"relu {c}x{h}x{h}", "eltwise", _node("conv", _conv_args(c, 1, activation="relu"), (c, h, h))))
-    for c, h in _pick([(64, 56), (8, 8), (192, 28)], quick):
-        lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 1.0}
-        plan.append((f"lrn {c}x{h}x{h}", "lrn", _node("lrn", lrn, (c, h, h))))
-    for c, h in _pick([(256, 28), (16, 8), (512, 14)], quick):
-        node = {"op": "concat", "in_shape": (c, h, h), "out_shape": (c, h, h)}
-        plan.append((f"concat 4 -> {c}x{h}x{h}", "copy", node))
-    return plan
-
-
-def _module(torch, kind: str, node: dict, device, dtype):
-    """(call, leaves, base call or None) for one benchmark: the module the model builder makes for the piece
-    under test. Batch norm and ReLU run where the model runs them, after a 1x1 conv (an autograd graph behind
-    them); the conv alone is the base, whose time is subtracted."""
-    nn = torch.nn
-    a, i, o = node.get("args", {}), node["in_shape"], node["out_shape"]
-    x = torch.randn(BATCH, *i, device=device, dtype=dtype, requires_grad=True)
-    if kind in ("bn", "eltwise"):
-        conv = nn.Conv2d(i[0], o[0], 1, bias=False)
-        mod = nn.Sequential(conv, nn.BatchNorm2d(o[0]) if kind == "bn" else nn.ReLU(inplace=True))
-        mod = mod.to(device=device, dtype=dtype).train()
-        return (lambda: mod(x)), [x, *mod.parameters()], (lambda: conv(x))
-    if kind == "copy":
-        parts = [
-            torch.randn(BATCH, i[0] // 4, *i[1:], device=device, dtype=dtype, requires_grad=True) for _ in range(4)
-        ]
-        return (lambda: torch.cat(parts, 1)), parts, None
-    mod = layers.KINDS[node["op"]].build({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
-    mod = mod.to(device=device, dtype=dtype).train()
-    return (lambda: mod(x)), [x, *mod.parameters()], None
-
-
-def _backward(fn, leaves):
-    """The backward of one call alone: the graph is kept between calls, the gradients dropped."""
-    out = fn()
-    grad = out.new_ones(out.shape)
-
-    def run():
-        out.backward(grad, retain_graph=True)
-        for t in leaves:
-            t.grad = None
-
-    return run
-
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 
@@ -272,12 +134,12 @@ def calibrate(
 
     benches = []
     bases = {}
-    for label, kind, node in _plan(quick):
-        fn, leaves, base = _module(torch, kind, node, dev, dtype)
-        fw, bw, fm, bm, nf, nb = _work(node, kind, BATCH, 4)
+    for label, kind, node in plan(quick):
+        fn, leaves, base = module(torch, kind, node, dev, dtype)
+        fw, bw, fm, bm, nf, nb = work(node, kind, BATCH, 4)
         if base is not None:
-            bases[len(benches)] = (base, _backward(base, leaves))
-        benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, _backward(fn, leaves)))
+            bases[len(benches)] = (base, backward_of(base, leaves))
+        benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, backward_of(fn, leaves)))
 
     def gemm(n, dt):
         a = torch.randn(n, n, device=dev, dtype=dt)

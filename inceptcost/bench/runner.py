@@ -162,7 +162,9 @@ def _maxrss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
-class _Timer:
+class Timer:
+    """Wall time of the `with` body in ms (`.ms`): CUDA events on a GPU, perf_counter on the CPU."""
+
     def __init__(self, torch, device) -> None:
         self.torch, self.cuda = torch, device.type == "cuda"
 
@@ -265,7 +267,7 @@ def _run_once(torch, subject: Subject, cfg: BenchConfig, device, batch: int, pro
     times = []
     progress(Event("timing", f"timing {subject.name}", 0, cfg.repeats))
     for r in range(cfg.repeats):
-        with _Timer(torch, device) as timer:
+        with Timer(torch, device) as timer:
             for _ in range(cfg.steps):
                 step()
         times.append(timer.ms / cfg.steps)

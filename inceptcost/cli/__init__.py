@@ -1,12 +1,15 @@
 """The `inceptcost` command: the typer app and its thin commands, one module per group of commands.
 
 Exit codes: 0 ok; 1 a check failed (with --strict); 2 bad input or a missing tool.
-A command imports what it needs inside its function, so `analyze` never pays for torch.
+A command imports what it needs inside its function, so `analyze` never pays for torch; and `main` builds the
+app with the one command named on the command line, so that a command's process imports that command's module
+only (typer reads every registered command's signature at start).
 """
 
 from __future__ import annotations
 
 import errno
+import importlib
 import io
 import os
 import sys
@@ -14,14 +17,25 @@ from typing import Annotated
 
 import typer
 
-from . import analysis, drawing, interop, measuring, scaling, studying, timing, training
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="Static analysis, cost modeling and training of Inception-style CNNs declared in YAML.",
-)
+# command -> (module of this package, function), in the order `--help` lists them
+COMMANDS = {
+    "analyze": ("analysis", "analyze"),
+    "verify": ("analysis", "verify"),
+    "compare": ("analysis", "compare"),
+    "memory": ("analysis", "memory"),
+    "diagram": ("drawing", "diagram"),
+    "specs": ("analysis", "specs_index"),
+    "train": ("training", "train"),
+    "bench": ("measuring", "bench"),
+    "tradeoff": ("measuring", "tradeoff"),
+    "study": ("studying", "study"),
+    "sweep": ("scaling", "sweep"),
+    "fit": ("scaling", "fit"),
+    "predict": ("timing", "predict"),
+    "calibrate": ("timing", "calibrate"),
+    "import": ("interop", "import_cmd"),
+    "export": ("interop", "export_cmd"),
+}
 
 
 def _version(value: bool) -> None:
@@ -32,7 +46,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="show the version")
@@ -61,28 +74,34 @@ class _Closed(io.TextIOBase):
         raise OSError(errno.EBADF, "standard output is closed")
 
 
-app.command()(analysis.analyze)
-app.command()(analysis.verify)
-app.command()(analysis.compare)
-app.command()(analysis.memory)
-app.command()(drawing.diagram)
-app.command("specs")(analysis.specs_index)
-app.command()(training.train)
-app.command()(measuring.bench)
-app.command()(measuring.tradeoff)
-app.command()(studying.study)
-app.command()(scaling.sweep)
-app.command()(scaling.fit)
-app.command()(timing.predict)
-app.command()(timing.calibrate)
-app.command("import")(interop.import_cmd)
-app.command("export")(interop.export_cmd)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The app with every command, or with the command `only` alone (its help and errors are the same)."""
+    app = typer.Typer(
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        help="Static analysis, cost modeling and training of Inception-style CNNs declared in YAML.",
+    )
+    app.callback()(root)
+    for name, (module, function) in COMMANDS.items():
+        if only in (None, name):
+            app.command(name)(getattr(importlib.import_module(f"{__name__}.{module}"), function))
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: the app with every command (what tests and other programs import), built on first use."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    app = globals()["app"] = build_app()
+    return app
 
 
 def main() -> None:
     try:
         try:
-            app()
+            command = sys.argv[1] if len(sys.argv) > 1 else None
+            build_app(command if command in COMMANDS else None)()
         finally:
             sys.stdout.flush()
     except OSError as exc:  # stdout on a full disk or a closed pipe
