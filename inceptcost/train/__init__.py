@@ -5,7 +5,7 @@ Importing this package imports torch; the static analysis path never does.
 
 from inceptcost.train.config import TrainConfig
 from inceptcost.train.errors import CheckpointError, DivergedError, TrainError
-from inceptcost.train.loop import train
+from inceptcost.train.launch import train
 from inceptcost.train.recipe import Recipe, load_recipe
 
 __all__ = ["CheckpointError", "DivergedError", "Recipe", "TrainConfig", "TrainError", "load_recipe", "train"]

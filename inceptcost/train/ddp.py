@@ -126,7 +126,7 @@ def launch_local(nproc: int, entrypoint, *args) -> dict[int, object]:
         monitor_interval=0.1,
         start_method="spawn",
         # Ctrl-C in a terminal reaches every worker itself: they stop together and save a checkpoint (see
-        # loop.StopOnSignal). The launcher ignores it instead of killing them; SIGTERM it still passes on.
+        # stop.StopOnSignal). The launcher ignores it instead of killing them; SIGTERM it still passes on.
         signals_to_handle="SIGTERM,SIGHUP,SIGQUIT",
     )
     old_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None

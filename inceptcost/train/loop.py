@@ -5,30 +5,22 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import os
-import platform
-import signal
-import statistics
-import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.distributed.elastic.multiprocessing.errors import record
 from torch.utils.data import DistributedSampler
 
-from inceptcost.errors import InceptcostError, literal
-from inceptcost.train import augment, ddp
-from inceptcost.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from inceptcost.train.config import TrainConfig, resume_changes, resume_settings
+from inceptcost.errors import literal
+from inceptcost.train import augment, ddp, records, resume
+from inceptcost.train.checkpoint import load_checkpoint
+from inceptcost.train.config import TrainConfig
 from inceptcost.train.data import load_data
-from inceptcost.train.errors import CheckpointError, DivergedError, Interrupted, TrainError
+from inceptcost.train.errors import DivergedError, Interrupted, TrainError
 from inceptcost.train.files import write_csv, write_json, write_yaml
-from inceptcost.train.progress import EventReporter, NullReporter, default_reporter
 from inceptcost.train.recipe import lr_factor
+from inceptcost.train.stop import StopOnSignal
 
 METRIC_COLUMNS = [
     "epoch",
@@ -44,99 +36,6 @@ METRIC_COLUMNS = [
     "epoch_seconds",
 ]
 CHECKPOINT = "checkpoint.pt"
-
-
-# --- entry points ------------------------------------------------------------------------------------------
-
-
-def train(config: TrainConfig, reporter_factory=None, progress=None) -> dict | None:
-    """Train `config.spec`; returns the summary (summary.json's content), or None on the ranks other
-    than 0 of an outer torchrun.
-
-    `reporter_factory` is a module-level callable (it crosses process boundaries by name) that
-    returns the Reporter used on rank 0; the default prints one plain line per epoch. `progress`, a
-    callable, gets every phase, step and epoch as an `inceptcost.progress.Event` instead (picklable
-    when there are several workers).
-    """
-    if progress is not None:
-        reporter_factory = functools.partial(EventReporter, progress)
-    config = config.validate()
-    if config.compile:
-        from inceptcost.nn import require_compiler
-
-        require_compiler()
-    if ddp.under_torchrun():  # an outer torchrun started us: join its group as one worker
-        summary = run_worker(config, ddp.resolve_device(config.device), reporter_factory)
-        return summary if os.environ.get("RANK", "0") == "0" else None
-    device = "cuda" if config.gpus is not None else ddp.resolve_device(config.device)
-    nproc = config.gpus or config.nproc or 1
-    if device == "cuda":
-        ddp.check_gpu_count(nproc)
-    if config.batch_size % nproc:  # checked again per worker (an outer torchrun); here before any spawn
-        raise TrainError(
-            f"{{batch_size}} {config.batch_size} does not split evenly over {nproc} workers; use a multiple of {nproc}",
-            settings=True,
-        )
-    if nproc == 1:
-        return run_worker(config, device, reporter_factory)
-    results = ddp.launch_local(nproc, _elastic_worker, config, device, reporter_factory)
-    errors = [results[r] for r in sorted(results) if "error" in results[r]]
-    if errors:  # the same class as in the worker, so callers can tell a diverged run from bad input
-        first = errors[0]
-        kind = {"diverged": DivergedError, "interrupted": Interrupted}.get(first["kind"], TrainError)
-        raise kind(first["error"], **first["fields"])
-    return results[0]["summary"]
-
-
-@record  # a crash in a worker is reported to the launcher with its message
-def _elastic_worker(config: TrainConfig, device: str, reporter_factory) -> dict:
-    try:
-        return {"summary": run_worker(config, device, reporter_factory)}
-    except InceptcostError as exc:  # expected errors go back as data, not as a worker crash
-        fields = {k: getattr(exc, k) for k in ("file", "line", "where", "hint", "settings")}
-        kind = "diverged" if isinstance(exc, DivergedError) else "interrupted" if isinstance(exc, Interrupted) else ""
-        return {"error": exc.message, "fields": fields, "kind": kind}
-
-
-def run_worker(config: TrainConfig, device: str, reporter_factory=None) -> dict:
-    ctx = ddp.setup(device)
-    reporter = (reporter_factory or default_reporter)() if ctx.is_main else NullReporter()
-    if config.tensorboard and ctx.is_main:
-        from inceptcost.spec import load_spec
-        from inceptcost.train.tensorboard import TensorBoardReporter
-
-        reporter = TensorBoardReporter(reporter, config.run_dir(load_spec(config.spec).name), config.resume)
-    try:
-        with StopOnSignal() as stop:
-            return Trainer(config, ctx, reporter, stop).fit()
-    finally:
-        reporter.close()
-        ddp.teardown()
-
-
-class StopOnSignal:
-    """Ctrl-C and SIGTERM ask the trainer to stop at the next step boundary, where it saves a checkpoint (a
-    checkpoint taken there resumes exactly). A second Ctrl-C stops at once. In a terminal every worker gets
-    the Ctrl-C, and the launcher passes it on too: all of them only set this flag."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._old: dict[int, object] = {}
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> StopOnSignal:
-        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
 
 
 # --- running sums of one epoch -----------------------------------------------------------------------------
@@ -195,7 +94,7 @@ class Trainer:
         self.adapted = self._adapted(base, summarize, compile_graph)
         self.run_dir = config.run_dir(self.spec.name)
         self.checkpoint_path = self.run_dir / CHECKPOINT
-        _check_run_dir(self.run_dir)
+        records.check_run_dir(self.run_dir)
 
         world, batch = ctx.world_size, config.batch_size
         if batch % world:
@@ -305,7 +204,7 @@ class Trainer:
     def fit(self) -> dict:
         cfg = self.config
         if cfg.resume:
-            self._restore(load_checkpoint(self.checkpoint_path))
+            resume.restore(self, load_checkpoint(self.checkpoint_path))
         elif self.checkpoint_path.exists():
             raise TrainError(
                 f"{literal(self.run_dir)} already holds a run (checkpoint.pt); pass {{resume}} to continue "
@@ -315,7 +214,7 @@ class Trainer:
         if self.ctx.is_main:
             if self.adapted:
                 self.reporter.message(self.adapted["note"])
-            write_yaml(self.run_dir / "config.yaml", self._config_record())
+            write_yaml(self.run_dir / "config.yaml", records.config_record(self))
             if cfg.resume:
                 self.reporter.message(
                     f"resumed {self.checkpoint_path} at epoch {self.epoch + 1}, "
@@ -323,7 +222,7 @@ class Trainer:
                 )
         for epoch in range(self.epoch, cfg.epochs):
             self._train_epoch(epoch)
-        summary = self._summary("completed")
+        summary = records.summary(self, "completed")
         if self.ctx.is_main:
             write_json(self.run_dir / "summary.json", summary)
         return summary
@@ -378,7 +277,7 @@ class Trainer:
                 self._check_finite(epoch, weights=True)
                 self.sums.t[5] += time.perf_counter() - t0
                 t0 = time.perf_counter()
-                self._save()
+                resume.save(self)
         self._check_finite(epoch, weights=True)
         self.sums.t[5] += time.perf_counter() - t0
         tr = self.sums.global_totals(ctx).tolist()
@@ -402,10 +301,10 @@ class Trainer:
         self.history.append(row)
         self.epoch, self.step_in_epoch = epoch + 1, 0
         self.sums = EpochSums(ctx.device)
-        self._save()
+        resume.save(self)
         if ctx.is_main:
             write_csv(self.run_dir / "metrics.csv", self.history, METRIC_COLUMNS)
-            write_json(self.run_dir / "summary.json", self._summary("running"))
+            write_json(self.run_dir / "summary.json", records.summary(self, "running"))
         self.reporter.end_epoch(row)
         if epoch + 1 < cfg.epochs and self._stopping():
             raise Interrupted(self._interrupted_message(), settings=True)
@@ -420,7 +319,7 @@ class Trainer:
     def _interrupt(self, epoch: int, t0: float) -> None:
         self._check_finite(epoch, weights=True)
         self.sums.t[5] += time.perf_counter() - t0
-        self._save()
+        resume.save(self)
         raise Interrupted(self._interrupted_message(), settings=True)
 
     def _interrupted_message(self) -> str:
@@ -496,176 +395,9 @@ class Trainer:
             else "no checkpoint was written yet"
         )
         if self.ctx.is_main:
-            write_json(self.run_dir / "summary.json", self._summary("diverged"))
+            write_json(self.run_dir / "summary.json", records.summary(self, "diverged"))
         raise DivergedError(
             f"loss became NaN or infinite in epoch {epoch + 1} (by step {self.step_in_epoch}, "
             f"lr {self.optimizer.param_groups[0]['lr']:.4g}); training stopped and {where}",
             settings=True,
         )
-
-    # --- checkpoints -----------------------------------------------------------------------------------------
-
-    def _save(self) -> None:
-        rngs = ddp.gather_objects(rng_state(), self.ctx)  # every rank's dropout stream
-        totals = self.sums.global_totals(self.ctx).cpu()
-        if not self.ctx.is_main:
-            return
-        save_checkpoint(
-            self.checkpoint_path,
-            {
-                "config": self.config.to_dict(),
-                "spec_name": self.spec.name,
-                "resume": resume_settings(self.config, self.spec_sha256),
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "epoch": self.epoch,
-                "step_in_epoch": self.step_in_epoch,
-                "global_step": self.global_step,
-                "epoch_sums": totals,
-                "history": self.history,
-                "rng": rngs,
-                "world_size": self.ctx.world_size,
-            },
-        )
-
-    def _restore(self, state: dict) -> None:
-        try:
-            old, now = state["resume"], resume_settings(self.config, self.spec_sha256)
-            refused = [k for k in resume_changes(old, now) if k not in self.config.allow_change]
-            if refused:
-                shown = ", ".join(
-                    f"spec {self.config.spec} (content changed)" if k == "spec" else f"{k} {old[k]!r} -> {now[k]!r}"
-                    for k in refused
-                )
-                raise CheckpointError(
-                    f"{{resume}}: {literal(self.run_dir)} was started with other settings: {literal(shown)}; pass "
-                    f"{{allow_change}} {','.join(refused)} to continue with the new ones, or {{out}} to start a new run",
-                    settings=True,
-                )
-            # The optimizer's and scheduler's states hold the hyper-parameters they were built with: keep the
-            # recipe's (an allowed change of lr, momentum or weight decay takes effect) and recompute this
-            # step's lr from the schedule (an allowed change of epochs or schedule too).
-            recipe_groups = [{k: v for k, v in g.items() if k != "params"} for g in self.optimizer.param_groups]
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.scheduler.load_state_dict(state["scheduler"])
-            for group, fresh in zip(self.optimizer.param_groups, recipe_groups, strict=True):
-                group.update(fresh)
-            self.scheduler.base_lrs = [g["initial_lr"] for g in self.optimizer.param_groups]
-            for group, base, factor in zip(
-                self.optimizer.param_groups, self.scheduler.base_lrs, self.scheduler.lr_lambdas, strict=True
-            ):
-                group["lr"] = base * factor(self.scheduler.last_epoch)
-            self.epoch, self.step_in_epoch = int(state["epoch"]), int(state["step_in_epoch"])
-            self.global_step = int(state["global_step"])
-            self.history = [dict(r) for r in state["history"]]
-            if self.ctx.is_main:  # the sums so far of a half-done epoch, counted once
-                self.sums.t.copy_(state["epoch_sums"].to(self.sums.t))
-            rngs = state["rng"]
-            set_rng_state(rngs[self.ctx.rank] if len(rngs) == self.ctx.world_size else rngs[0])
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(
-                f"checkpoint {self.checkpoint_path} does not match this run: {str(exc).splitlines()[0]}"
-            ) from None
-
-    # --- records ---------------------------------------------------------------------------------------------
-
-    def _config_record(self) -> dict:
-        s = self.spec
-        return {
-            "spec": {
-                "name": s.name,
-                "file": str(s.file),
-                "sha256": self.spec_sha256,
-                "input": list(s.input),
-                "classes": s.classes,
-            },
-            "data": {**self.data.describe(), "resized_to": list(self.size)},
-            "recipe": self.recipe.to_dict(),
-            "run": {k: v for k, v in self.config.to_dict().items() if k != "recipe"}
-            | {"steps_per_epoch": self.steps_per_epoch, "per_worker_batch": self.local_batch, "amp": self.amp},
-            "device": self._device_record(),
-            "versions": {
-                "python": platform.python_version(),
-                "torch": str(torch.__version__),
-                "numpy": np.__version__,
-                "inceptcost": _version(),
-            },
-        }
-
-    def _device_record(self) -> dict:
-        dev = self.ctx.device
-        name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else (platform.processor() or "cpu")
-        return {
-            "type": dev.type,
-            "name": name,
-            "world_size": self.ctx.world_size,
-            "backend": self.ctx.backend,
-            "threads": torch.get_num_threads(),
-        }
-
-    def _summary(self, status: str) -> dict:
-        h = self.history
-        best = max(h, key=lambda r: r["val_top1"]) if h else None
-        return {
-            "spec": self.spec.name,
-            "spec_file": str(self.spec.file),
-            "data": self.data.name,
-            "status": status,
-            "params": int(self.costs["params"]),
-            "params_aux": int(self.costs.get("params_aux", 0)),
-            "macs": int(self.costs["macs"]),
-            "macs_aux": int(self.costs.get("macs_aux", 0)),
-            "adapted_to_data": self.adapted,  # None when the data fits the spec as written
-            "epochs": len(h),
-            "steps": self.global_step,
-            "best_val_top1": best["val_top1"] if best else None,
-            "best_epoch": best["epoch"] + 1 if best else None,
-            "final_val_top1": h[-1]["val_top1"] if h else None,
-            "final_val_top5": h[-1]["val_top5"] if h else None,
-            "total_seconds": sum(r["epoch_seconds"] for r in h),
-            # the median epoch, so that the first epoch's warm-up (cuDNN autotuning, lazy init) does not count
-            "images_per_s": statistics.median(r["images_per_s"] for r in h) if h else None,
-            "device": self._device_record()["name"],
-            "device_type": self.ctx.device.type,
-            "world_size": self.ctx.world_size,
-            "amp": "bf16" if self.amp else None,
-            "channels_last": self.config.channels_last,
-            "compile": self.config.compile,
-            "seed": self.config.seed,
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds") if status == "completed" else None,
-        }
-
-
-def _check_run_dir(run_dir: Path) -> None:
-    """The run folder is a folder, or can be made as one, before the first epoch (nothing is created here)."""
-    from inceptcost.errors import OutputError
-
-    if run_dir.exists() and not run_dir.is_dir():
-        raise OutputError("is a file, not a run folder", file=str(run_dir), hint="give {out} a folder", settings=True)
-    existing = run_dir
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise OutputError(
-            f"cannot make the run folder under the file {literal(existing)}",
-            file=str(run_dir),
-            hint="give {out} a folder",
-            settings=True,
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"cannot write in {literal(existing)} (permission denied)",
-            file=str(run_dir),
-            hint="choose a writable folder",
-        )
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("inceptcost")
-    except PackageNotFoundError:
-        return "unknown"
