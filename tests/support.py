@@ -1,5 +1,6 @@
 """Constants the tests share (importable because pyproject puts tests/ on the path)."""
 
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,3 +44,13 @@ HAND_BIASES = (
     (24 + 64) + (64 + 192) + sum(v[2] + v[3] + v[4] + v[5] + v[6] + v[7] for v in TABLE_1_INCEPTION.values()) + 1000
 )
 HAND_PARAMS = HAND_WEIGHTS + HAND_BIASES
+
+
+def interop_net(name: str):
+    """A model made by the factory `name` of tests/interop/nets.py (small torch nets the importer is tested on)."""
+    sys.path.insert(0, str(ROOT / "tests" / "interop"))
+    try:
+        import nets
+    finally:
+        sys.path.pop(0)
+    return getattr(nets, name)()

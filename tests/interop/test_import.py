@@ -10,19 +10,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from support import interop_net  # noqa: E402
+
 from inceptcost import build_model, compile_graph, load_spec, summarize  # noqa: E402
 from inceptcost.interop.weights import load_weights  # noqa: E402
 
 NETS = Path(__file__).with_name("nets.py")
-
-
-def _source(name):
-    sys.path.insert(0, str(NETS.parent))
-    try:
-        import nets
-    finally:
-        sys.path.pop(0)
-    return getattr(nets, name)()
 
 
 def test_a_file_factory_imports_to_a_spec_that_analyze_train_and_weights_take(cli, tmp_path):
@@ -32,7 +25,7 @@ def test_a_file_factory_imports_to_a_spec_that_analyze_train_and_weights_take(cl
     assert result.output.startswith(f"wrote {out}: make_net: 13 layers, 1,530 params, 291,096 MACs at 32x32x3; ")
     assert "params equal the source's numel(), logits equal the source's" in result.output
     spec = load_spec(out)
-    source = _source("make_net").eval()
+    source = interop_net("make_net").eval()
     totals = summarize(compile_graph(spec))
     assert totals["params"] == sum(p.numel() for p in source.parameters())
     # MACs by hand: stem 16x16x16 x 3x3x3; block at 16x16 on 16 channels: 1x1s to 8, 4, 4, 4; 3x3 4->8;

@@ -6,7 +6,6 @@ the source's logits."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,12 @@ import pytest
 torch = pytest.importorskip("torch")
 fvcore_nn = pytest.importorskip("fvcore.nn")
 
+from support import interop_net  # noqa: E402
+
 from inceptcost import build_model, compile_graph, load_spec, summarize  # noqa: E402
 from inceptcost.interop.weights import load_weights  # noqa: E402
 
 NETS = Path(__file__).with_name("nets.py")
-
-
-def _source(name):
-    sys.path.insert(0, str(NETS.parent))
-    try:
-        import nets
-    finally:
-        sys.path.pop(0)
-    return getattr(nets, name)()
 
 
 def randomize(model, seed=0):
@@ -53,7 +45,7 @@ def test_residual_blocks_import_with_the_sources_params_macs_and_logits(cli, tmp
     result = cli("import", f"{NETS}:{factory}", "--out", out, "--input", "32x32x3")
     assert result.exit_code == 0, result.output
     spec = load_spec(out)
-    source = randomize(_source(factory)).eval()
+    source = randomize(interop_net(factory)).eval()
     totals = summarize(compile_graph(spec))
     assert totals["params"] == sum(p.numel() for p in source.parameters())
     counter = fvcore_nn.FlopCountAnalysis(source, torch.randn(1, 3, 32, 32))
