@@ -184,8 +184,13 @@ def test_readme_commands_are_parsed_whole():
 
 
 def _copy_repo(dest: Path) -> Path:
-    junk = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.egg-info", ".*_cache", ".hypothesis", "runs")
-    shutil.copytree(ROOT, dest, ignore=junk)
+    """The checkout without what a build or an earlier run left (reports/runs/); the study's committed runs stay."""
+    junk = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.egg-info", ".*_cache", ".hypothesis")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return set(junk(folder, names)) | ({"runs"} if Path(folder) == ROOT / "reports" else set())
+
+    shutil.copytree(ROOT, dest, ignore=ignore)
     return dest
 
 
