@@ -253,7 +253,7 @@ def main() -> int:
         import torchvision
 
         versions["torchvision"] = torchvision.__version__
-    except ImportError:
+    except ImportError:  # torchvision is optional here: its version is recorded only when present
         pass
     print(f"device: {name}, {torch.get_num_threads()} threads; " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     for n in notes:

@@ -67,7 +67,7 @@ def cpu_name() -> str:
             for line in f:
                 if line.startswith("model name"):
                     return line.split(":", 1)[1].strip()
-    except OSError:
+    except OSError:  # no /proc/cpuinfo (not Linux): the platform name below stands in
         pass
     return platform.processor() or platform.machine() or "cpu"
 

@@ -109,14 +109,7 @@ def _fit_time(spec: Path, s, width: str, out: Path | None, run, limit: float) ->
         f" {s.name} at width {record['width']:g}\n(conv/linear widths x{record['width']:g}, rounded to multiples of 8;"
         f" classifier kept).\npredicted {record['predicted_ms']:.3f} ms per {run.describe()}."
     )
-    text = spec_to_yaml(fitted, header)
-    if out is None:
-        sys.stdout.write(text)
-        typer.echo(summary, err=True)
-    else:
-        write_atomic(out, text)
-        typer.echo(summary)
-        typer.echo(f"wrote {out}")
+    _write_fitted(spec_to_yaml(fitted, header), summary, out)
 
 
 def fit(
@@ -164,11 +157,15 @@ def fit(
             f" {result.width:g}\n(conv/linear widths x{result.width:g}, rounded to multiples of 8; classifier kept)."
             f"\n{c['macs']:,} MACs, {c['params']:,} params. Paper values dropped: they describe the original."
         )
-        text = spec_to_yaml(fitted, header)
-        if out is None:
-            sys.stdout.write(text)
-            typer.echo(summary, err=True)
-        else:
-            write_atomic(out, text)
-            typer.echo(summary)
-            typer.echo(f"wrote {out}")
+        _write_fitted(spec_to_yaml(fitted, header), summary, out)
+
+
+def _write_fitted(text: str, summary: str, out: Path | None) -> None:
+    """The fitted spec to --out (atomically) or to stdout, with its one-line summary (on stderr beside stdout YAML)."""
+    if out is None:
+        sys.stdout.write(text)
+        typer.echo(summary, err=True)
+    else:
+        write_atomic(out, text)
+        typer.echo(summary)
+        typer.echo(f"wrote {out}")

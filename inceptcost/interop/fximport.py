@@ -264,7 +264,7 @@ def default_input(factory: str, model: nn.Module) -> tuple[int, int, int]:
             weights = torchvision.models.get_model_weights(factory.rsplit(".", 1)[1])
             crop = next(iter(weights)).transforms.keywords["crop_size"]
             return (3, int(crop), int(crop))
-        except (ValueError, StopIteration, AttributeError, KeyError):
+        except (ValueError, StopIteration, AttributeError, KeyError):  # no published crop: the default below
             pass
     return (3, 224, 224)
 
