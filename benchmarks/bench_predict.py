@@ -2,14 +2,18 @@
 
     python benchmarks/bench_predict.py [--quick] [--device cpu|cuda] [--threads N] [--profile FILE]
 
-1. Calibrates a device profile on microbenchmarks only (`inceptcost calibrate`; or reads --profile). The
+1. Calibrates a device profile on microbenchmarks only (`inceptcost calibrate`'s; or reads --profile). The
    MACs-only baseline (step time = step MACs / one rate) is fitted by the same least squares on the same
-   microbenchmark data. Neither sees a network below.
+   microbenchmark data. Neither sees a network below. Each measurement round below starts with one
+   calibration round, so that the profile and the nets are timed in the same minutes: on a machine whose
+   speed drifts by tens of per cent over minutes (a shared host), a profile fitted at another time is off by
+   that drift for every net alike.
 2. Nets: the shipped specs (specs/*.yaml) and generated ones (widths, depths, stem kernels, 3x3/5x5 branch
-   kernels, input sizes, naive vs reduced modules, batch norm or not, LRN or not), each at 3 batch sizes (the heaviest at 2).
-3. Measures one step (train: forward + backward + SGD with momentum; infer: forward) of each case: threads
+   kernels, input sizes, naive vs reduced modules, batch norm or not, LRN or not), each at 3 batch sizes (nets over 8 GMACs an image at 2).
+3. Measures the step (train: forward + backward + SGD with momentum; infer: forward) of each case: threads
    pinned, warm-up steps, then rounds that visit every case in turn (a burst of load on a shared machine hits
-   all cases alike); the median over rounds is kept and its spread ((max - min) / median) reported.
+   all cases alike); each visit runs one untimed step, then steps filling 0.25 s (at least one): a training
+   loop's steady state; the median over rounds is kept and its spread ((max - min) / median) reported.
 4. Prints, for the predictor and the baseline: MAPE of the step time, the share of cases within 10%, and
    Spearman's rank correlation; writes reports/predict-DEVICE.md (and .json with every case).
 """
@@ -32,13 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from inceptcost import compile_graph, load_spec  # noqa: E402
+from inceptcost import compile_graph, load_spec, summarize  # noqa: E402
 from inceptcost.analyze.predict import predict, step_macs  # noqa: E402
 from inceptcost.analyze.profile import load_profile, parse_profile  # noqa: E402
 
 SHIPPED_BATCHES = (1, 2, 4)
 GENERATED_BATCHES = (2, 4, 8)
-HEAVY = {"googlenet-naive"}  # 12.5 GMACs per image: batches 1 and 2 only, full runs only
+HEAVY_MACS = 8e9  # per image: googlenet-naive, inception-v4, inception-resnet-v2, xception take batches 1 and 2
 HEAVY_BATCHES = (1, 2)
 
 
@@ -110,7 +114,8 @@ def load_nets(quick: bool, tmp: Path) -> list[tuple[str, object, tuple[int, ...]
         spec = replace(load_spec(path), aux=())
         if quick and spec.name not in ("variant", "googlenet"):
             continue
-        nets.append((spec.name, spec, HEAVY_BATCHES if spec.name in HEAVY else SHIPPED_BATCHES))
+        heavy = summarize(compile_graph(spec))["macs"] > HEAVY_MACS
+        nets.append((spec.name, spec, HEAVY_BATCHES if heavy else SHIPPED_BATCHES))
     for data in generated_specs(8 if quick else 24):
         path = tmp / f"{data['name']}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -118,8 +123,12 @@ def load_nets(quick: bool, tmp: Path) -> list[tuple[str, object, tuple[int, ...]
     return nets
 
 
-def measure(cases, device: str, rounds: int, warmup: int, log, clock=time.perf_counter) -> None:
-    """Time one step of every case, round-robin; sets case['measured_ms'] (median) and case['spread']."""
+def measure(
+    cases, device: str, rounds: int, warmup: int, log, clock=time.perf_counter, min_s: float = 0.25, between=None
+) -> None:
+    """Time every case's step, round-robin: each round runs one untimed step, then enough steps to fill `min_s`
+    (at most 8); sets case['median_ms'] and case['spread'] over the rounds. `between()` runs before each round
+    (a calibration round: then the profile and the nets sample the same minutes of a machine whose speed drifts)."""
     import torch
 
     from inceptcost.bench.runner import BenchConfig, _step_fn
@@ -140,21 +149,29 @@ def measure(cases, device: str, rounds: int, warmup: int, log, clock=time.perf_c
         c["times"] = []
         for _ in range(warmup):
             c["step"]()
+        sync()
+        t0 = time.perf_counter()
+        c["step"]()
+        sync()
+        c["calls"] = max(1, min(8, round(min_s / (time.perf_counter() - t0))))
     for r in range(rounds):
         t_round = time.perf_counter()
+        if between:
+            between()
         for c in cases:
             models[c["net"]].train(c["mode"] == "train")
+            c["step"]()  # back in the caches and the allocator: the steady state a training loop runs in
             sync()
             t0 = clock()
-            c["step"]()
+            for _ in range(c["calls"]):
+                c["step"]()
             sync()
-            c["times"].append((clock() - t0) * 1e3)
+            c["times"].append((clock() - t0) * 1e3 / c["calls"])
         log(f"round {r + 1}/{rounds}: {time.perf_counter() - t_round:.1f} s")
     for c in cases:
         c["median_ms"] = statistics.median(c["times"])
-        c["min_ms"] = min(c["times"])
         c["spread"] = (max(c["times"]) - min(c["times"])) / c["median_ms"]
-        del c["step"]
+        del c["step"], c["calls"]
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -218,8 +235,9 @@ def report(result: dict) -> str:
         f"- profile: {result['profile']['name']} ({result['profile']['source']}, {result['profile']['date']}),"
         f" fitted on microbenchmarks only; MACs-only baseline: {result['macs_rate_gmacs']:.2f} GMAC/s, the same fit",
         f"- {len(result['cases'])} cases ({result['nets']} nets x 2-3 batch sizes, mode {result['mode']}),"
-        f" {result['rounds']} interleaved rounds after {result['warmup']} warm-up steps, {result['stat']} kept"
-        f" ({result['clock']} clock);"
+        f" {result['rounds']} interleaved rounds after {result['warmup']} warm-up steps, median kept"
+        + (", each round after one calibration round" if result["calibrated_between"] else "")
+        + f" ({result['clock']} clock);"
         f" median spread of the rounds {result['median_spread']:.0%}, worst {result['max_spread']:.0%}",
         "",
         "| | MAPE | within 10% | Spearman |",
@@ -260,66 +278,52 @@ def main(argv: list[str] | None = None) -> int:
         choices=("wall", "cpu"),
         help="cpu: the thread's CPU time, for calibration and nets alike (1 CPU thread on a machine shared with other jobs)",
     )
-    ap.add_argument(
-        "--stat",
-        default="median",
-        choices=("median", "min"),
-        help="statistic of the rounds scored (min: the least disturbed round, for a machine shared with other work)",
-    )
     args = ap.parse_args(argv)
     import torch
 
-    from inceptcost.bench.calibrate import CLOCKS, calibrate, check_clock
+    from inceptcost.bench.calibrate import CLOCKS, Calibration, check_clock
 
     if args.device == "cpu":
         torch.set_num_threads(args.threads)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.perf_counter()
+    rounds = args.rounds or (3 if args.quick else 7)
+    cal = None
     if args.profile:
         profile = load_profile(args.profile)
         profile.check_device(args.device)
         if "fit" not in profile.extra:
             raise SystemExit(f"error: {args.profile}: has no 'fit' (the MACs-only rate); calibrate a profile")
     else:
-        log("calibrating on microbenchmarks ...")
         threads = args.threads if args.device == "cpu" else None
-        data = calibrate(args.device, quick=args.quick, threads=threads, clock=args.clock)
+        cal = Calibration(args.device, quick=args.quick, threads=threads, clock=args.clock)
+    with tempfile.TemporaryDirectory() as tmp:
+        nets = load_nets(args.quick, Path(tmp))
+    cases = [
+        {"net": name, "graph": compile_graph(spec), "batch": b, "mode": args.mode}
+        for name, spec, batches in nets
+        for b in batches
+    ]
+    log(f"measuring {len(cases)} cases ({len(nets)} nets)" + (", a calibration round before each round" if cal else ""))
+    check_clock(args.clock, args.device, args.threads if args.device == "cpu" else None)
+    clock = CLOCKS[args.clock]
+    measure(cases, args.device, rounds, 1 if args.quick else 2, log, clock, between=cal and cal.run_round)
+    if cal:
+        data = cal.fit()
         profile = parse_profile(data, f"calibrated now ({args.device})")
         stem_name = f"predict-{args.device}{'-quick' if args.quick else ''}-profile.yaml"
         (args.out_dir / stem_name).write_text(yaml.safe_dump(data, sort_keys=False))
     macs_rate = profile.extra["fit"]["macs_only_gmacs_per_s"] * 1e9
-    rounds = args.rounds or (3 if args.quick else 5)
-    with tempfile.TemporaryDirectory() as tmp:
-        nets = load_nets(args.quick, Path(tmp))
-    cases = []
-    for name, spec, batches in nets:
-        graph = compile_graph(spec)
-        for b in batches:
-            p = predict(graph, profile, b, "fp32", args.mode)
-            macs = step_macs(graph, b, args.mode)
-            cases.append(
-                {
-                    "net": name,
-                    "graph": graph,
-                    "batch": b,
-                    "mode": args.mode,
-                    "predicted_ms": p.step_ms,
-                    "baseline_ms": macs / macs_rate * 1e3,
-                    "step_macs": macs,
-                }
-            )
-    log(f"measuring {len(cases)} cases ({len(nets)} nets) ...")
-    check_clock(args.clock, args.device, args.threads if args.device == "cpu" else None)
-    clock = CLOCKS[args.clock]
-    measure(cases, args.device, rounds, warmup=1 if args.quick else 2, log=log, clock=clock)
-    for c in cases:
-        c["measured_ms"] = c[f"{args.stat}_ms"]
+    for c in cases:  # predicted only now: the profile is fitted after the rounds that also timed the nets
+        c["predicted_ms"] = predict(c["graph"], profile, c["batch"], "fp32", args.mode).step_ms
+        c["step_macs"] = step_macs(c["graph"], c["batch"], args.mode)
+        c["baseline_ms"] = c["step_macs"] / macs_rate * 1e3
+        c["measured_ms"] = c["median_ms"]
     meas = [c["measured_ms"] for c in cases]
     for c in cases:
         del c["graph"]
     cmd = "python benchmarks/bench_predict.py" + (" --quick" if args.quick else "")
     cmd += f" --device {args.device}" + (f" --threads {args.threads}" if args.device == "cpu" else "")
-    cmd += f" --stat {args.stat}" if args.stat != "median" else ""
     cmd += f" --clock {args.clock}" if args.clock != "wall" else ""
     cmd += f" --profile {args.profile}" if args.profile else ""
     spreads = sorted(c["spread"] for c in cases)
@@ -333,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         "macs_rate_gmacs": macs_rate / 1e9,
         "mode": args.mode,
         "nets": len(nets),
+        "calibrated_between": cal is not None,
         "rounds": rounds,
-        "stat": args.stat,
         "clock": args.clock,
         "warmup": 1 if args.quick else 2,
         "median_spread": statistics.median(spreads),

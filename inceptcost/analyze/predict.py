@@ -2,8 +2,9 @@
 
 Each kernel from analyze/traffic.py takes max(2 x MACs / (peak x efficiency), bytes / (bandwidth x
 efficiency)) plus the profile's fixed cost of one kernel (its kind's, or a forward or backward kernel's): a
-roofline with one efficiency per kernel kind, plus per-op overhead. A layer's time is the sum of its kernels; it is bound by
-whichever of compute, memory and overhead contributes most. A training step is the forward, the loss, the
+roofline with one efficiency per kernel kind, plus per-op overhead. Compute kinds (convs, GEMMs, and pools,
+whose "MACs" are their window elements) move their bytes at the copy kernel's efficiency. A layer's time is
+the sum of its kernels; it is bound by whichever of compute, memory and overhead contributes most. A training step is the forward, the loss, the
 backward and the optimizer update (SGD with momentum); inference is the forward alone.
 
 The MACs-only baseline is what the predictor is measured against: step time = step MACs / one rate.

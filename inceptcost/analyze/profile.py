@@ -5,8 +5,8 @@ vendor peaks with assumed efficiencies; `calibrated`: fitted by `inceptcost cali
 with the software versions and date), and gives:
 - `peak_tflops`: dense peak per math kind (fp32, tf32, bf16, fp16, fp64; at least fp32);
 - `bandwidth_gbs`: memory bandwidth;
-- `efficiency`: per kernel kind (analyze/traffic.py's KINDS) the share of peak FLOP/s (compute kinds) or of
-  bandwidth (memory kinds) that kind reaches;
+- `efficiency`: per kernel kind (analyze/traffic.py's KINDS) the share of peak FLOP/s (convs and GEMMs; pools
+  in their window loop, of the fp32 peak) or of bandwidth (memory kinds) that kind reaches;
 - `overhead_us`: fixed cost of one forward kernel (dispatch or launch) and of one backward kernel, and
   optionally a kernel kind's own (e.g. `conv: 180`) where it is well above a plain kernel's.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import InceptcostError, SpecError
 from ..yamlsafe import load_yaml
-from .traffic import KINDS
+from .traffic import KINDS, WINDOW_KINDS
 
 DEVICES = ("cpu", "cuda")
 SOURCES = ("datasheet", "calibrated")
@@ -51,7 +51,10 @@ class Profile:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def peak_flops(self, kind: str, dtype: str) -> float:
-        """FLOP/s peak for a compute kernel: fp32 convs use tf32 where the profile has it (cuDNN's default)."""
+        """FLOP/s peak for a compute kernel: fp32 convs use tf32 where the profile has it (cuDNN's default);
+        pools run on the vector units, whose peak is the fp32 one."""
+        if kind in WINDOW_KINDS:
+            return self.peak_tflops["fp32"] * 1e12
         math_kind = "tf32" if dtype == "fp32" and not kind.startswith("gemm") and "tf32" in self.peak_tflops else dtype
         if math_kind not in self.peak_tflops:
             raise ProfileError(

@@ -15,6 +15,10 @@ element). E = batch x elements of a tensor, W = the op's parameters (weights, bi
 - linear: the same as a conv (one GEMM forward, two backward).
 - max pool: reads E_in, writes E_out (and, in training, int64 indices of E_out). Backward reads the output
   gradient (and the indices) and writes the input gradient E_in. Average and adaptive pools: no indices.
+  A pool's work besides its bytes is its window: E_out x kh x kw elements compared or summed (the `macs`
+  of its kernel, for time only: a pool has no multiply-adds); a max pool's backward adds each output's
+  gradient at one index (E_out), an average pool's spreads it over the window (E_out x kh x kw). On a CPU
+  the window loop, not the bytes, bounds a pool.
 - concat: copies its inputs into one tensor: reads and writes E_out. Backward: the gradient's slices are
   views, no kernel.
 - dropout: at inference returns its input (no kernel); in training reads E_in, writes E_out and a one-byte
@@ -40,15 +44,17 @@ INDEX_BYTES = 8  # max-pool indices are int64
 MASK_BYTES = 1  # dropout masks are bool
 
 # kernel kinds; the profile gives an efficiency for each (compute kinds: of peak FLOP/s, others: of bandwidth)
-COMPUTE_KINDS = ("conv1x1", "conv", "depthwise", "gemm")
-MEMORY_KINDS = ("pool", "eltwise", "bn", "lrn", "copy")
+MAC_KINDS = ("conv1x1", "conv", "depthwise", "gemm")  # multiply-adds
+WINDOW_KINDS = ("maxpool", "avgpool")  # window elements compared or summed, on the vector units (fp32 peak)
+COMPUTE_KINDS = MAC_KINDS + WINDOW_KINDS
+MEMORY_KINDS = ("eltwise", "bn", "lrn", "copy")
 KINDS = tuple(k + s for k in COMPUTE_KINDS + MEMORY_KINDS for s in ("", "_bwd") if k + s != "copy_bwd")
 
 
 @dataclass(frozen=True)
 class Kernel:
     kind: str  # one of KINDS
-    macs: int  # multiply-adds for the whole batch
+    macs: int  # multiply-adds for the whole batch (pools: window elements, see WINDOW_KINDS)
     read: int  # bytes
     write: int
 
@@ -133,9 +139,12 @@ def linear_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], l
 
 def pool_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
     s = c.size
-    idx = e_out * INDEX_BYTES if a["op"] == "maxpool" and c.train else 0
-    fwd = Kernel("pool", 0, e_in * s, e_out * s + idx)
-    bwd = Kernel("pool_bwd", 0, e_out * s + idx, e_in * s)
+    kind = "maxpool" if a["op"] == "maxpool" else "avgpool"
+    # an adaptive pool's windows tile its input; a fixed one's cover kh x kw elements each (padding included)
+    window = e_in if a["op"] == "adaptive_avgpool" else e_out * prod(a["args"]["kernel"])
+    idx = e_out * INDEX_BYTES if kind == "maxpool" and c.train else 0
+    fwd = Kernel(kind, window, e_in * s, e_out * s + idx)
+    bwd = Kernel(f"{kind}_bwd", e_out if kind == "maxpool" else window, e_out * s + idx, e_in * s)
     return [fwd], [bwd]
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import __version__
-from ..analyze.traffic import COMPUTE_KINDS, KINDS
+from ..analyze.traffic import COMPUTE_KINDS, KINDS, MAC_KINDS
 from ..errors import InceptcostError
 from .microbench import BATCH, Micro, backward_of, module, plan, work
 from .runner import _device, _torch, device_name
@@ -99,170 +99,187 @@ def _wls_inverse_rate(points: list[tuple[float, float]]) -> float:
     return num / den if den else 0.0
 
 
+class Calibration:
+    """The microbenchmarks, set up and warmed; `run_round()` times each once (more rounds: more samples), `fit()`
+    turns the medians into a profile. Apart so that a benchmark can interleave its own timing with the rounds
+    (then a machine whose speed drifts over minutes drifts under both alike)."""
+
+    def __init__(self, device: str = "cpu", quick: bool = False, threads: int | None = None, clock: str = "wall"):
+        check_clock(clock, device, threads)
+        torch = self.torch = _torch()
+        dev = self.dev = _device(torch, device)
+        if threads is not None:
+            if threads < 1:
+                raise InceptcostError(f"--threads must be >= 1, got {threads}")
+            torch.set_num_threads(threads)
+        self.cuda = cuda = dev.type == "cuda"
+        self.sync = sync = (lambda: torch.cuda.synchronize(dev)) if cuda else (lambda: None)
+        self.quick, self.clock = quick, clock
+        self.rounds, min_s = (3, 0.02) if quick else (7, 0.06)
+        dtype = torch.float32
+
+        # fixed cost per module call, forward and backward
+        self.chain = chain = [torch.nn.ReLU() for _ in range(32)]
+        tiny = torch.randn(1, device=dev, requires_grad=True)
+
+        def chain_fwd():
+            y = tiny
+            for m in chain:
+                y = m(y)
+            return y
+
+        chain_out = chain_fwd()
+
+        def chain_bwd():
+            chain_out.backward(retain_graph=True)
+            tiny.grad = None
+
+        self.benches = []
+        for label, kind, node in plan(quick):
+            fn, leaves = module(torch, kind, node, dev, dtype)
+            fw, bw, fm, bm, nf, nb = work(node, kind, BATCH, 4)
+            self.benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, backward_of(fn, leaves)))
+
+        def gemm(n, dt):
+            a = torch.randn(n, n, device=dev, dtype=dt)
+            b = torch.randn(n, n, device=dev, dtype=dt)
+            return lambda: torch.mm(a, b)
+
+        self.n = n = 512 if quick or not cuda else 4096
+        self.peaks_fns = {"fp32": gemm(n, torch.float32)}
+        if cuda:
+            self.peaks_fns.update(bf16=gemm(n, torch.bfloat16), fp16=gemm(n, torch.float16))
+        elif not quick:
+            self.peaks_fns["bf16"] = gemm(n, torch.bfloat16)
+        self.big = big = torch.empty(8 << 20, device=dev)  # 32 MiB: beyond the caches
+        dst = torch.empty_like(big)
+
+        def copy():
+            dst.copy_(big)
+
+        units: list[tuple[str, Callable]] = [("overhead_fwd", chain_fwd), ("overhead_bwd", chain_bwd)]
+        units += [(f"peak_{k}", f) for k, f in self.peaks_fns.items()]
+        units.append(("copy", copy))
+        for i, (_, fn, both) in enumerate(self.benches):
+            units += [(f"f{i}", fn), (f"b{i}", both)]
+        for _, f in units:  # warm-up: allocator, oneDNN/cuDNN algorithm choice
+            f()
+            f()
+        self.units = units
+        self.calls = {name: _calls_for(sync, f, min_s) for name, f in units}
+        self.times: dict[str, list[float]] = {name: [] for name, _ in units}
+
+    def run_round(self) -> None:
+        for name, f in self.units:
+            self.times[name].append(_timed(self.sync, f, self.calls[name], CLOCKS[self.clock]))
+
+    def fit(self) -> dict[str, Any]:
+        """The profile, as a plain dict (ready to dump as YAML), from the median of the rounds run so far."""
+        torch, cuda, sync, n, chain = self.torch, self.cuda, self.sync, self.n, self.chain
+        times = self.times
+        med = {k: statistics.median(v) for k, v in times.items()}
+        spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in times.items() if statistics.median(v) > 0}
+
+        o_fwd = med["overhead_fwd"] / len(chain)
+        o_bwd = med["overhead_bwd"] / len(chain)
+        peak = {k: 2 * n**3 / med[f"peak_{k}"] / 1e12 for k in self.peaks_fns}
+        if cuda:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            peak["tf32"] = 2 * n**3 / _timed(sync, self.peaks_fns["fp32"], self.calls["peak_fp32"]) / 1e12
+            torch.backends.cuda.matmul.allow_tf32 = False
+        bandwidth = 2 * self.big.numel() * 4 / med["copy"] / 1e9
+
+        points: dict[str, list[tuple[float, int, float]]] = {k: [] for k in KINDS}  # (work, kernels, seconds)
+        macs_points: list[tuple[float, float]] = []
+        records = []
+        for i, (m, _, _) in enumerate(self.benches):
+            t_f, t_b = med[f"f{i}"], med[f"b{i}"]
+            if t_f > 0:
+                points[m.kind].append((m.fwd_work, m.kernels[0], t_f))
+            if m.bwd_work and t_b > 0:
+                points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], t_b))
+            if m.kind in MAC_KINDS:
+                macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
+            records.append(
+                {
+                    "bench": m.label,
+                    "kind": m.kind,
+                    "fwd_ms": round(t_f * 1e3, 4),
+                    "bwd_ms": round(t_b * 1e3, 4),
+                    "spread": round(max(spread.get(f"f{i}", 0), spread.get(f"b{i}", 0)), 3),
+                }
+            )
+        rates, kind_overhead = {}, {}
+        for k, pts in points.items():
+            if not pts:
+                continue
+            base_o = o_bwd if k.endswith("_bwd") else o_fwd
+            o, a = _fit_kind(pts, base_o)
+            if a > 0:
+                rates[k] = 1 / a
+            if o > 1.5 * base_o:  # a kind whose fixed cost is well above a plain kernel's keeps its own
+                kind_overhead[k] = round(o * 1e6, 3)
+        compute_peak = peak["fp32"] if not cuda else peak["tf32"]
+        for k, r in rates.items():  # fitted rates above the measured peak raise the peak (efficiency <= 1)
+            if k.removesuffix("_bwd") in MAC_KINDS:
+                compute_peak = max(compute_peak, r / 1e12)
+            else:
+                bandwidth = max(bandwidth, r / 1e9)
+        if cuda:
+            peak["tf32"] = compute_peak
+        else:
+            peak["fp32"] = compute_peak
+        eff = {}
+        for k in KINDS:
+            base = k.removesuffix("_bwd")
+            if k not in rates:  # not measured (quick mode): the forward kind's, or the slowest measured
+                rates[k] = rates.get(base, min(rates.values()))
+            if base in MAC_KINDS:
+                full = compute_peak * 1e12
+            else:  # pools: of the vector (fp32) peak; the rest: of the bandwidth
+                full = peak["fp32"] * 1e12 if base in COMPUTE_KINDS else bandwidth * 1e9
+            eff[k] = round(min(max(rates[k] / full, 1e-4), 1.0), 5)
+        macs_rate = 1 / _wls_inverse_rate(macs_points)
+        name = (
+            device_name(torch, self.dev)
+            if cuda
+            else f"{cpu_name()} ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+        )
+        return {
+            "name": f"{self.dev.type}-calibrated",
+            "device": self.dev.type,
+            "device_name": name,
+            "source": "calibrated",
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "versions": {
+                "inceptcost": __version__,
+                "torch": str(torch.__version__),
+                "python": platform.python_version(),
+                **({"cuda": torch.version.cuda, "cudnn": str(torch.backends.cudnn.version())} if cuda else {}),
+            },
+            "threads": torch.get_num_threads() if not cuda else None,
+            "peak_tflops": {k: round(v, 4) for k, v in peak.items()},
+            "bandwidth_gbs": round(bandwidth, 2),
+            "overhead_us": {"forward": round(o_fwd * 1e6, 3), "backward": round(o_bwd * 1e6, 3), **kind_overhead},
+            "efficiency": eff,
+            "fit": {
+                "quick": self.quick,
+                "clock": self.clock,
+                "rounds": len(times["copy"]),
+                "batch": BATCH,
+                "macs_only_gmacs_per_s": round(macs_rate / 1e9, 4),
+                "benchmarks": records,
+            },
+        }
+
+
 def calibrate(
     device: str = "cpu", quick: bool = False, threads: int | None = None, log=None, clock: str = "wall"
 ) -> dict[str, Any]:
     """Run the microbenchmarks and return the profile as a plain dict (ready to dump as YAML)."""
-    check_clock(clock, device, threads)
-    torch = _torch()
-    dev = _device(torch, device)
-    if threads is not None:
-        if threads < 1:
-            raise InceptcostError(f"--threads must be >= 1, got {threads}")
-        torch.set_num_threads(threads)
-    cuda = dev.type == "cuda"
-    sync = (lambda: torch.cuda.synchronize(dev)) if cuda else (lambda: None)
+    cal = Calibration(device, quick, threads, clock)
     say = log or (lambda _m: None)
-    rounds, min_s = (3, 0.02) if quick else (7, 0.06)
-    dtype = torch.float32
-
-    # fixed cost per module call, forward and backward
-    chain = [torch.nn.ReLU() for _ in range(32)]
-    tiny = torch.randn(1, device=dev, requires_grad=True)
-
-    def chain_fwd():
-        y = tiny
-        for m in chain:
-            y = m(y)
-        return y
-
-    chain_out = chain_fwd()
-
-    def chain_bwd():
-        chain_out.backward(retain_graph=True)
-        tiny.grad = None
-
-    benches = []
-    bases = {}
-    for label, kind, node in plan(quick):
-        fn, leaves, base = module(torch, kind, node, dev, dtype)
-        fw, bw, fm, bm, nf, nb = work(node, kind, BATCH, 4)
-        if base is not None:
-            bases[len(benches)] = (base, backward_of(base, leaves))
-        benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, backward_of(fn, leaves)))
-
-    def gemm(n, dt):
-        a = torch.randn(n, n, device=dev, dtype=dt)
-        b = torch.randn(n, n, device=dev, dtype=dt)
-        return lambda: torch.mm(a, b)
-
-    n = 512 if quick or not cuda else 4096
-    peaks_fns = {"fp32": gemm(n, torch.float32)}
-    if cuda:
-        peaks_fns.update(bf16=gemm(n, torch.bfloat16), fp16=gemm(n, torch.float16))
-    elif not quick:
-        peaks_fns["bf16"] = gemm(n, torch.bfloat16)
-    big = torch.empty(8 << 20, device=dev)  # 32 MiB: beyond the caches
-    dst = torch.empty_like(big)
-
-    def copy():
-        dst.copy_(big)
-
-    units: list[tuple[str, Callable]] = [("overhead_fwd", chain_fwd), ("overhead_bwd", chain_bwd)]
-    units += [(f"peak_{k}", f) for k, f in peaks_fns.items()]
-    units.append(("copy", copy))
-    for i, (_, fn, both) in enumerate(benches):
-        units += [(f"f{i}", fn), (f"b{i}", both)]
-        if i in bases:
-            units += [(f"f{i}base", bases[i][0]), (f"b{i}base", bases[i][1])]
-    for _, f in units:  # warm-up: allocator, oneDNN/cuDNN algorithm choice
-        f()
-        f()
-    calls = {name: _calls_for(sync, f, min_s) for name, f in units}
-    times: dict[str, list[float]] = {name: [] for name, _ in units}
-    for r in range(rounds):
-        say(f"round {r + 1}/{rounds}")
-        for name, f in units:
-            times[name].append(_timed(sync, f, calls[name], CLOCKS[clock]))
-    med = {k: statistics.median(v) for k, v in times.items()}
-    spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in times.items() if statistics.median(v) > 0}
-
-    o_fwd = med["overhead_fwd"] / len(chain)
-    o_bwd = med["overhead_bwd"] / len(chain)
-    peak = {k: 2 * n**3 / med[f"peak_{k}"] / 1e12 for k in peaks_fns}
-    if cuda:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        peak["tf32"] = 2 * n**3 / _timed(sync, peaks_fns["fp32"], calls["peak_fp32"]) / 1e12
-        torch.backends.cuda.matmul.allow_tf32 = False
-    bandwidth = 2 * big.numel() * 4 / med["copy"] / 1e9
-
-    points: dict[str, list[tuple[float, int, float]]] = {k: [] for k in KINDS}  # (work, kernels, seconds)
-    macs_points: list[tuple[float, float]] = []
-    records = []
-    for i, (m, _, _) in enumerate(benches):
-        t_f = med[f"f{i}"] - med.get(f"f{i}base", 0.0)
-        t_b = med[f"b{i}"] - med.get(f"b{i}base", 0.0)
-        if t_f > 0:
-            points[m.kind].append((m.fwd_work, m.kernels[0], t_f))
-        if m.bwd_work and t_b > 0:
-            points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], t_b))
-        if m.kind in COMPUTE_KINDS:
-            macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
-        records.append(
-            {
-                "bench": m.label,
-                "kind": m.kind,
-                "fwd_ms": round(t_f * 1e3, 4),
-                "bwd_ms": round(t_b * 1e3, 4),
-                "spread": round(max(spread.get(f"f{i}", 0), spread.get(f"b{i}", 0)), 3),
-            }
-        )
-    rates, kind_overhead = {}, {}
-    for k, pts in points.items():
-        if not pts:
-            continue
-        base_o = o_bwd if k.endswith("_bwd") else o_fwd
-        o, a = _fit_kind(pts, base_o)
-        if a > 0:
-            rates[k] = 1 / a
-        if o > 1.5 * base_o:  # a kind whose fixed cost is well above a plain kernel's keeps its own
-            kind_overhead[k] = round(o * 1e6, 3)
-    compute_peak = peak["fp32"] if not cuda else peak["tf32"]
-    for k, r in rates.items():  # fitted rates above the measured peak raise the peak (efficiency <= 1)
-        if k.removesuffix("_bwd") in COMPUTE_KINDS:
-            compute_peak = max(compute_peak, r / 1e12)
-        else:
-            bandwidth = max(bandwidth, r / 1e9)
-    if cuda:
-        peak["tf32"] = compute_peak
-    else:
-        peak["fp32"] = compute_peak
-    eff = {}
-    for k in KINDS:
-        base = k.removesuffix("_bwd")
-        if k not in rates:  # not measured (quick mode): the forward kind's, or the slowest measured
-            rates[k] = rates.get(base, min(rates.values()))
-        full = (compute_peak * 1e12) if base in COMPUTE_KINDS else bandwidth * 1e9
-        eff[k] = round(min(max(rates[k] / full, 1e-4), 1.0), 5)
-    macs_rate = 1 / _wls_inverse_rate(macs_points)
-    name = (
-        device_name(torch, dev)
-        if cuda
-        else f"{cpu_name()} ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
-    )
-    return {
-        "name": f"{dev.type}-calibrated",
-        "device": dev.type,
-        "device_name": name,
-        "source": "calibrated",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "versions": {
-            "inceptcost": __version__,
-            "torch": str(torch.__version__),
-            "python": platform.python_version(),
-            **({"cuda": torch.version.cuda, "cudnn": str(torch.backends.cudnn.version())} if cuda else {}),
-        },
-        "threads": torch.get_num_threads() if not cuda else None,
-        "peak_tflops": {k: round(v, 4) for k, v in peak.items()},
-        "bandwidth_gbs": round(bandwidth, 2),
-        "overhead_us": {"forward": round(o_fwd * 1e6, 3), "backward": round(o_bwd * 1e6, 3), **kind_overhead},
-        "efficiency": eff,
-        "fit": {
-            "quick": quick,
-            "clock": clock,
-            "rounds": rounds,
-            "batch": BATCH,
-            "macs_only_gmacs_per_s": round(macs_rate / 1e9, 4),
-            "benchmarks": records,
-        },
-    }
+    for r in range(cal.rounds):
+        say(f"round {r + 1}/{cal.rounds}")
+        cal.run_round()
+    return cal.fit()

@@ -91,15 +91,12 @@ def plan(quick: bool) -> list[tuple[str, str, dict]]:
         rows.append((f"depthwise{k}x{k} {c}x{m} {h}x{h}", "depthwise", _node("conv", args, (c, h, h))))
     for i, o in _pick([(1024, 1000), (64, 10), (512, 512), (2048, 256)], quick):
         rows.append((f"linear {i}->{o}", "gemm", _node("linear", {"out": o, "bias": True, "activation": "none"}, (i,))))
-    pools = [
-        ("maxpool", 3, 2, 0, (64, 56, 56)),
-        ("maxpool", 3, 1, 1, (8, 8, 8)),
-        ("maxpool", 3, 1, 1, (192, 28, 28)),
-        ("avgpool", 5, 3, 0, (512, 14, 14)),
-    ]
-    for op, k, s, p, shape in _pick(pools, quick):
-        args = {"kernel": (k, k), "stride": (s, s), "padding": (p, p), "ceil": True, "count_pad": True}
-        rows.append((f"{op} {k}x{k}/{s} {shape[0]}x{shape[1]}", "pool", _node(op, args, shape)))
+    maxpools = [(3, 2, 0, (64, 56, 56)), (3, 1, 1, (8, 8, 8)), (3, 1, 1, (192, 28, 28)), (3, 2, 0, (480, 28, 28))]
+    avgpools = [(5, 3, 0, (512, 14, 14)), (3, 1, 1, (8, 8, 8)), (3, 1, 1, (192, 17, 17)), (7, 1, 0, (1024, 7, 7))]
+    for op, shapes in (("maxpool", maxpools), ("avgpool", avgpools)):
+        for k, s, p, shape in _pick(shapes, quick):
+            args = {"kernel": (k, k), "stride": (s, s), "padding": (p, p), "ceil": True, "count_pad": True}
+            rows.append((f"{op} {k}x{k}/{s} {shape[0]}x{shape[1]}", op, _node(op, args, shape)))
     for c, h in _pick([(64, 56), (8, 8), (192, 28), (512, 14)], quick):
         rows.append((f"batchnorm {c}x{h}x{h}", "bn", _node("conv", _conv_args(c, 1, norm="bn"), (c, h, h))))
         rows.append((f"relu {c}x{h}x{h}", "eltwise", _node("conv", _conv_args(c, 1, activation="relu"), (c, h, h))))
@@ -113,25 +110,25 @@ def plan(quick: bool) -> list[tuple[str, str, dict]]:
 
 
 def module(torch, kind: str, node: dict, device, dtype):
-    """(call, leaves, base call or None) for one benchmark: the module the model builder makes for the piece
-    under test. Batch norm and ReLU run where the model runs them, after a 1x1 conv (an autograd graph behind
-    them); the conv alone is the base, whose time is subtracted."""
+    """(call, leaves) for one benchmark: the module the model builder makes for the piece under test. Batch norm
+    and ReLU are timed alone on the conv's output shape (timing them behind a conv and subtracting the conv's
+    time left the difference of two noisy figures, most of it the conv's noise); ReLU out of place, since a
+    leaf cannot be changed in place (the same bytes as the model's in-place ReLU)."""
     nn = torch.nn
     a, i, o = node.get("args", {}), node["in_shape"], node["out_shape"]
-    x = torch.randn(BATCH, *i, device=device, dtype=dtype, requires_grad=True)
     if kind in ("bn", "eltwise"):
-        conv = nn.Conv2d(i[0], o[0], 1, bias=False)
-        mod = nn.Sequential(conv, nn.BatchNorm2d(o[0]) if kind == "bn" else nn.ReLU(inplace=True))
-        mod = mod.to(device=device, dtype=dtype).train()
-        return (lambda: mod(x)), [x, *mod.parameters()], (lambda: conv(x))
+        x = torch.randn(BATCH, *o, device=device, dtype=dtype, requires_grad=True)
+        mod = (nn.BatchNorm2d(o[0]) if kind == "bn" else nn.ReLU()).to(device=device, dtype=dtype).train()
+        return (lambda: mod(x)), [x, *mod.parameters()]
     if kind == "copy":
         parts = [
             torch.randn(BATCH, i[0] // 4, *i[1:], device=device, dtype=dtype, requires_grad=True) for _ in range(4)
         ]
-        return (lambda: torch.cat(parts, 1)), parts, None
+        return (lambda: torch.cat(parts, 1)), parts
+    x = torch.randn(BATCH, *i, device=device, dtype=dtype, requires_grad=True)
     mod = layers.KINDS[node["op"]].build({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
     mod = mod.to(device=device, dtype=dtype).train()
-    return (lambda: mod(x)), [x, *mod.parameters()], None
+    return (lambda: mod(x)), [x, *mod.parameters()]
 
 
 def backward_of(fn, leaves):

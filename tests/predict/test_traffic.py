@@ -58,6 +58,19 @@ def test_maxpool_saves_int64_indices_in_training(graph):
     t = by_name(graph, True)["pool1"]
     assert rw(t) == (512 * 4, 128 * 4 + 128 * 8)
     assert rw(t, True) == (128 * 4 + 128 * 8, 512 * 4)
+    # its work: each of the 128 outputs compares a 3x3 window; backward adds each gradient at one index
+    assert [(k.kind, k.macs) for k in (*t.forward, *t.backward)] == [("maxpool", 128 * 9), ("maxpool_bwd", 128)]
+    # the module's pool branch, 3x3/1 on 2x4x4x4: 128 outputs of 9 elements each
+    assert by_name(graph, True)["mix.bpool.pool"].forward[0].macs == 128 * 9
+
+
+def test_average_pools_sum_their_window_both_ways(write_spec):
+    spec = "input: 6x6x2\nclasses: 3\nlayers:\n  - {name: p, type: avgpool, patch: 3x3/3}\n  - {name: g, type: gap}\n  - {name: fc, type: linear}\n"
+    t = {x.name: x for x in traffic(compile_graph(load_spec(write_spec(spec))), 2, train=True)}
+    # p: 2x2x2x2 = 16 outputs of 9 elements, forward and backward; g: its windows tile its 16-element input
+    assert [(k.kind, k.macs) for k in (*t["p"].forward, *t["p"].backward)] == [("avgpool", 144), ("avgpool_bwd", 144)]
+    assert [(k.kind, k.macs) for k in (*t["g"].forward, *t["g"].backward)] == [("avgpool", 16), ("avgpool_bwd", 16)]
+    assert rw(t["p"]) == (144 * 4, 16 * 4)  # 2x2x6x6 in, 16 out, no indices
 
 
 def test_lrn_and_the_gradient_sum_of_a_tensor_read_four_times(graph):
