@@ -39,6 +39,7 @@ import yaml  # noqa: E402
 from inceptcost import compile_graph, load_spec, summarize  # noqa: E402
 from inceptcost.analyze.predict import predict, step_macs  # noqa: E402
 from inceptcost.analyze.profile import load_profile, parse_profile  # noqa: E402
+from inceptcost.io import write_atomic  # noqa: E402
 
 SHIPPED_BATCHES = (1, 2, 4)
 GENERATED_BATCHES = (2, 4, 8)
@@ -279,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         help="cpu: the thread's CPU time, for calibration and nets alike (1 CPU thread on a machine shared with other jobs)",
     )
     args = ap.parse_args(argv)
+    try:  # before the minutes of timing, not after
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SystemExit(f"error: --out-dir {args.out_dir}: {e.strerror}; give a folder you can write") from None
     import torch
 
     from inceptcost.bench.calibrate import CLOCKS, Calibration, check_clock
@@ -312,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         data = cal.fit()
         profile = parse_profile(data, f"calibrated now ({args.device})")
         stem_name = f"predict-{args.device}{'-quick' if args.quick else ''}-profile.yaml"
-        (args.out_dir / stem_name).write_text(yaml.safe_dump(data, sort_keys=False))
+        write_atomic(args.out_dir / stem_name, yaml.safe_dump(data, sort_keys=False))
     macs_rate = profile.extra["fit"]["macs_only_gmacs_per_s"] * 1e9
     for c in cases:  # predicted only now: the profile is fitted after the rounds that also timed the nets
         c["predicted_ms"] = predict(c["graph"], profile, c["batch"], "fp32", args.mode).step_ms
@@ -349,9 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         "cases": cases,
     }
     stem = args.out_dir / f"predict-{args.device}{'-quick' if args.quick else ''}"
-    stem.with_suffix(".json").write_text(json.dumps(result, indent=2))
+    write_atomic(stem.with_suffix(".json"), json.dumps(result, indent=2))
     text = report(result)
-    stem.with_suffix(".md").write_text(text)
+    write_atomic(stem.with_suffix(".md"), text)
     print("\n".join(text.splitlines()[:16]))
     print(f"({len(cases)} cases in {result['seconds']:.0f} s; all rows in {stem}.md)")
     return 0
