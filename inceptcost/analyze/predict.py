@@ -3,16 +3,18 @@
 Each kernel from analyze/traffic.py takes max(2 x MACs / (peak x efficiency), bytes / (bandwidth x
 efficiency)) plus the profile's fixed cost of one kernel (its kind's, or a forward or backward kernel's): a
 roofline with one efficiency per kernel kind, plus per-op overhead. Compute kinds (convs, GEMMs, and pools,
-whose "MACs" are their window elements) move their bytes at the copy kernel's efficiency. A layer's time is
-the sum of its kernels; it is bound by whichever of compute, memory and overhead contributes most. A training step is the forward, the loss, the
-backward and the optimizer update (SGD with momentum); inference is the forward alone.
+whose "MACs" are their window elements) move their bytes at the copy kernel's efficiency. A kernel is first
+mapped to the one the profile's device runs at this batch (traffic.device_kind). A layer's time is the sum
+of its kernels; it is bound by whichever of compute, memory and overhead contributes most. A training step is
+the forward, the loss, the backward and the optimizer update (SGD with momentum); inference is the forward
+alone.
 
 The MACs-only baseline is what the predictor is measured against: step time = step MACs / one rate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -20,7 +22,7 @@ import networkx as nx
 from ..errors import InceptcostError
 from .memory import dtype_bytes
 from .profile import Profile
-from .traffic import COMPUTE_KINDS, Kernel, optimizer_kernels, traffic
+from .traffic import COMPUTE_KINDS, Kernel, device_kind, optimizer_kernels, traffic
 
 MODES = ("train", "infer")
 LOSS_KERNELS = 2  # log-softmax and the negative log-likelihood, each with its backward
@@ -141,7 +143,11 @@ def predict(
     dtype = check_run(batch, dtype, mode)
     train = mode == "train"
     nodes = traffic(graph, batch, dtype, train=train, aux=aux)
-    rows = [row_time(t.name, t.op, t.macs, [*t.forward, *t.backward], profile, dtype) for t in nodes]
+
+    def on_device(kernels):
+        return [replace(k, kind=device_kind(k.kind, profile.device, profile.threads, batch)) for k in kernels]
+
+    rows = [row_time(t.name, t.op, t.macs, on_device([*t.forward, *t.backward]), profile, dtype) for t in nodes]
     if train:
         heads = 1 + (len(graph.graph["aux"]) if aux else 0)
         _, size = dtype_bytes(dtype)

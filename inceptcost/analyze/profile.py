@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import InceptcostError, SpecError
 from ..yamlsafe import load_yaml
-from .traffic import KINDS, WINDOW_KINDS
+from .traffic import FALLBACK, KINDS, WINDOW_KINDS
 
 DEVICES = ("cpu", "cuda")
 SOURCES = ("datasheet", "calibrated")
@@ -147,7 +147,7 @@ def parse_profile(data: Any, file: str) -> Profile:
     peak = {k: _number(v, f"peak_tflops.{k}", file, _line(peaks, k)) for k, v in peaks.items()}
     effs = _mapping(data, "efficiency", file)
     extra = [k for k in effs if k not in KINDS]
-    absent = [k for k in KINDS if k not in effs]
+    absent = [k for k in KINDS if k not in effs and k not in FALLBACK]
     if extra or absent:
         what = f"unknown kernel kind '{extra[0]}'" if extra else f"no entry for '{absent[0]}'"
         raise ProfileError(
@@ -156,7 +156,9 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(effs, extra[0]) if extra else _line(effs),
             hint=f"kinds: {', '.join(KINDS)}",
         )
-    eff = {k: _number(effs[k], f"efficiency.{k}", file, _line(effs, k), upper=1.0) for k in KINDS}
+    eff = {k: _number(effs[k], f"efficiency.{k}", file, _line(effs, k), upper=1.0) for k in KINDS if k in effs}
+    for k, parent in FALLBACK.items():  # a kind this device does not run (a GPU's CPU-only paths)
+        eff.setdefault(k, eff[parent])
     over = _mapping(data, "overhead_us", file)
     odd = [k for k in over if k not in ("forward", "backward", *KINDS)]
     if "forward" not in over or "backward" not in over or odd:

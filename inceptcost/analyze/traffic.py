@@ -44,11 +44,23 @@ INDEX_BYTES = 8  # max-pool indices are int64
 MASK_BYTES = 1  # dropout masks are bool
 
 # kernel kinds; the profile gives an efficiency for each (compute kinds: of peak FLOP/s, others: of bandwidth)
-MAC_KINDS = ("conv1x1", "conv", "depthwise", "gemm")  # multiply-adds
+MAC_KINDS = ("conv1x1", "conv1x1_gemm", "conv", "depthwise", "gemm")  # multiply-adds
 WINDOW_KINDS = ("maxpool", "avgpool")  # window elements compared or summed, on the vector units (fp32 peak)
 COMPUTE_KINDS = MAC_KINDS + WINDOW_KINDS
 MEMORY_KINDS = ("eltwise", "bn", "lrn", "copy")
 KINDS = tuple(k + s for k in COMPUTE_KINDS + MEMORY_KINDS for s in ("", "_bwd") if k + s != "copy_bwd")
+# a kind that only some devices run, and the kind a profile without it falls back to
+FALLBACK = {"conv1x1_gemm": "conv1x1", "conv1x1_gemm_bwd": "conv1x1_bwd"}
+GEMM_1X1_BELOW = 16  # batch
+
+
+def device_kind(kind: str, device: str, threads: int | None, batch: int) -> str:
+    """The kernel a device really runs for `kind`. PyTorch on a CPU (ATen's use_mkldnn rule) runs an unstrided
+    1x1 conv as a plain GEMM below batch 16 on one thread, and through oneDNN otherwise (with layout reorders:
+    2-3x slower per image on the build machine); GPUs run cuDNN's either way."""
+    if kind.startswith("conv1x1") and device == "cpu" and threads == 1 and batch < GEMM_1X1_BELOW:
+        return kind.replace("conv1x1", "conv1x1_gemm")
+    return kind
 
 
 @dataclass(frozen=True)
@@ -116,9 +128,10 @@ def _gemm_pair(kind: str, a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[Kerne
 
 
 def conv_kind(args: dict) -> str:
+    """depthwise, conv1x1 (unstrided: a GEMM over the pixels), or conv (a strided 1x1 is a conv's kernel too)."""
     if args.get("depthwise"):
         return "depthwise"
-    return "conv1x1" if tuple(args["kernel"]) == (1, 1) else "conv"
+    return "conv1x1" if tuple(args["kernel"]) == (1, 1) and tuple(args["stride"]) == (1, 1) else "conv"
 
 
 def conv_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:

@@ -15,7 +15,9 @@ Fitted constants:
 - per kernel kind, weighted least squares (relative error) of time = kernels x fixed cost + work / rate over
   that kind's benchmarks (a large and a small shape at least): the rate as a share of the peak (compute
   kinds, 2 x MACs) or of the bandwidth (bytes) is its efficiency; a fixed cost well above a plain kernel's
-  (oneDNN's small convolutions on CPU) is kept as that kind's own `overhead_us` entry;
+  (oneDNN's small convolutions on CPU) is kept as that kind's own `overhead_us` entry. Each benchmark counts
+  toward the kernel the device runs at its batch (analyze/traffic.py's device_kind): 1x1 convs are timed at
+  batch 4 and 16, which on one CPU thread are two kernels (a plain GEMM, then oneDNN);
 - the MACs-only baseline: one rate, time = MACs / rate, by the same least squares over all conv and GEMM
   benchmarks, forward and backward (stored under `fit`, used by benchmarks/bench_predict.py).
 """
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import __version__
-from ..analyze.traffic import COMPUTE_KINDS, KINDS, MAC_KINDS
+from ..analyze.traffic import COMPUTE_KINDS, FALLBACK, KINDS, MAC_KINDS, device_kind
 from ..errors import InceptcostError
 from .microbench import BATCH, Micro, backward_of, module, plan, work
 from .runner import _device, _torch, device_name
@@ -135,10 +137,13 @@ class Calibration:
             tiny.grad = None
 
         self.benches = []
-        for label, kind, node in plan(quick):
-            fn, leaves = module(torch, kind, node, dev, dtype)
-            fw, bw, fm, bm, nf, nb = work(node, kind, BATCH, 4)
-            self.benches.append((Micro(label, kind, fw, bw, (fm, bm), (nf, nb)), fn, backward_of(fn, leaves)))
+        cpu_threads = None if cuda else torch.get_num_threads()
+        for label, kind, node, batch in plan(quick):
+            fn, leaves = module(torch, kind, node, dev, dtype, batch)
+            fw, bw, fm, bm, nf, nb = work(node, kind, batch, 4)
+            ran = device_kind(kind, dev.type, cpu_threads, batch)  # the kernel this device runs at this batch
+            micro = Micro(label, ran, fw, bw, (fm, bm), (nf, nb), batch)
+            self.benches.append((micro, fn, backward_of(fn, leaves)))
 
         def gemm(n, dt):
             a = torch.randn(n, n, device=dev, dtype=dt)
@@ -232,8 +237,8 @@ class Calibration:
         eff = {}
         for k in KINDS:
             base = k.removesuffix("_bwd")
-            if k not in rates:  # not measured (quick mode): the forward kind's, or the slowest measured
-                rates[k] = rates.get(base, min(rates.values()))
+            if k not in rates:  # not measured: a path this device does not run, or (quick mode) a backward
+                rates[k] = rates.get(FALLBACK.get(k, base), min(rates.values()))
             if base in MAC_KINDS:
                 full = compute_peak * 1e12
             else:  # pools: of the vector (fp32) peak; the rest: of the bandwidth

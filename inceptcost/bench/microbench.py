@@ -11,6 +11,7 @@ from .. import layers
 from ..analyze.traffic import COMPUTE_KINDS, RULES, Ctx
 
 BATCH = 4
+BATCH_1X1_DNN = 16  # a CPU runs 1x1 convs through oneDNN from this batch on (analyze/traffic.py's device_kind)
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Micro:
     bwd_work: int
     macs: tuple[int, int]  # forward, backward
     kernels: tuple[int, int]  # kernels of the kind per call, forward and backward (each pays the overhead)
+    batch: int
 
 
 def _node(op: str, args: dict, in_shape: tuple) -> dict:
@@ -76,40 +78,47 @@ def _pick(shapes: list, quick: bool) -> list:
     return shapes[:2] if quick else shapes
 
 
-def plan(quick: bool) -> list[tuple[str, str, dict]]:
-    """(label, kind, node) for each layer benchmark."""
+def plan(quick: bool) -> list[tuple[str, str, dict, int]]:
+    """(label, kind, node, batch) for each layer benchmark."""
     conv1 = [(192, 28, 64), (16, 8, 8), (64, 56, 64), (480, 14, 192), (832, 7, 256), (256, 28, 128), (32, 16, 48)]
     convk = [(96, 28, 128, 3), (8, 8, 8, 3), (128, 14, 256, 3), (16, 28, 32, 5), (32, 14, 96, 5), (3, 64, 32, 3)]
     convk += [(64, 28, 96, 3), (16, 8, 16, 5)]
     rows = []
     for c, h, o in _pick(conv1, quick):
-        rows.append((f"conv1x1 {c}->{o} {h}x{h}", "conv1x1", _node("conv", _conv_args(o, 1), (c, h, h))))
+        rows.append((f"conv1x1 {c}->{o} {h}x{h}", "conv1x1", _node("conv", _conv_args(o, 1), (c, h, h)), BATCH))
+    for c, h, o in _pick([(192, 14, 64), (16, 8, 8), (64, 28, 64), (480, 7, 192), (256, 14, 128)], quick):
+        node = _node("conv", _conv_args(o, 1), (c, h, h))
+        rows.append((f"conv1x1 {c}->{o} {h}x{h} b{BATCH_1X1_DNN}", "conv1x1", node, BATCH_1X1_DNN))
     for c, h, o, k in _pick(convk, quick):
-        rows.append((f"conv{k}x{k} {c}->{o} {h}x{h}", "conv", _node("conv", _conv_args(o, k), (c, h, h))))
+        rows.append((f"conv{k}x{k} {c}->{o} {h}x{h}", "conv", _node("conv", _conv_args(o, k), (c, h, h)), BATCH))
     for c, h, m, k, s in _pick([(3, 112, 8, 7, 2), (8, 16, 1, 3, 1), (32, 28, 1, 3, 1)], quick):
         args = _conv_args(c * m, k, s, groups=c, depthwise=True)
-        rows.append((f"depthwise{k}x{k} {c}x{m} {h}x{h}", "depthwise", _node("conv", args, (c, h, h))))
+        rows.append((f"depthwise{k}x{k} {c}x{m} {h}x{h}", "depthwise", _node("conv", args, (c, h, h)), BATCH))
     for i, o in _pick([(1024, 1000), (64, 10), (512, 512), (2048, 256)], quick):
-        rows.append((f"linear {i}->{o}", "gemm", _node("linear", {"out": o, "bias": True, "activation": "none"}, (i,))))
+        rows.append(
+            (f"linear {i}->{o}", "gemm", _node("linear", {"out": o, "bias": True, "activation": "none"}, (i,)), BATCH)
+        )
     maxpools = [(3, 2, 0, (64, 56, 56)), (3, 1, 1, (8, 8, 8)), (3, 1, 1, (192, 28, 28)), (3, 2, 0, (480, 28, 28))]
     avgpools = [(5, 3, 0, (512, 14, 14)), (3, 1, 1, (8, 8, 8)), (3, 1, 1, (192, 17, 17)), (7, 1, 0, (1024, 7, 7))]
     for op, shapes in (("maxpool", maxpools), ("avgpool", avgpools)):
         for k, s, p, shape in _pick(shapes, quick):
             args = {"kernel": (k, k), "stride": (s, s), "padding": (p, p), "ceil": True, "count_pad": True}
-            rows.append((f"{op} {k}x{k}/{s} {shape[0]}x{shape[1]}", op, _node(op, args, shape)))
+            rows.append((f"{op} {k}x{k}/{s} {shape[0]}x{shape[1]}", op, _node(op, args, shape), BATCH))
     for c, h in _pick([(64, 56), (8, 8), (192, 28), (512, 14)], quick):
-        rows.append((f"batchnorm {c}x{h}x{h}", "bn", _node("conv", _conv_args(c, 1, norm="bn"), (c, h, h))))
-        rows.append((f"relu {c}x{h}x{h}", "eltwise", _node("conv", _conv_args(c, 1, activation="relu"), (c, h, h))))
+        rows.append((f"batchnorm {c}x{h}x{h}", "bn", _node("conv", _conv_args(c, 1, norm="bn"), (c, h, h)), BATCH))
+        rows.append(
+            (f"relu {c}x{h}x{h}", "eltwise", _node("conv", _conv_args(c, 1, activation="relu"), (c, h, h)), BATCH)
+        )
     for c, h in _pick([(64, 56), (8, 8), (192, 28)], quick):
         lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 1.0}
-        rows.append((f"lrn {c}x{h}x{h}", "lrn", _node("lrn", lrn, (c, h, h))))
+        rows.append((f"lrn {c}x{h}x{h}", "lrn", _node("lrn", lrn, (c, h, h)), BATCH))
     for c, h in _pick([(256, 28), (16, 8), (512, 14)], quick):
         node = {"op": "concat", "in_shape": (c, h, h), "out_shape": (c, h, h)}
-        rows.append((f"concat 4 -> {c}x{h}x{h}", "copy", node))
+        rows.append((f"concat 4 -> {c}x{h}x{h}", "copy", node, BATCH))
     return rows
 
 
-def module(torch, kind: str, node: dict, device, dtype):
+def module(torch, kind: str, node: dict, device, dtype, batch: int = BATCH):
     """(call, leaves) for one benchmark: the module the model builder makes for the piece under test. Batch norm
     and ReLU are timed alone on the conv's output shape (timing them behind a conv and subtracting the conv's
     time left the difference of two noisy figures, most of it the conv's noise); ReLU out of place, since a
@@ -117,15 +126,15 @@ def module(torch, kind: str, node: dict, device, dtype):
     nn = torch.nn
     a, i, o = node.get("args", {}), node["in_shape"], node["out_shape"]
     if kind in ("bn", "eltwise"):
-        x = torch.randn(BATCH, *o, device=device, dtype=dtype, requires_grad=True)
+        x = torch.randn(batch, *o, device=device, dtype=dtype, requires_grad=True)
         mod = (nn.BatchNorm2d(o[0]) if kind == "bn" else nn.ReLU()).to(device=device, dtype=dtype).train()
         return (lambda: mod(x)), [x, *mod.parameters()]
     if kind == "copy":
         parts = [
-            torch.randn(BATCH, i[0] // 4, *i[1:], device=device, dtype=dtype, requires_grad=True) for _ in range(4)
+            torch.randn(batch, i[0] // 4, *i[1:], device=device, dtype=dtype, requires_grad=True) for _ in range(4)
         ]
         return (lambda: torch.cat(parts, 1)), parts
-    x = torch.randn(BATCH, *i, device=device, dtype=dtype, requires_grad=True)
+    x = torch.randn(batch, *i, device=device, dtype=dtype, requires_grad=True)
     mod = layers.KINDS[node["op"]].build({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
     mod = mod.to(device=device, dtype=dtype).train()
     return (lambda: mod(x)), [x, *mod.parameters()]

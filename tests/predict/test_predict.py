@@ -169,3 +169,42 @@ def test_a_kind_with_its_own_fixed_cost(write_spec):
     assert own.rows[0].overhead_ms - plain.rows[0].overhead_ms == pytest.approx(0.100)
     with pytest.raises(ProfileError, match="overhead_us: unknown key 'convv'"):
         parse_profile(simple_profile(overhead_us={**over, "convv": 1.0}), "p")
+
+
+ONE_BY_ONE = """
+name: pointwise
+input: 8x8x64
+classes: 5
+defaults: {activation: none, bias: false, norm: none}
+layers:
+  - {name: pw, type: conv, kernel: 1, out: 64}
+  - {name: down, type: conv, kernel: 1, stride: 2, out: 64}
+  - {name: gap, type: gap}
+  - {name: linear, type: linear}
+"""
+
+
+def test_a_one_thread_cpu_runs_small_batch_1x1_convs_as_a_plain_gemm(write_spec):
+    """ATen runs an unstrided 1x1 conv on one CPU thread as a GEMM below batch 16 and through oneDNN from 16 on;
+    a strided 1x1 conv is a conv kernel at any batch."""
+    graph = compile_graph(load_spec(write_spec(ONE_BY_ONE)))
+    eff = {k: 0.5 for k in KINDS} | {"conv1x1_gemm": 1e-4}  # the GEMM path made 5000x slower, to be seen
+    slow_gemm = simple_profile(efficiency=eff, peak_tflops={"fp32": 1e-3}, bandwidth_gbs=1e6, threads=1)
+
+    def per_image(name, batch, **change):
+        p = predict(graph, parse_profile(slow_gemm | change, "p"), batch=batch, mode="infer")
+        return next(r for r in p.rows if r.name == name).compute_ms / batch
+
+    # the pw conv: 64 x 64 x 8 x 8 = 262,144 MACs an image; down: 64 x 64 x 4 x 4 = 65,536
+    gemm = 2 * 262144 / (1e9 * 1e-4) * 1e3
+    dnn = 2 * 262144 / (1e9 * 0.5) * 1e3
+    assert per_image("pw", 15) == pytest.approx(gemm) and per_image("pw", 16) == pytest.approx(dnn)
+    assert per_image("pw", 4, threads=2) == pytest.approx(dnn)  # more threads: oneDNN at any batch
+    assert per_image("pw", 4, device="cuda", threads=None) == pytest.approx(dnn)
+    assert per_image("down", 4) == pytest.approx(2 * 65536 / (1e9 * 0.5) * 1e3)  # strided: a conv kernel
+
+
+def test_a_profile_without_the_cpu_gemm_path_uses_its_1x1_conv_figures():
+    prof = load_profile(ROOT / "profiles/h100.yaml")  # a GPU has no such path; its file does not name it
+    assert prof.efficiency["conv1x1_gemm"] == prof.efficiency["conv1x1"]
+    assert prof.efficiency["conv1x1_gemm_bwd"] == prof.efficiency["conv1x1_bwd"]
