@@ -2,14 +2,15 @@
 
     python benchmarks/bench_predict.py [--quick] [--device cpu|cuda] [--threads N] [--profile FILE]
 
-1. Calibrates a device profile on microbenchmarks only (`inceptcost calibrate`'s; or reads --profile). The
+1. Calibrates a device profile on microbenchmarks only (those of `inceptcost calibrate`; or reads --profile). The
    MACs-only baseline (step time = step MACs / one rate) is fitted by the same least squares on the same
    microbenchmark data. Neither sees a network below. Each measurement round below starts with one
    calibration round, so that the profile and the nets are timed in the same minutes: on a machine whose
    speed drifts by tens of per cent over minutes (a shared host), a profile fitted at another time is off by
    that drift for every net alike.
 2. Nets: the shipped specs (specs/*.yaml) and generated ones (widths, depths, stem kernels, 3x3/5x5 branch
-   kernels, input sizes, naive vs reduced modules, batch norm or not, LRN or not), each at 3 batch sizes (nets over 8 GMACs an image at 2).
+   kernels, input sizes, naive vs reduced modules, batch norm or not, LRN or not), each at 3 batch sizes
+   (nets over 8 GMACs an image at 2).
 3. Measures the step (train: forward + backward + SGD with momentum; infer: forward) of each case: threads
    pinned, warm-up steps, then rounds that visit every case in turn (a burst of load on a shared machine hits
    all cases alike); each visit runs one untimed step, then steps filling 0.25 s (at least one): a training

@@ -142,8 +142,7 @@ class Calibration:
             fn, leaves = module(torch, kind, node, dev, dtype, batch)
             fw, bw, fm, bm, nf, nb = work(node, kind, batch, 4)
             ran = device_kind(kind, dev.type, cpu_threads, batch)  # the kernel this device runs at this batch
-            micro = Micro(label, ran, fw, bw, (fm, bm), (nf, nb), batch)
-            self.benches.append((micro, fn, backward_of(fn, leaves)))
+            self.benches.append((Micro(label, ran, fw, bw, (fm, bm), (nf, nb)), fn, backward_of(fn, leaves)))
 
         def gemm(n, dt):
             a = torch.randn(n, n, device=dev, dtype=dt)

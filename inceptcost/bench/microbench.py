@@ -8,10 +8,9 @@ import math
 from dataclasses import dataclass
 
 from .. import layers
-from ..analyze.traffic import COMPUTE_KINDS, RULES, Ctx
+from ..analyze.traffic import COMPUTE_KINDS, GEMM_1X1_BELOW, RULES, Ctx
 
 BATCH = 4
-BATCH_1X1_DNN = 16  # a CPU runs 1x1 convs through oneDNN from this batch on (analyze/traffic.py's device_kind)
 
 
 @dataclass
@@ -22,7 +21,6 @@ class Micro:
     bwd_work: int
     macs: tuple[int, int]  # forward, backward
     kernels: tuple[int, int]  # kernels of the kind per call, forward and backward (each pays the overhead)
-    batch: int
 
 
 def _node(op: str, args: dict, in_shape: tuple) -> dict:
@@ -86,9 +84,10 @@ def plan(quick: bool) -> list[tuple[str, str, dict, int]]:
     rows = []
     for c, h, o in _pick(conv1, quick):
         rows.append((f"conv1x1 {c}->{o} {h}x{h}", "conv1x1", _node("conv", _conv_args(o, 1), (c, h, h)), BATCH))
+    # the same kind at the batch from which one CPU thread runs it through oneDNN, not as a plain GEMM
     for c, h, o in _pick([(192, 14, 64), (16, 8, 8), (64, 28, 64), (480, 7, 192), (256, 14, 128)], quick):
         node = _node("conv", _conv_args(o, 1), (c, h, h))
-        rows.append((f"conv1x1 {c}->{o} {h}x{h} b{BATCH_1X1_DNN}", "conv1x1", node, BATCH_1X1_DNN))
+        rows.append((f"conv1x1 {c}->{o} {h}x{h} b{GEMM_1X1_BELOW}", "conv1x1", node, GEMM_1X1_BELOW))
     for c, h, o, k in _pick(convk, quick):
         rows.append((f"conv{k}x{k} {c}->{o} {h}x{h}", "conv", _node("conv", _conv_args(o, k), (c, h, h)), BATCH))
     for c, h, m, k, s in _pick([(3, 112, 8, 7, 2), (8, 16, 1, 3, 1), (32, 28, 1, 3, 1)], quick):
