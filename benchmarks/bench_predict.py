@@ -16,7 +16,9 @@
    all cases alike); each visit runs one untimed step, then steps filling 0.25 s (at least one): a training
    loop's steady state; the median over rounds is kept and its spread ((max - min) / median) reported.
 4. Prints, for the predictor and the baseline: MAPE of the step time, the share of cases within 10%, and
-   Spearman's rank correlation; writes reports/predict-DEVICE.md (and .json with every case).
+   Spearman's rank correlation, and the same three for the measurement against itself (the median of the odd
+   rounds against that of the even ones: the floor under any predictor's score on this machine); writes
+   reports/predict-DEVICE.md (and .json with every case).
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ def versions(device: str) -> dict[str, str]:
 
 
 def report(result: dict) -> str:
-    s, b = result["predictor"], result["baseline"]
+    s, b, m = result["predictor"], result["baseline"], result["self"]
     goals = {"mape": s["mape"] <= 0.10, "within_10": s["within_10"] >= 0.80, "spearman": s["spearman"] >= 0.95}
     beats = {
         "mape": s["mape"] < b["mape"],
@@ -247,6 +249,8 @@ def report(result: dict) -> str:
         f"| predictor | {s['mape']:.1%} | {s['within_10']:.0%} | {s['spearman']:.3f} |",
         f"| MACs only | {b['mape']:.1%} | {b['within_10']:.0%} | {b['spearman']:.3f} |",
         "| goal | <= 10% | >= 80% | >= 0.95 |",
+        f"| the measurement against itself (odd rounds' median against even rounds') | {m['mape']:.1%} |"
+        f" {m['within_10']:.0%} | {m['spearman']:.3f} |",
         "",
         "Goals met: "
         + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in goals.items())
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads, pinned for calibration and nets")
     ap.add_argument("--profile", type=Path, help="use this profile instead of calibrating now")
     ap.add_argument("--mode", default="train", choices=("train", "infer"))
-    ap.add_argument("--rounds", type=int, help="measurement rounds (default 3 quick, 5 full)")
+    ap.add_argument("--rounds", type=int, help="measurement rounds, at least 2 (default 3 quick, 7 full)")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "reports")
     ap.add_argument(
         "--clock",
@@ -281,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         help="cpu: the thread's CPU time, for calibration and nets alike (1 CPU thread on a machine shared with other jobs)",
     )
     args = ap.parse_args(argv)
+    if args.rounds is not None and args.rounds < 2:  # the measurement's self-agreement compares two halves
+        raise SystemExit(f"error: --rounds must be at least 2, got {args.rounds}")
     try:  # before the minutes of timing, not after
         args.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -349,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": 1 if args.quick else 2,
         "median_spread": statistics.median(spreads),
         "max_spread": spreads[-1],
+        # how far the measurement is from itself: the median of the odd rounds against that of the even rounds
+        "self": scores(
+            [statistics.median(c["times"][1::2]) for c in cases], [statistics.median(c["times"][::2]) for c in cases]
+        ),
         "predictor": scores([c["predicted_ms"] for c in cases], meas),
         "baseline": scores([c["baseline_ms"] for c in cases], meas),
         "seconds": time.perf_counter() - t0,
@@ -358,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     write_atomic(stem.with_suffix(".json"), json.dumps(result, indent=2))
     text = report(result)
     write_atomic(stem.with_suffix(".md"), text)
-    print("\n".join(text.splitlines()[:16]))
+    print("\n".join(text.splitlines()[:17]))
     print(f"({len(cases)} cases in {result['seconds']:.0f} s; all rows in {stem}.md)")
     return 0
 

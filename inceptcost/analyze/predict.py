@@ -3,7 +3,12 @@
 Each kernel from analyze/traffic.py takes max(2 x MACs / (peak x efficiency), bytes / (bandwidth x
 efficiency)) plus the profile's fixed cost of one kernel (its kind's, or a forward or backward kernel's): a
 roofline with one efficiency per kernel kind, plus per-op overhead. Compute kinds (convs, GEMMs, and pools,
-whose "MACs" are their window elements) move their bytes at the copy kernel's efficiency. A kernel is first
+whose "MACs" are their window elements) move their bytes at the copy kernel's efficiency, or, where the
+profile has a `serial_gbs` rate for the kind, at that rate after their arithmetic instead of under it (a
+CPU's oneDNN convolution reorders its tensors' layout before and after it computes). Where the profile has
+a `first_touch` rate, each new tensor at or above its size threshold also pays for its fresh pages (a CPU
+allocator maps such tensors anew on every allocation, and the kernel's first write faults each page in; a
+GPU's caching allocator reuses its blocks). A kernel is first
 mapped to the one the profile's device runs at this batch (traffic.device_kind). A layer's time is the sum
 of its kernels; it is bound by whichever of compute, memory and overhead contributes most. A training step is
 the forward, the loss, the backward and the optimizer update (SGD with momentum); inference is the forward
@@ -33,20 +38,28 @@ class KernelTime:
     compute: float  # seconds
     memory: float
     overhead: float
+    serial: bool = False  # memory after compute, not overlapped with it
+    first_touch: float = 0.0  # seconds to map fresh pages for its new tensors (after the kernel's own time)
 
     @property
     def total(self) -> float:
-        return max(self.compute, self.memory) + self.overhead
+        both = self.compute + self.memory if self.serial else max(self.compute, self.memory)
+        return both + self.first_touch + self.overhead
 
 
 def kernel_time(k: Kernel, profile: Profile, dtype: str) -> KernelTime:
     base = k.kind.removesuffix("_bwd")
     eff = profile.efficiency[k.kind]
     compute = 2 * k.macs / (profile.peak_flops(base, dtype) * eff) if k.macs else 0.0
-    mem_eff = profile.efficiency["copy"] if base in COMPUTE_KINDS else eff
-    memory = k.bytes / (profile.bandwidth_gbs * 1e9 * mem_eff)
     overhead = profile.overhead_us.get(k.kind, profile.overhead_us["backward" if k.backward else "forward"]) * 1e-6
-    return KernelTime(compute, memory, overhead)
+    touch = 0.0
+    if profile.first_touch:
+        rate_gbs, above_mib = profile.first_touch
+        touch = sum(b for b in k.allocs if b >= above_mib * 2**20) / (rate_gbs * 1e9)
+    if k.kind in profile.serial_gbs:
+        return KernelTime(compute, k.bytes / (profile.serial_gbs[k.kind] * 1e9), overhead, True, touch)
+    mem_eff = profile.efficiency["copy"] if base in COMPUTE_KINDS else eff
+    return KernelTime(compute, k.bytes / (profile.bandwidth_gbs * 1e9 * mem_eff), overhead, False, touch)
 
 
 @dataclass(frozen=True)
@@ -74,10 +87,14 @@ def row_time(name: str, op: str, macs: int, kernels: list[Kernel], profile: Prof
     c = m = o = 0.0
     for k in kernels:
         t = kernel_time(k, profile, dtype)
-        if t.compute >= t.memory:
+        if t.serial:
+            c += t.compute
+            m += t.memory
+        elif t.compute >= t.memory:
             c += t.compute
         else:
             m += t.memory
+        m += t.first_touch
         o += t.overhead
     return RowTime(name, op, macs, sum(k.bytes for k in kernels), len(kernels), c * 1e3, m * 1e3, o * 1e3)
 

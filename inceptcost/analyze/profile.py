@@ -8,7 +8,13 @@ with the software versions and date), and gives:
 - `efficiency`: per kernel kind (analyze/traffic.py's KINDS) the share of peak FLOP/s (convs and GEMMs; pools
   in their window loop, of the fp32 peak) or of bandwidth (memory kinds) that kind reaches;
 - `overhead_us`: fixed cost of one forward kernel (dispatch or launch) and of one backward kernel, and
-  optionally a kernel kind's own (e.g. `conv: 180`) where it is well above a plain kernel's.
+  optionally a kernel kind's own (e.g. `conv: 180`) where it is well above a plain kernel's;
+- `serial_gbs` (optional): per compute kind, the rate at which it moves bytes that its arithmetic does not
+  hide (on a CPU: oneDNN's layout reorders around a convolution, cache misses). A kind listed here takes
+  arithmetic + bytes / rate, not the roofline's max of the two;
+- `first_touch` (optional): `{gbs: R, above_mib: M}`: a new tensor of M MiB or more costs its bytes / R on
+  top of its kernel (glibc's allocator maps such blocks fresh from the OS on each allocation and unmaps them
+  on free; the first write faults every page in, which the OS zeroes).
 """
 
 from __future__ import annotations
@@ -20,13 +26,13 @@ from typing import Any
 
 from ..errors import InceptcostError, SpecError
 from ..yamlsafe import load_yaml
-from .traffic import FALLBACK, KINDS, WINDOW_KINDS
+from .traffic import COMPUTE_KINDS, FALLBACK, KINDS, WINDOW_KINDS
 
 DEVICES = ("cpu", "cuda")
 SOURCES = ("datasheet", "calibrated")
 MATH = ("fp32", "tf32", "bf16", "fp16", "fp64")
 REQUIRED = ("name", "device", "device_name", "source", "peak_tflops", "bandwidth_gbs", "efficiency", "overhead_us")
-OPTIONAL = ("date", "versions", "threads", "notes", "assumptions", "fit")
+OPTIONAL = ("date", "versions", "threads", "serial_gbs", "first_touch", "notes", "assumptions", "fit")
 FIX = "fix the file, or make a new one with `inceptcost calibrate --out FILE`"
 
 
@@ -45,6 +51,8 @@ class Profile:
     bandwidth_gbs: float
     efficiency: dict[str, float]
     overhead_us: dict[str, float]  # forward, backward, and optionally per kernel kind
+    serial_gbs: dict[str, float] = field(default_factory=dict)  # compute kinds whose bytes are not overlapped
+    first_touch: tuple[float, float] | None = None  # (GB/s, MiB and above)
     threads: int | None = None
     date: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
@@ -86,6 +94,8 @@ class Profile:
             "bandwidth_gbs": self.bandwidth_gbs,
             "overhead_us": dict(self.overhead_us),
             "efficiency": dict(self.efficiency),
+            "serial_gbs": dict(self.serial_gbs) or None,
+            "first_touch": {"gbs": self.first_touch[0], "above_mib": self.first_touch[1]} if self.first_touch else None,
         }
         return {k: v for k, v in {**out, **self.extra}.items() if v is not None}
 
@@ -169,6 +179,28 @@ def parse_profile(data: Any, file: str) -> Profile:
             hint="forward, backward, and optionally a kernel kind's own fixed cost",
         )
     overhead = {k: _number(over[k], f"overhead_us.{k}", file, _line(over, k), upper=1e6) for k in over}
+    serial = _mapping(data, "serial_gbs", file) if "serial_gbs" in data else {}
+    compute = [k for k in KINDS if k.removesuffix("_bwd") in COMPUTE_KINDS]
+    odd = [k for k in serial if k not in compute]
+    if odd:
+        raise ProfileError(
+            f"serial_gbs: '{odd[0]}' is not a compute kernel kind",
+            file=file,
+            line=_line(serial, odd[0]),
+            hint=f"kinds: {', '.join(compute)}",
+        )
+    serial = {k: _number(serial[k], f"serial_gbs.{k}", file, _line(serial, k)) for k in serial}
+    for k, parent in FALLBACK.items():  # a fallen-back kind takes all its parent's figures
+        if k not in effs and parent in serial:
+            serial[k] = serial[parent]
+    first_touch = None
+    if "first_touch" in data:
+        ft = _mapping(data, "first_touch", file)
+        if set(ft) != {"gbs", "above_mib"}:
+            raise ProfileError(
+                "first_touch needs 'gbs' and 'above_mib' (and nothing else)", file=file, line=_line(ft), hint=FIX
+            )
+        first_touch = tuple(_number(ft[k], f"first_touch.{k}", file, _line(ft, k)) for k in ("gbs", "above_mib"))
     threads = data.get("threads")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ProfileError(
@@ -187,6 +219,8 @@ def parse_profile(data: Any, file: str) -> Profile:
         bandwidth_gbs=_number(data["bandwidth_gbs"], "bandwidth_gbs", file, _line(data, "bandwidth_gbs")),
         efficiency=eff,
         overhead_us=overhead,
+        serial_gbs=serial,
+        first_touch=first_touch,
         threads=threads,
         date=str(data["date"]) if data.get("date") is not None else None,
         versions={str(k): str(v) for k, v in versions.items()},

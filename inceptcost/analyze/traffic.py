@@ -28,12 +28,15 @@ element). E = batch x elements of a tensor, W = the op's parameters (weights, bi
 - Optimizer (SGD with momentum, fp32), one parameter tensor at a time as PyTorch runs it on CPU: the momentum
   is scaled (reads and writes it), the gradient added (reads momentum and gradient, writes momentum), and the
   weight updated (reads weight and momentum, writes weight): 3 kernels per tensor.
+- Each kernel also lists the new tensors it writes (`allocs`): outputs, gradients, indices and masks, each
+  step anew (weight gradients too: the trainer sets them to None); a conv unit's ReLU and the optimizer write
+  in place. A CPU's allocator maps large ones fresh every step (see the profile's `first_touch`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 
 import networkx as nx
@@ -69,6 +72,7 @@ class Kernel:
     macs: int  # multiply-adds for the whole batch (pools: window elements, see WINDOW_KINDS)
     read: int  # bytes
     write: int
+    allocs: tuple[int, ...] = ()  # bytes of each new tensor it writes (none: it writes in place)
 
     @property
     def bytes(self) -> int:
@@ -89,18 +93,22 @@ class Ctx:
     input_grad: bool
 
 
-def _epilogue(args: dict, e_out: int, c: Ctx) -> tuple[list[Kernel], list[Kernel]]:
+IN_PLACE = ("relu", "relu6", "silu")  # a conv unit's activations that the model builder runs in place
+
+
+def _epilogue(args: dict, e_out: int, c: Ctx, in_place: bool = True) -> tuple[list[Kernel], list[Kernel]]:
     fwd, bwd = [], []
-    s = c.size
+    b = e_out * c.size
     if args.get("norm") == "bn":
-        fwd.append(Kernel("bn", 0, (2 if c.train else 1) * e_out * s, e_out * s))
-        bwd.append(Kernel("bn_bwd", 0, 2 * e_out * s, e_out * s))
+        fwd.append(Kernel("bn", 0, (2 if c.train else 1) * b, b, (b,)))
+        bwd.append(Kernel("bn_bwd", 0, 2 * b, b, (b,)))
     elif args.get("norm") == "lrn":
-        fwd += _lrn(e_out * s)
-        bwd += _lrn(e_out * s, backward=True)
-    if args.get("activation", "none") != "none":
-        fwd.append(Kernel("eltwise", 0, e_out * s, e_out * s))
-        bwd.append(Kernel("eltwise_bwd", 0, 2 * e_out * s, e_out * s))
+        fwd += _lrn(b)
+        bwd += _lrn(b, backward=True)
+    act = args.get("activation", "none")
+    if act != "none":
+        fwd.append(Kernel("eltwise", 0, b, b, () if in_place and act in IN_PLACE else (b,)))
+        bwd.append(Kernel("eltwise_bwd", 0, 2 * b, b, (b,)))
     return fwd, bwd
 
 
@@ -111,19 +119,20 @@ LRN_BACKWARD = 10  # autograd through those seven: two gradients of the division
 def _lrn(b: int, backward: bool = False) -> list[Kernel]:
     """LRN as PyTorch composes it: elementwise and pooling kernels, each reading (backward: two) tensors."""
     if backward:
-        return [Kernel("lrn_bwd", 0, 2 * b, b)] * LRN_BACKWARD
-    return [Kernel("lrn", 0, b, b)] * (LRN_FORWARD - 1) + [Kernel("lrn", 0, 2 * b, b)]
+        return [Kernel("lrn_bwd", 0, 2 * b, b, (b,))] * LRN_BACKWARD
+    return [Kernel("lrn", 0, b, b, (b,))] * (LRN_FORWARD - 1) + [Kernel("lrn", 0, 2 * b, b, (b,))]
 
 
 def _gemm_pair(kind: str, a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[Kernel, Kernel]:
     """A conv or linear: forward, and backward (input gradient only when needed, weight gradient always)."""
     s, w = c.size, a["params"] - a["norm_params"]
     macs = c.batch * a["macs"]
-    fwd = Kernel(kind, macs, (e_in + w) * s, e_out * s)
+    fwd = Kernel(kind, macs, (e_in + w) * s, e_out * s, (e_out * s,))
+    grads = tuple(n * s for n in (a["weights"], a["biases"]) if n)  # new tensors each step (set to None)
     if c.input_grad:
-        bwd = Kernel(f"{kind}_bwd", 2 * macs, (e_in + e_out + w) * s, (e_in + w) * s)
+        bwd = Kernel(f"{kind}_bwd", 2 * macs, (e_in + e_out + w) * s, (e_in + w) * s, (e_in * s, *grads))
     else:
-        bwd = Kernel(f"{kind}_bwd", macs, (e_in + e_out) * s, w * s)
+        bwd = Kernel(f"{kind}_bwd", macs, (e_in + e_out) * s, w * s, grads)
     return fwd, bwd
 
 
@@ -139,8 +148,8 @@ def conv_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], lis
     efwd, ebwd = _epilogue(a["args"], e_out, c)
     norm = a["norm_params"] * c.size  # the affine parameters' own reads and gradient writes
     if norm:
-        efwd[0] = Kernel("bn", 0, efwd[0].read + norm, efwd[0].write)
-        ebwd[0] = Kernel("bn_bwd", 0, ebwd[0].read + norm, ebwd[0].write + norm)
+        efwd[0] = replace(efwd[0], read=efwd[0].read + norm)
+        ebwd[0] = replace(ebwd[0], read=ebwd[0].read + norm, write=ebwd[0].write + norm)
     return [fwd, *efwd], [*reversed(ebwd), bwd]
 
 
@@ -156,8 +165,8 @@ def pool_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], lis
     # an adaptive pool's windows tile its input; a fixed one's cover kh x kw elements each (padding included)
     window = e_in if a["op"] == "adaptive_avgpool" else e_out * prod(a["args"]["kernel"])
     idx = e_out * INDEX_BYTES if kind == "maxpool" and c.train else 0
-    fwd = Kernel(kind, window, e_in * s, e_out * s + idx)
-    bwd = Kernel(f"{kind}_bwd", e_out if kind == "maxpool" else window, e_out * s + idx, e_in * s)
+    fwd = Kernel(kind, window, e_in * s, e_out * s + idx, (e_out * s, idx) if idx else (e_out * s,))
+    bwd = Kernel(f"{kind}_bwd", e_out if kind == "maxpool" else window, e_out * s + idx, e_in * s, (e_in * s,))
     return [fwd], [bwd]
 
 
@@ -166,15 +175,16 @@ def lrn_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list
 
 
 def concat_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
-    return [Kernel("copy", 0, e_out * c.size, e_out * c.size)], []
+    b = e_out * c.size
+    return [Kernel("copy", 0, b, b, (b,))], []
 
 
 def dropout_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
     if not c.train:
         return [], []
     s = c.size
-    fwd = Kernel("eltwise", 0, e_in * s, e_out * (s + MASK_BYTES))
-    bwd = Kernel("eltwise_bwd", 0, e_out * (s + MASK_BYTES), e_in * s)
+    fwd = Kernel("eltwise", 0, e_in * s, e_out * (s + MASK_BYTES), (e_out * s, e_out * MASK_BYTES))
+    bwd = Kernel("eltwise_bwd", 0, e_out * (s + MASK_BYTES), e_in * s, (e_in * s,))
     return [fwd], [bwd]
 
 
@@ -182,24 +192,24 @@ def bn_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[
     """A standalone BatchNorm (after an add, in Xception's blocks): conv's norm epilogue with its affine params."""
     fwd, bwd = _epilogue({"norm": "bn"}, e_out, c)
     norm = a["norm_params"] * c.size
-    return [Kernel("bn", 0, fwd[0].read + norm, fwd[0].write)], [
-        Kernel("bn_bwd", 0, bwd[0].read + norm, bwd[0].write + norm)
+    return [replace(fwd[0], read=fwd[0].read + norm)], [
+        replace(bwd[0], read=bwd[0].read + norm, write=bwd[0].write + norm)
     ]
 
 
 def activation_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
-    return _epilogue({"activation": a["args"]["activation"]}, e_out, c)
+    return _epilogue({"activation": a["args"]["activation"]}, e_out, c, in_place=False)
 
 
 def add_rule(a: dict, c: Ctx, e_in: int, e_out: int) -> tuple[list[Kernel], list[Kernel]]:
     """A residual add: the body scaled (one kernel when scale != 1), the add reading two tensors, then the
     activation; backward hands the gradient to both inputs (scaled on the body's side)."""
-    s = c.size
+    b = e_out * c.size
     scaled = a["args"]["scale"] != 1
-    fwd = [Kernel("eltwise", 0, e_out * s, e_out * s)] if scaled else []
-    fwd.append(Kernel("eltwise", 0, 2 * e_out * s, e_out * s))
-    bwd = [Kernel("eltwise_bwd", 0, e_out * s, e_out * s)] if scaled else []
-    efwd, ebwd = _epilogue({"activation": a["args"]["activation"]}, e_out, c)
+    fwd = [Kernel("eltwise", 0, b, b, (b,))] if scaled else []
+    fwd.append(Kernel("eltwise", 0, 2 * b, b, (b,)))
+    bwd = [Kernel("eltwise_bwd", 0, b, b, (b,))] if scaled else []
+    efwd, ebwd = _epilogue({"activation": a["args"]["activation"]}, e_out, c, in_place=False)
     return [*fwd, *efwd], [*reversed(ebwd), *bwd]
 
 
@@ -284,7 +294,8 @@ def traffic(
         fwd, bwd = RULES[a["op"]](a, ctx, e_in, e_out)
         readers = sum(1 for s in graph.successors(n) if s in kept)
         if train and readers > 1:  # gradient accumulation of a tensor read k times
-            bwd = [Kernel("eltwise_bwd", 0, 2 * e_out * size, e_out * size)] * (readers - 1) + list(bwd)
+            g = e_out * size
+            bwd = [Kernel("eltwise_bwd", 0, 2 * g, g, (g,))] * (readers - 1) + list(bwd)
         out.append(NodeTraffic(n, a["op"], a["row"], batch * a["macs"], tuple(fwd), tuple(bwd) if train else ()))
     return out
 

@@ -15,9 +15,17 @@ Fitted constants:
 - per kernel kind, weighted least squares (relative error) of time = kernels x fixed cost + work / rate over
   that kind's benchmarks (a large and a small shape at least): the rate as a share of the peak (compute
   kinds, 2 x MACs) or of the bandwidth (bytes) is its efficiency; a fixed cost well above a plain kernel's
-  (oneDNN's small convolutions on CPU) is kept as that kind's own `overhead_us` entry. Each benchmark counts
+  (oneDNN's small convolutions on CPU) is kept as that kind's own `overhead_us` entry. On a CPU a compute
+  kind's fit also has a term per byte moved (+ bytes / serial rate), kept where it comes out positive as the
+  kind's `serial_gbs`: oneDNN reorders a convolution's tensors to its blocked layout and back around the
+  arithmetic, which the roofline's max(compute, memory) misses (on the build machine a 1x1 conv at batch 32
+  with 48 channels ran 1.6x what the roofline's fit gave it). Each benchmark counts
   toward the kernel the device runs at its batch (analyze/traffic.py's device_kind): 1x1 convs are timed at
   batch 4 and 16, which on one CPU thread are two kernels (a plain GEMM, then oneDNN);
+- first_touch (CPU): a new 96 MiB tensor written once and freed, against the same writes into a kept one; the
+  extra time per byte is the rate, paid by every new tensor of 32 MiB or more (glibc's mmap ceiling; on the
+  build machine 1.4-1.8 GB/s from 32 MiB on, nothing below: AlexNet's 150 MB FC weight gradient costs about
+  100 ms a step);
 - the MACs-only baseline: one rate, time = MACs / rate, by the same least squares over all conv and GEMM
   benchmarks, forward and backward (stored under `fit`, used by benchmarks/bench_predict.py).
 """
@@ -29,15 +37,21 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .. import __version__
 from ..analyze.traffic import COMPUTE_KINDS, FALLBACK, KINDS, MAC_KINDS, device_kind
 from ..errors import InceptcostError
-from .microbench import BATCH, Micro, backward_of, module, plan, work
+from .microbench import BATCH, backward_of, micro, module, plan
 from .runner import _device, _torch, device_name
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+# glibc serves a block of up to this size from its heap once one like it was freed (its dynamic mmap
+# threshold's ceiling on 64-bit); a larger one is mapped fresh on each allocation, unless the heap's free top
+# has room for it (at most twice this, its trim threshold's ceiling)
+MMAP_CEILING_MIB = 32
+TOUCH_MIB = 96  # beyond both: fresh pages on every allocation, in any state of the heap
 
 
 def check_clock(clock: str, device: str, threads: int | None) -> None:
@@ -74,31 +88,42 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
-def _fit_kind(points: list[tuple[float, int, float]], base_overhead: float) -> tuple[float, float]:
-    """(fixed cost per kernel o, time per unit of work a) minimizing sum(((t - n o - w a) / t)^2).
+def _wls(columns: list[list[float]], t: list[float]) -> list[float] | None:
+    """Coefficients c minimizing sum(((t_i - sum_j c_j x_ji) / t_i)^2) (relative error), or None if singular."""
+    n = len(columns)
+    rows = [[x / ti for x in xs] for xs, ti in zip(zip(*columns, strict=True), t, strict=True)]
+    a = [[sum(r[i] * r[j] for r in rows) for j in range(n)] + [sum(r[i] for r in rows)] for i in range(n)]
+    for i in range(n):  # Gauss-Jordan on the normal equations, partial pivoting
+        p = max(range(i, n), key=lambda r: abs(a[r][i]))
+        scale = max(abs(a[r][i]) for r in range(n)) or 1.0
+        if abs(a[p][i]) < 1e-12 * scale:
+            return None
+        a[i], a[p] = a[p], a[i]
+        for r in range(n):
+            if r != i:
+                f = a[r][i] / a[i][i]
+                a[r] = [x - f * y for x, y in zip(a[r], a[i], strict=True)]
+    return [a[i][n] / a[i][i] for i in range(n)]
 
-    The fixed cost is at least a plain kernel's (`base_overhead`); with fewer than two points, or a fit below
-    that, it is that and only `a` is fitted."""
-    suu = sum((n / t) ** 2 for _, n, t in points)
-    svv = sum((w / t) ** 2 for w, _, t in points)
-    suv = sum(n * w / t**2 for w, n, t in points)
-    su = sum(n / t for _, n, t in points)
-    sv = sum(w / t for w, _, t in points)
-    det = suu * svv - suv**2
-    if len(points) >= 2 and det > 1e-12 * suu * svv:
-        o = (su * svv - sv * suv) / det
-        a = (suu * sv - suv * su) / det
-        if o >= base_overhead and a > 0:
-            return o, a
+
+def _fit_kind(points: list[tuple[float, int, float, float]], base_overhead: float, serial: bool) -> tuple[float, ...]:
+    """(fixed cost per kernel o, time per unit of work a, time per byte c) over points (work, kernels, bytes,
+    seconds), minimizing the relative error of t = n o + w a + bytes c.
+
+    c (bytes not hidden by the arithmetic) is fitted only where `serial` and over four points or more, and
+    kept only if positive; o is at least a plain kernel's (`base_overhead`): with fewer than two points, or a
+    fit below that, it is that and only `a` is fitted (c = 0)."""
+    w, n, b, t = (list(c) for c in zip(*points, strict=True))
+    if serial and len(points) >= 4:
+        fit = _wls([n, w, b], t)
+        if fit and fit[0] >= base_overhead and fit[1] > 0 and fit[2] > 0:
+            return fit[0], fit[1], fit[2]
+    fit = _wls([n, w], t) if len(points) >= 2 else None
+    if fit and fit[0] >= base_overhead and fit[1] > 0:
+        return fit[0], fit[1], 0.0
     o = base_overhead
-    return o, (sv - o * suv) / svv if svv else 0.0
-
-
-def _wls_inverse_rate(points: list[tuple[float, float]]) -> float:
-    """a minimizing sum(((t - a w) / t)^2): time per unit of work, relative error weighted."""
-    num = sum(w / t for w, t in points if t > 0)
-    den = sum((w / t) ** 2 for w, t in points if t > 0)
-    return num / den if den else 0.0
+    svv = sum((wi / ti) ** 2 for wi, ti in zip(w, t, strict=True))
+    return o, sum(wi * (ti - ni * o) / ti**2 for wi, ni, ti in zip(w, n, t, strict=True)) / svv if svv else 0.0, 0.0
 
 
 class Calibration:
@@ -140,9 +165,9 @@ class Calibration:
         cpu_threads = None if cuda else torch.get_num_threads()
         for label, kind, node, batch in plan(quick):
             fn, leaves = module(torch, kind, node, dev, dtype, batch)
-            fw, bw, fm, bm, nf, nb = work(node, kind, batch, 4)
             ran = device_kind(kind, dev.type, cpu_threads, batch)  # the kernel this device runs at this batch
-            self.benches.append((Micro(label, ran, fw, bw, (fm, bm), (nf, nb)), fn, backward_of(fn, leaves)))
+            m = replace(micro(label, node, kind, batch, 4), kind=ran)
+            self.benches.append((m, fn, backward_of(fn, leaves)))
 
         def gemm(n, dt):
             a = torch.randn(n, n, device=dev, dtype=dt)
@@ -164,6 +189,10 @@ class Calibration:
         units: list[tuple[str, Callable]] = [("overhead_fwd", chain_fwd), ("overhead_bwd", chain_bwd)]
         units += [(f"peak_{k}", f) for k, f in self.peaks_fns.items()]
         units.append(("copy", copy))
+        if not cuda:  # a new tensor written once and freed, against the same writes into a kept one
+            kept = torch.empty(TOUCH_MIB << 18)
+            units.append(("fresh", lambda: torch.empty(TOUCH_MIB << 18).fill_(1.0)))
+            units.append(("kept", lambda: kept.fill_(1.0)))
         for i, (_, fn, both) in enumerate(self.benches):
             units += [(f"f{i}", fn), (f"b{i}", both)]
         for _, f in units:  # warm-up: allocator, oneDNN/cuDNN algorithm choice
@@ -193,15 +222,15 @@ class Calibration:
             torch.backends.cuda.matmul.allow_tf32 = False
         bandwidth = 2 * self.big.numel() * 4 / med["copy"] / 1e9
 
-        points: dict[str, list[tuple[float, int, float]]] = {k: [] for k in KINDS}  # (work, kernels, seconds)
-        macs_points: list[tuple[float, float]] = []
+        points: dict[str, list[tuple[float, int, float, float]]] = {k: [] for k in KINDS}  # work, kernels, bytes, s
+        macs_points: list[tuple[float, float]] = []  # (MACs, seconds)
         records = []
         for i, (m, _, _) in enumerate(self.benches):
             t_f, t_b = med[f"f{i}"], med[f"b{i}"]
             if t_f > 0:
-                points[m.kind].append((m.fwd_work, m.kernels[0], t_f))
+                points[m.kind].append((m.fwd_work, m.kernels[0], m.bytes[0], t_f))
             if m.bwd_work and t_b > 0:
-                points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], t_b))
+                points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], m.bytes[1], t_b))
             if m.kind in MAC_KINDS:
                 macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
             records.append(
@@ -213,14 +242,17 @@ class Calibration:
                     "spread": round(max(spread.get(f"f{i}", 0), spread.get(f"b{i}", 0)), 3),
                 }
             )
-        rates, kind_overhead = {}, {}
+        rates, kind_overhead, serial = {}, {}, {}
         for k, pts in points.items():
             if not pts:
                 continue
             base_o = o_bwd if k.endswith("_bwd") else o_fwd
-            o, a = _fit_kind(pts, base_o)
+            # a CPU's compute kernels may move bytes their arithmetic does not hide; a GPU's overlap both
+            o, a, c = _fit_kind(pts, base_o, serial=not cuda and k.removesuffix("_bwd") in COMPUTE_KINDS)
             if a > 0:
                 rates[k] = 1 / a
+            if c > 0:
+                serial[k] = round(1 / c / 1e9, 3)
             if o > 1.5 * base_o:  # a kind whose fixed cost is well above a plain kernel's keeps its own
                 kind_overhead[k] = round(o * 1e6, 3)
         compute_peak = peak["fp32"] if not cuda else peak["tf32"]
@@ -234,6 +266,10 @@ class Calibration:
         else:
             peak["fp32"] = compute_peak
         eff = {}
+        first_touch = None
+        if not cuda and med["fresh"] > 1.1 * med["kept"]:  # new pages cost something: their rate
+            first_touch = {"gbs": round((TOUCH_MIB << 20) / (med["fresh"] - med["kept"]) / 1e9, 3)}
+            first_touch["above_mib"] = MMAP_CEILING_MIB
         for k in KINDS:
             base = k.removesuffix("_bwd")
             if k not in rates:  # not measured: a path this device does not run, or (quick mode) a backward
@@ -243,7 +279,7 @@ class Calibration:
             else:  # pools: of the vector (fp32) peak; the rest: of the bandwidth
                 full = peak["fp32"] * 1e12 if base in COMPUTE_KINDS else bandwidth * 1e9
             eff[k] = round(min(max(rates[k] / full, 1e-4), 1.0), 5)
-        macs_rate = 1 / _wls_inverse_rate(macs_points)
+        macs_rate = 1 / _wls([[w for w, _ in macs_points]], [t for _, t in macs_points])[0]
         name = (
             device_name(torch, self.dev)
             if cuda
@@ -266,6 +302,8 @@ class Calibration:
             "bandwidth_gbs": round(bandwidth, 2),
             "overhead_us": {"forward": round(o_fwd * 1e6, 3), "backward": round(o_bwd * 1e6, 3), **kind_overhead},
             "efficiency": eff,
+            **({"serial_gbs": serial} if serial else {}),
+            **({"first_touch": first_touch} if first_touch else {}),
             "fit": {
                 "quick": self.quick,
                 "clock": self.clock,

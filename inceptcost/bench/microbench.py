@@ -20,6 +20,7 @@ class Micro:
     fwd_work: int  # 2 x MACs for compute kinds, else bytes
     bwd_work: int
     macs: tuple[int, int]  # forward, backward
+    bytes: tuple[int, int]
     kernels: tuple[int, int]  # kernels of the kind per call, forward and backward (each pays the overhead)
 
 
@@ -55,20 +56,26 @@ def _conv_args(out: int, k: int, stride: int = 1, groups: int = 1, **extra) -> d
     }
 
 
-def work(node: dict, kind: str, batch: int, size: int) -> tuple[int, int, int, int, int, int]:
-    """Forward and backward work, MACs and kernel counts of `kind`'s kernels in this node."""
+def micro(label: str, node: dict, kind: str, batch: int, size: int) -> Micro:
+    """The work, MACs, bytes and kernel counts of `kind`'s kernels in this node, forward and backward."""
     e_in = batch * math.prod(node["in_shape"])
     e_out = batch * math.prod(node["out_shape"])
     fwd, bwd = RULES[node["op"]](node, Ctx(batch, size, True, True), e_in, e_out)
-    compute = kind in COMPUTE_KINDS
+    f = [x for x in fwd if x.kind == kind]
+    b = [x for x in bwd if x.kind == kind + "_bwd"]
 
-    def total(ks, k):
-        sel = [x for x in ks if x.kind == k]
-        return sum(2 * x.macs if compute else x.bytes for x in sel), sum(x.macs for x in sel), len(sel)
+    def work(ks):
+        return sum(2 * x.macs if kind in COMPUTE_KINDS else x.bytes for x in ks)
 
-    fw, fm, nf = total(fwd, kind)
-    bw, bm, nb = total(bwd, kind + "_bwd")
-    return fw, bw, fm, bm, nf, nb
+    return Micro(
+        label,
+        kind,
+        work(f),
+        work(b),
+        (sum(x.macs for x in f), sum(x.macs for x in b)),
+        (sum(x.bytes for x in f), sum(x.bytes for x in b)),
+        (len(f), len(b)),
+    )
 
 
 def _pick(shapes: list, quick: bool) -> list:
@@ -90,6 +97,9 @@ def plan(quick: bool) -> list[tuple[str, str, dict, int]]:
         rows.append((f"conv1x1 {c}->{o} {h}x{h} b{GEMM_1X1_BELOW}", "conv1x1", node, GEMM_1X1_BELOW))
     for c, h, o, k in _pick(convk, quick):
         rows.append((f"conv{k}x{k} {c}->{o} {h}x{h}", "conv", _node("conv", _conv_args(o, k), (c, h, h)), BATCH))
+    for c, h, o, k in [] if quick else [(64, 28, 96, 3), (32, 14, 96, 5)]:  # more work a call: the rate, not the cost
+        node = _node("conv", _conv_args(o, k), (c, h, h))
+        rows.append((f"conv{k}x{k} {c}->{o} {h}x{h} b{4 * BATCH}", "conv", node, 4 * BATCH))
     for c, h, m, k, s in _pick([(3, 112, 8, 7, 2), (8, 16, 1, 3, 1), (32, 28, 1, 3, 1)], quick):
         args = _conv_args(c * m, k, s, groups=c, depthwise=True)
         rows.append((f"depthwise{k}x{k} {c}x{m} {h}x{h}", "depthwise", _node("conv", args, (c, h, h)), BATCH))

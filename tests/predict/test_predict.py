@@ -171,6 +171,46 @@ def test_a_kind_with_its_own_fixed_cost(write_spec):
         parse_profile(simple_profile(overhead_us={**over, "convv": 1.0}), "p")
 
 
+def test_a_kind_whose_bytes_follow_its_arithmetic(write_spec):
+    """A `serial_gbs` kind adds its bytes' time to its arithmetic's (a CPU's oneDNN reorders), not the max."""
+    graph = compile_graph(load_spec(write_spec(TINY)))
+    p = predict(graph, parse_profile(simple_profile(serial_gbs={"conv": 0.25}), "p"), batch=2, mode="infer")
+    row = next(r for r in p.rows if r.name == "conv1")
+    # conv: 0.055296 us of arithmetic + (1968 + 2048) B / 0.25 GB/s = 16.064 us; bn and relu as in the roofline
+    assert row.compute_ms == pytest.approx(2 * 13824 / 0.5e12 * 1e3)
+    assert row.memory_ms == pytest.approx((16.064 + 8.256 + 8.192) / 1e3)
+    assert row.ms == pytest.approx(row.compute_ms + row.memory_ms + 0.030)
+    with pytest.raises(ProfileError, match="serial_gbs: 'bn' is not a compute kernel kind"):
+        parse_profile(simple_profile(serial_gbs={"bn": 1.0}), "p")
+    with pytest.raises(ProfileError, match="serial_gbs.conv must be a number above 0"):
+        parse_profile(simple_profile(serial_gbs={"conv": 0}), "p")
+    no_gemm = {k: 0.5 for k in KINDS if not k.startswith("conv1x1_gemm")}  # a GPU's file: no CPU GEMM path
+    prof = parse_profile(simple_profile(efficiency=no_gemm, serial_gbs={"conv1x1": 2.0}), "p")
+    assert prof.serial_gbs["conv1x1_gemm"] == 2.0 and "conv1x1_gemm_bwd" not in prof.serial_gbs
+    own = parse_profile(simple_profile(serial_gbs={"conv1x1": 2.0}), "p")  # its own GEMM figures: not inherited
+    assert "conv1x1_gemm" not in own.serial_gbs
+
+
+def test_new_tensors_at_or_above_the_threshold_pay_for_their_fresh_pages(write_spec):
+    graph = compile_graph(load_spec(write_spec(TINY)))
+
+    def conv1(**change):
+        p = predict(graph, parse_profile(simple_profile(**change), "p"), batch=2, mode="infer")
+        return next(r for r in p.rows if r.name == "conv1")
+
+    plain = conv1()
+    # conv1's new tensors at batch 2: the conv's and the bn's outputs, 2048 B each (the ReLU is in place);
+    # from 2000 B on, at 1 GB/s: 2 x 2.048 us more, all of it memory time
+    low = conv1(first_touch={"gbs": 1.0, "above_mib": 2000 / 2**20})
+    assert low.memory_ms - plain.memory_ms == pytest.approx(2 * 2.048e-3)
+    assert low.compute_ms == plain.compute_ms and low.overhead_ms == plain.overhead_ms
+    assert conv1(first_touch={"gbs": 1.0, "above_mib": 2100 / 2**20}).ms == pytest.approx(plain.ms)
+    with pytest.raises(ProfileError, match="first_touch needs 'gbs' and 'above_mib'"):
+        parse_profile(simple_profile(first_touch={"gbs": 1.0}), "p")
+    with pytest.raises(ProfileError, match="first_touch.gbs must be a number above 0"):
+        parse_profile(simple_profile(first_touch={"gbs": -1, "above_mib": 32}), "p")
+
+
 ONE_BY_ONE = """
 name: pointwise
 input: 8x8x64

@@ -122,3 +122,16 @@ def test_bf16_halves_activation_bytes(graph):
     fp32 = {t.name: t for t in traffic(graph, 2, "fp32")}
     bf16 = {t.name: t for t in traffic(graph, 2, "bf16")}
     assert all(2 * bf16[n].read() == fp32[n].read() for n in fp32)
+
+
+def test_new_tensors_each_kernel_allocates(graph):
+    """What a first-touch cost is charged on: each new tensor, never an in-place write."""
+    t = by_name(graph, True)
+    conv1 = t["conv1"]  # conv output, bn output (2048 B each); the ReLU runs in place
+    assert [k.allocs for k in conv1.forward] == [(2048,), (2048,), ()]
+    # backward: relu and bn gradients, then the weight gradient alone (the image needs no gradient)
+    assert [k.allocs for k in conv1.backward] == [(2048,), (2048,), (108 * 4,)]
+    assert t["pool1"].forward[0].allocs == (128 * 4, 128 * 8)  # the output and its int64 indices
+    assert t["dropout"].forward[0].allocs == (48, 12)  # the output and its one-byte mask
+    assert t["linear"].backward[-1].allocs == (12 * 4, 30 * 4, 5 * 4)  # input, weight and bias gradients
+    assert all(k.allocs == () for k in optimizer_kernels(graph))  # SGD updates in place
