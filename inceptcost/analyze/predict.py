@@ -56,10 +56,12 @@ def kernel_time(k: Kernel, profile: Profile, dtype: str) -> KernelTime:
     if profile.first_touch:
         rate_gbs, above_mib = profile.first_touch
         touch = sum(b for b in k.allocs if b >= above_mib * 2**20) / (rate_gbs * 1e9)
-    if k.kind in profile.serial_gbs:
-        return KernelTime(compute, k.bytes / (profile.serial_gbs[k.kind] * 1e9), overhead, True, touch)
-    mem_eff = profile.efficiency["copy"] if base in COMPUTE_KINDS else eff
-    return KernelTime(compute, k.bytes / (profile.bandwidth_gbs * 1e9 * mem_eff), overhead, False, touch)
+    serial = k.kind in profile.serial_gbs
+    if serial:
+        rate = profile.serial_gbs[k.kind] * 1e9
+    else:
+        rate = profile.bandwidth_gbs * 1e9 * (profile.efficiency["copy"] if base in COMPUTE_KINDS else eff)
+    return KernelTime(compute, k.bytes / rate, overhead, serial, touch)
 
 
 @dataclass(frozen=True)
