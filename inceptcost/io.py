@@ -7,9 +7,11 @@ the old file or the new one. The new file gets the mode a plain open() would giv
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import OutputError
@@ -24,6 +26,27 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether `a` and `b` are one file: the same path spelled another way, a symlink to it or a hard link."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # one of them does not exist, or a NUL in a name
+        return False
+
+
+def refuse_inputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path | None]) -> None:
+    """Before any work: no file a command will write is one of the files it reads (a report written over the
+    spec it was made from, or a folder's summary written over the run it summarizes, would replace it)."""
+    read = [Path(p) for p in inputs if p is not None]
+    for out in outputs:
+        for path in read:
+            if same_file(out, path):
+                also = "" if str(out) == str(path) else f" ({path})"
+                raise OutputError(
+                    f"is an input of this command{also}", file=str(out), hint="write the output to another file"
+                )
+
+
 def write_atomic(path: str | Path, data: str | bytes, *, parents: bool = False) -> None:
     """Write `data` to `path` atomically; `parents` creates missing folders (a run folder), else it is an error."""
     path = Path(path)
@@ -35,13 +58,7 @@ def write_atomic(path: str | Path, data: str | bytes, *, parents: bool = False) 
         raise OutputError("is a folder, not a file", file=str(path), hint="name a file inside it")
     data = data.encode() if isinstance(data, str) else data
     if path.exists() and not path.is_file():  # /dev/null, a pipe: write through; a rename would replace it
-        try:
-            with open(path, "wb") as f:
-                f.write(data)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot write here ({exc.strerror})", file=str(path), hint="choose a writable file"
-            ) from None
+        _write_through(path, data)
         return
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
@@ -64,6 +81,29 @@ def write_atomic(path: str | Path, data: str | bytes, *, parents: bool = False) 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    """Write into a device or a FIFO that a reader holds open; opened non-blocking, so a FIFO that nobody
+    reads (or a socket) is refused at once instead of waiting forever."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO with no reader, or a socket
+            raise OutputError(
+                "is a FIFO or socket that nothing reads", file=str(path), hint="write to a regular file"
+            ) from None
+        raise OutputError(
+            f"cannot write here ({exc.strerror})", file=str(path), hint="choose a writable file"
+        ) from None
+    try:
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write here ({exc.strerror})", file=str(path), hint="choose a writable file"
+        ) from None
 
 
 def emit(text: str, out: str | Path | None) -> None:

@@ -94,6 +94,15 @@ def _config(config: Path) -> tuple[str | None, int | None]:
     return size, seed if isinstance(seed, int) else None
 
 
+def run_files(paths: list[str | Path]) -> list[Path]:
+    """The files a list of runs is read from: each run's summary.json and the config.yaml beside it."""
+    found = []
+    for p in paths:
+        summary = _summary_path(Path(p))
+        found += [summary, summary.parent / "config.yaml"]
+    return found
+
+
 def read_run(path: str | Path) -> Run:
     p = Path(path)
     summary = _summary_path(p)

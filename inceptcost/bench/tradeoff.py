@@ -237,6 +237,9 @@ def md_cell(text: str) -> str:
     return printable(str(text)).replace("|", "\\|")
 
 
+OUTPUTS = ("md", "csv", "json", "png", "svg")  # the extensions of the files write_tradeoff writes
+
+
 def write_files(out_dir: Path, files: dict[str, str | bytes]) -> list[str]:
     out_dir = Path(out_dir)
     if not out_dir.is_dir():

@@ -23,6 +23,7 @@ from .common import (
     StrictOpt,
     check_out,
     parse_budget,
+    spec_input,
     user_errors,
 )
 from .views import print_views, table
@@ -58,7 +59,7 @@ def analyze(
     from ..analyze.report import analyze_spec, summary_lines, table_view, to_csv, to_json, to_markdown, verify_views
 
     with user_errors():
-        check_out(out, spec)
+        check_out(out, spec_input(spec))
         a = analyze_spec(spec, parse_budget(budget), batch, dtype)
         if format is Format.json:
             emit(json.dumps(to_json(a), indent=2), out)
@@ -83,7 +84,7 @@ def verify(
     from ..analyze.report import analyze_spec, to_json, verify_views, view_markdown
 
     with user_errors():
-        check_out(out, spec)
+        check_out(out, spec_input(spec))
         a = analyze_spec(spec, parse_budget(budget))
         if format is Format.json:
             emit(json.dumps(to_json(a), indent=2), out)
@@ -107,7 +108,7 @@ def compare(
     from ..analyze.report import view_markdown
 
     with user_errors():
-        check_out(out, a, b)
+        check_out(out, spec_input(a), spec_input(b))
         c = compare_specs(a, b)
         if format is Format.json:
             emit(json.dumps(comparison_json(c), indent=2), out)
@@ -141,11 +142,11 @@ def specs_index(
     from ..text import shape_text
 
     with user_errors():
-        check_out(out)
         title = f"specs in {folder}" if folder else "shipped specs (use by name: inceptcost analyze googlenet)"
         folder = folder or shipped_dir()
         if not folder.is_dir():
             raise InceptcostError("not a folder", file=str(folder), hint="give the folder that holds the specs")
+        check_out(out, *folder.glob("*.yaml"))
         rows = spec_index(folder)
         if format is IndexFormat.md:
             emit(index_markdown(rows), out)
@@ -180,6 +181,7 @@ def memory(
     from ..analyze.report import view_markdown
 
     with user_errors():
+        check_out(out, spec_input(spec))
         result = memory_report(spec, Setup.checked(_whole(batch), dtype, mode, optimizer, device, channels_last), fits)
         if format is Format.json:
             emit(json.dumps(result, indent=2), out)

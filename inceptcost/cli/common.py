@@ -34,20 +34,15 @@ BatchOpt = Annotated[int, typer.Option("--batch", min=1, help="batch size for th
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="activation dtype for the memory estimates: fp32, bf16, fp16")]
 
 
-def check_out(out: Path | None, *inputs: Path) -> None:
-    """Before any work: `out` can be written and is none of the command's inputs (a report written over the
-    spec it was made from would replace it)."""
+def check_out(out: Path | None, *inputs: Path | None, also: tuple[Path, ...] = ()) -> None:
+    """Before any work: `out` (and the files `also` written beside it) can be written and none of them is one
+    of the command's inputs (a report written over the spec it was made from would replace it)."""
     if out is None:
         return
     from ..errors import OutputError
+    from ..io import refuse_inputs
 
-    for path in inputs:
-        try:
-            same = os.path.samefile(out, path)
-        except (OSError, ValueError):  # one of them does not exist
-            same = False
-        if same:
-            raise OutputError("is an input of this command", file=str(out), hint="write the output to another file")
+    refuse_inputs((out, *also), inputs)
     if out.exists() and not out.is_file() and not out.is_dir():  # /dev/null, a pipe: written through
         return
     folder = out.parent
@@ -57,6 +52,23 @@ def check_out(out: Path | None, *inputs: Path) -> None:
         raise OutputError("is a folder, not a file", file=str(out), hint="name a file inside it")
     if not os.access(folder, os.W_OK):
         raise OutputError("cannot write here (permission denied)", file=str(out), hint="choose a writable folder")
+
+
+def check_out_dir(folder: Path, names: list[str], *inputs: Path | None) -> None:
+    """Before any work: the files `names` that a command writes into `folder` are none of its inputs."""
+    from ..io import refuse_inputs
+
+    refuse_inputs([folder / name for name in names], inputs)
+
+
+def spec_input(spec: Path) -> Path:
+    """The file a spec argument reads: the path itself, or the shipped spec of that name."""
+    if spec.exists():
+        return spec
+    from ..shipped import shipped_dir
+
+    shipped = shipped_dir() / f"{spec.name}.yaml"
+    return shipped if shipped.is_file() else spec
 
 
 def flag(setting: str) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import ToolMissing
 from ..io import emit, write_atomic
-from .common import DEFAULT_SPEC, SpecArg, check_out, user_errors
+from .common import DEFAULT_SPEC, SpecArg, check_out, spec_input, user_errors
 
 
 def diagram(
@@ -37,7 +37,7 @@ def diagram(
     from ..graph.diagram import diagram_source, output_format, render
 
     with user_errors():
-        check_out(out, spec)
+        check_out(out, spec_input(spec))
         fmt = output_format(out) if out is not None else "dot"
         source = diagram_source(compile_graph(load_spec(spec)), module=module, naive=naive, collapse=collapse)
         if out is None or fmt == "dot":

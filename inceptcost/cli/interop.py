@@ -10,7 +10,7 @@ import typer
 
 from ..errors import InceptcostError
 from ..io import write_atomic
-from .common import SpecArg, user_errors
+from .common import SpecArg, check_out, spec_input, user_errors
 
 
 def import_cmd(
@@ -30,6 +30,8 @@ def import_cmd(
     with user_errors():
         from ..interop.extras import need
 
+        source = model.partition(":")[0] if model.partition(":")[0].endswith(".py") else None
+        check_out(out, Path(source) if source else None)
         need("torch", "import")
         from ..interop.fximport import import_model
         from ..quantities import parse_dims
@@ -65,6 +67,7 @@ def export_cmd(
         from .. import load_spec
         from ..interop.extras import need
 
+        check_out(out, spec_input(spec), weights)
         need("torch", "export")
         if format is ExportFormat.onnx:
             need("onnx", "--format onnx")

@@ -13,8 +13,8 @@ import typer
 
 from ..errors import InceptcostError
 from ..io import write_atomic
-from .common import DEFAULT_SPEC, SpecArg, check_out, user_errors
-from .timing import Mode, TimeBatchOpt, TimeProfileOpt, load_profile_arg, time_run
+from .common import DEFAULT_SPEC, SpecArg, check_out, check_out_dir, spec_input, user_errors
+from .timing import Mode, TimeBatchOpt, TimeProfileOpt, load_profile_arg, profile_file, time_run
 from .views import print_views, table
 
 
@@ -160,7 +160,9 @@ def bench(
     with user_errors():
         if out is not None and out.suffix not in (".json", ".csv"):
             raise InceptcostError("--out must end in .json or .csv", file=str(out))
-        check_out(out, spec)  # before the benchmark, not after minutes of it
+        layers_csv = (out.with_suffix(".layers.csv"),) if out is not None and per_layer and out.suffix == ".csv" else ()
+        # before the benchmark, not after minutes of it
+        check_out(out, spec_input(spec), weights, profile_file(profile), also=layers_csv)
         cfg = BenchConfig(
             device=device,
             batch=batch,
@@ -215,9 +217,11 @@ def tradeoff(
 ) -> None:
     """Best top-1 against MACs (or step time) over comparable training runs: the seeds of a spec make one point
     with an error bar; table and plot with the Pareto frontier."""
-    from ..bench.tradeoff import write_tradeoff
+    from ..bench.runs import run_files
+    from ..bench.tradeoff import OUTPUTS, write_tradeoff
 
     with user_errors():
+        check_out_dir(out_dir, [f"{stem}.{ext}" for ext in OUTPUTS], *run_files(runs), profile_file(profile))
         run, _ = time_run(profile, batch, Mode.train, None)
         mixed = tuple(m.strip() for m in mix.split(",") if m.strip())
         result = write_tradeoff(runs, out_dir, stem=stem, x=x, time_run=run, mix=mixed)

@@ -14,8 +14,8 @@ import typer
 
 from ..errors import InceptcostError
 from ..io import emit, write_atomic
-from .common import DEFAULT_SPEC, Format, SpecArg, check_out, parse_budget, user_errors
-from .timing import Mode, TimeBatchOpt, TimeModeOpt, TimeOpt, TimeProfileOpt, time_run
+from .common import DEFAULT_SPEC, Format, SpecArg, check_out, parse_budget, spec_input, user_errors
+from .timing import Mode, TimeBatchOpt, TimeModeOpt, TimeOpt, TimeProfileOpt, profile_file, time_run
 from .views import print_views, table
 
 
@@ -41,7 +41,7 @@ def sweep(
     from ..quantities import human
 
     with user_errors():
-        check_out(out, spec)
+        check_out(out, spec_input(spec), profile_file(profile))
         s = load_spec(spec)
         run, limit = time_run(profile, batch, mode, time_budget)
         widths = parse_widths(width)
@@ -130,7 +130,7 @@ def fit(
     from ..quantities import human
 
     with user_errors():
-        check_out(out, spec)
+        check_out(out, spec_input(spec), profile_file(profile))
         s = load_spec(spec)
         run, time_limit = time_run(profile, batch, mode, time_budget)
         if time_limit is not None:

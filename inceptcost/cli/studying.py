@@ -31,7 +31,7 @@ def study(
         from dataclasses import replace
 
         from ..study.plan import DEVICES, PlanError, load_plan
-        from ..study.report import write_report
+        from ..study.report import check_outputs, write_report
         from ..study.runs import jobs, run_plan, state
 
         p = load_plan(plan)
@@ -42,6 +42,7 @@ def study(
         if gpus is not None:
             p = replace(p, gpus=gpus)
         folder = out if out is not None else p.folder
+        check_outputs(p, folder)
         if dry_run:
             for j in jobs(p, folder, write=False):
                 typer.echo(f"{state(j):>8}  {j.folder}")

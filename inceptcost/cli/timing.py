@@ -12,7 +12,7 @@ import typer
 
 from ..errors import InceptcostError
 from ..io import emit, write_atomic
-from .common import DEFAULT_SPEC, Format, FormatOpt, OutOpt, SpecArg, user_errors
+from .common import DEFAULT_SPEC, Format, FormatOpt, OutOpt, SpecArg, check_out, spec_input, user_errors
 from .views import print_views
 
 
@@ -30,11 +30,18 @@ TimeBatchOpt = Annotated[int, typer.Option("--batch", help="images per step for 
 TimeModeOpt = Annotated[Mode, typer.Option("--mode", help="predicted step: train or infer")]
 
 
+def profile_file(profile: str | None) -> Path | None:
+    """The file a --profile names (a path, or a shipped profile's file); None when not given."""
+    from ..analyze.profile import resolve_profile
+
+    return None if profile is None else resolve_profile(profile)
+
+
 def load_profile_arg(profile: str, device: str | None = None):
     """The profile named on the command line, refused when it is for another device kind than `device`."""
-    from ..analyze.profile import load_profile, resolve_profile
+    from ..analyze.profile import load_profile
 
-    prof = load_profile(resolve_profile(profile))
+    prof = load_profile(profile_file(profile))
     if device is not None:
         prof.check_device(device)
     return prof
@@ -71,6 +78,7 @@ def predict(
     from ..analyze.predict_view import prediction_csv, prediction_markdown, prediction_view
 
     with user_errors():
+        check_out(out, spec_input(spec), profile_file(profile))
         prof = load_profile_arg(profile, device)
         p = run_predict(compile_graph(load_spec(spec)), prof, batch, dtype, mode.value, aux=aux)
         if format is Format.json:
@@ -104,6 +112,7 @@ def calibrate(
     with user_errors():
         if out.suffix not in (".yaml", ".yml"):
             raise InceptcostError("--out must end in .yaml", file=str(out))
+        check_out(out)  # before the microbenchmarks, not after them
         data = run_calibrate(device, quick=quick, threads=threads, log=lambda m: typer.echo(m, err=True), clock=clock)
         if name:
             data["name"] = name

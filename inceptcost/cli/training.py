@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import user_errors
+from .common import check_out_dir, user_errors
 
 
 def train_reporter():
@@ -88,9 +88,12 @@ def train(
     with user_errors():
         from ..train import Recipe, TrainConfig, load_recipe
         from ..train import train as run_training
+        from ..train.config import RUN_FILES
         from ..train.progress import PlainReporter
         from ..train.recipe import recipe_from_dict
 
+        if out is not None:
+            check_out_dir(out, list(RUN_FILES), recipe)  # the spec and --init are checked with the default folder too
         base = load_recipe(recipe) if recipe else Recipe()
         flags = {
             "lr": lr,

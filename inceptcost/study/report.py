@@ -17,13 +17,36 @@ from ..bench.runs import load_runs
 from ..bench.tradeoff import Point, frontier, mark_pareto, md_cell, points, run_spec, to_csv, top1_text, write_files
 from ..quantities import human
 from .plan import Plan, PlanError
-from .runs import Job, state
+from .runs import Job, jobs, state
 
 AXES = {  # column -> (plot file stem, x label, MACs-style tick labels)
     "macs": ("macs", "multiply-adds per image (MACs)", True),
     "measured_ms": ("time", "measured training time per image (ms, timed on its own)", False),
     "peak_mib": ("memory", "predicted training peak memory (MiB)", False),
 }
+
+
+REPORT_FILES = ("study.md", "study.csv", "study.json") + tuple(
+    f"study-{stem}.{fmt}" for stem, _, _ in AXES.values() for fmt in ("png", "svg")
+)
+
+
+def check_outputs(plan: Plan, out: Path) -> None:
+    """Before any work: nothing the study writes into `out` (report, width specs, timing caches, run files) is
+    one of the files it reads (the plan, its specs, its profile)."""
+    from ..analyze.profile import resolve_profile
+    from ..io import refuse_inputs
+    from ..train.config import RUN_FILES
+
+    inputs = [plan.file, *plan.specs, plan.width_base]
+    if plan.profile is not None:
+        inputs.append(resolve_profile(plan.profile))
+    written = [out / name for name in REPORT_FILES]
+    for job in jobs(plan, out, write=False):
+        name = job.folder.name.rsplit("-s", 1)[0]  # runs/NAME-sSEED
+        written += [job.folder / f for f in RUN_FILES] + [out / "bench" / f"{name}.json"]
+        written += [job.spec] if job.spec.parent == out / "specs" else []  # a width sweep's spec
+    refuse_inputs(written, inputs)
 
 
 def _costs(p: Point, spec_file: Path, plan: Plan, profile, out: Path) -> dict[str, Any]:

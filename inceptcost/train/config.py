@@ -93,6 +93,8 @@ def safe_folder_name(text: str) -> str:
     return name or "run"
 
 
+RUN_FILES = ("config.yaml", "metrics.csv", "summary.json", "checkpoint.pt")  # what a run writes in its folder
+
 # Settings that must match for --resume to continue the same run exactly (recipe keys by their own names);
 # `spec` is the spec file's content. Anything else (workers, device, logging, output) may change freely.
 RUN_FIELDS = ("spec", "data", "epochs", "batch_size", "seed", "steps_per_epoch")

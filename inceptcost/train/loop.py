@@ -85,6 +85,9 @@ class Trainer:
         base = load_spec(config.spec)
         self.spec_sha256 = hashlib.sha256(Path(base.file).read_bytes()).hexdigest()  # load_spec read it: a file
         self.size = (int(base.input[1]), int(base.input[2]))
+        self.run_dir = config.run_dir(base.name)
+        self.checkpoint_path = self.run_dir / CHECKPOINT
+        records.check_run_dir(self.run_dir, inputs=(Path(base.file), config.init))
         reporter.phase("loading data", f"loading {config.data}")
         self.data = self._load_data(base)
         # The data decides channels and classes; the spec keeps its resolution (images are resized).
@@ -92,9 +95,6 @@ class Trainer:
         graph = compile_graph(self.spec)  # once: the costs and the model are both read off it
         self.costs = summarize(graph)
         self.adapted = self._adapted(base, summarize, compile_graph)
-        self.run_dir = config.run_dir(self.spec.name)
-        self.checkpoint_path = self.run_dir / CHECKPOINT
-        records.check_run_dir(self.run_dir)
 
         world, batch = ctx.world_size, config.batch_size
         if batch % world:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 
 from inceptcost.errors import literal
+from inceptcost.train.config import RUN_FILES
 
 
 def config_record(self) -> dict:
@@ -86,9 +88,13 @@ def summary(self, status: str) -> dict:
     }
 
 
-def check_run_dir(run_dir: Path) -> None:
-    """The run folder is a folder, or can be made as one, before the first epoch (nothing is created here)."""
+def check_run_dir(run_dir: Path, inputs: Iterable[str | Path | None] = ()) -> None:
+    """The run folder is a folder, or can be made as one, before the first epoch (nothing is created here), and
+    none of the files a run writes there is one of its inputs (a spec or weights named config.yaml there)."""
     from inceptcost.errors import OutputError
+    from inceptcost.io import refuse_inputs
+
+    refuse_inputs([run_dir / name for name in RUN_FILES], inputs)
 
     if run_dir.exists() and not run_dir.is_dir():
         raise OutputError("is a file, not a run folder", file=str(run_dir), hint="give {out} a folder", settings=True)
