@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 
 
@@ -50,6 +51,28 @@ class InceptcostError(Exception):
 
     def __str__(self) -> str:
         return self.shown()
+
+    def __reduce__(self):
+        """Pickled whole (a run in a worker process raises it to the parent): file, line and settings kept."""
+        return _rebuild, (type(self), self.message, dict(self.__dict__))
+
+    def setting_names(self) -> list[str]:
+        """The settings this error names (its `{name}` placeholders, with settings=True), in order."""
+        if not self.settings:
+            return []
+        found: list[str] = []
+        for text in (self.where, self.message, self.hint):
+            for name in re.findall(r"(?<!\{)\{(\w+)\}(?!\})", text or ""):
+                if name not in found:
+                    found.append(name)
+        return found
+
+
+def _rebuild(cls: type[InceptcostError], message: str, state: dict) -> InceptcostError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class _Spelled(dict):

@@ -26,6 +26,15 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: the bound of every thread or worker count a user asks for (more threads
+    than cores only slow a run down, and thousands fail to start)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """Whether `a` and `b` are one file: the same path spelled another way, a symlink to it or a hard link."""
     try:

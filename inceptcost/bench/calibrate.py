@@ -43,6 +43,7 @@ from typing import Any
 from .. import __version__
 from ..analyze.traffic import COMPUTE_KINDS, FALLBACK, KINDS, MAC_KINDS, device_kind
 from ..errors import InceptcostError
+from ..io import usable_cpus
 from .microbench import BATCH, backward_of, micro, module, plan
 from .runner import _device, _torch, device_name
 
@@ -138,6 +139,11 @@ class Calibration:
         if threads is not None:
             if threads < 1:
                 raise InceptcostError(f"--threads must be >= 1, got {threads}")
+            if threads > usable_cpus():
+                raise InceptcostError(
+                    f"--threads {threads} is more than the {usable_cpus()} CPUs this machine gives the process",
+                    hint=f"give --threads {usable_cpus()} or fewer",
+                )
             torch.set_num_threads(threads)
         self.cuda = cuda = dev.type == "cuda"
         self.sync = sync = (lambda: torch.cuda.synchronize(dev)) if cuda else (lambda: None)

@@ -283,6 +283,27 @@ def _distinct_norms(model: nn.Module) -> nn.Module:
     return model
 
 
+# Checking an import runs the source and our model on one image; their first layers hold feature maps of many
+# times the image's bytes (GoogLeNet's conv1 output alone is 5x its input, and two models are alive at once).
+IMAGE_TIMES = 32
+
+
+def check_input_fits(chw: tuple[int, int, int]) -> None:
+    """Refuse an input whose forward pass cannot fit in this machine's free memory, before allocating it."""
+    from ..graph.model import free_memory
+    from ..quantities import human
+
+    c, h, w = chw
+    need_bytes = IMAGE_TIMES * 4 * c * h * w
+    free, where = free_memory(torch.device("cpu"))
+    if need_bytes > free:
+        raise ImportFailed(
+            f"a {h}x{w}x{c} input needs about {human(need_bytes, 1024)}iB to run the model on one image"
+            f" ({IMAGE_TIMES}x its fp32 bytes), more than the {human(free, 1024)}iB free on {where}",
+            hint="give a smaller --input, e.g. 224x224x3",
+        )
+
+
 def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, int, int] | None = None):
     """The spec's YAML text and a summary line; raises ImportFailed on anything the spec cannot say."""
     import tempfile
@@ -293,9 +314,12 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     from ..spec import load_spec
     from .weights import load_state
 
+    if input_chw is not None:  # before the factory runs
+        check_input_fits(input_chw)
     source = _distinct_norms(make_model(factory, aux))
     label = factory.split(":")[-1].rsplit(".", 1)[-1]
     chw = input_chw or default_input(factory, source)
+    check_input_fits(chw)
     x = torch.randn(1, *chw, generator=torch.Generator().manual_seed(0))
     try:
         with torch.no_grad():

@@ -17,19 +17,27 @@ from typing import Any
 import torch
 
 from ..errors import WeightsError
-from ..train.checkpoint import MAGIC, load_checkpoint
+from ..train.checkpoint import MAGIC, MAX_BYTES, load_checkpoint, size_limit
 from . import names
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors of a weights file: our training checkpoint's model, or a plain (possibly wrapped) state dict."""
+def read_state_dict(path: str | Path, limit: int = MAX_BYTES) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file: our training checkpoint's model, or a plain (possibly wrapped) state dict;
+    a file over `limit` bytes (see checkpoint.size_limit) is refused before it is read."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError("no weights file here" if not path.exists() else "not a file", file=str(path))
+    size = path.stat().st_size
+    if size > limit:
+        raise WeightsError(
+            f"{size:,} bytes, more than the weights of this model can take ({limit:,} bytes at most)",
+            file=str(path),
+            hint="give the weights of the model this spec mirrors",
+        )
     with open(path, "rb") as f:
         head = f.read(len(MAGIC))
     if head == MAGIC:
-        state: Any = load_checkpoint(path).get("model")
+        state: Any = load_checkpoint(path, limit=limit).get("model")
     else:
         try:
             with warnings.catch_warnings():  # a pickle protocol note from the safe unpickler: the error says more
@@ -107,7 +115,7 @@ def _shape(t: torch.Tensor) -> str:
 
 def load_weights(model: torch.nn.Module, path: str | Path, reset_head: bool = False) -> str:
     """Load a weights file into `model` (all of its tensors, strictly); returns the name map used."""
-    return load_state(model, read_state_dict(path), str(path), reset_head)
+    return load_state(model, read_state_dict(path, size_limit(model)), str(path), reset_head)
 
 
 def head_names(model: torch.nn.Module) -> set[str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InceptcostError, did_you_mean
+from ..io import usable_cpus
 from ..yamlsafe import load_yaml
 
 KEYS = (
@@ -51,6 +52,7 @@ class Plan:
     profile: str | None = None
     width_base: Path | None = None
     widths: tuple[float, ...] = ()
+    lines: dict[str, int] = field(default_factory=dict, compare=False)  # key -> its line in the plan file
 
     @property
     def folder(self) -> Path:
@@ -76,10 +78,12 @@ def load_plan(path: str | Path) -> Plan:
     if "specs" not in data and "widths" not in data:
         raise PlanError("the plan names no specs", file=shown, hint="add specs: [...] or widths: {base, values}")
 
-    def count(key: str, low: int = 1) -> int:
+    def count(key: str, low: int = 1, high: int | None = None, why: str = "") -> int:
         v = data[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise fail(key, f"must be a whole number >= {low}, got {v!r}")
+        if high is not None and v > high:
+            raise fail(key, f"must be at most {high}{why}, got {v}", f"give {key}: {high} or fewer")
         return v
 
     def text(key: str) -> str:
@@ -130,6 +134,14 @@ def load_plan(path: str | Path) -> Plan:
         ):
             raise fail("widths", f"values must be a list of widths in (0, 16], got {values!r}")
         base, widths = spec_path("widths", w["base"]), tuple(float(v) for v in values)
+    profile = text("profile") if data.get("profile") is not None else None
+    if profile is not None:  # before any run trains, not when the report is written
+        from ..analyze.profile import load_profile, resolve_profile
+
+        try:
+            load_profile(resolve_profile(profile))
+        except InceptcostError as exc:
+            raise fail("profile", f"{profile}: {exc.message}", exc.hint) from None
     return Plan(
         file=path,
         name=text("name") if "name" in data else path.stem,
@@ -140,9 +152,33 @@ def load_plan(path: str | Path) -> Plan:
         specs=tuple(spec_path("specs", s) for s in specs),
         device=device,
         gpus=count("gpus") if data.get("gpus") is not None else None,
-        threads=count("threads") if data.get("threads") is not None else None,
-        recipe=dict(recipe),
-        profile=text("profile") if data.get("profile") is not None else None,
+        threads=count("threads", high=usable_cpus(), why=" (the CPUs this machine gives the study)")
+        if data.get("threads") is not None
+        else None,
+        recipe=recipe,  # the YAML mapping: it knows each key's line
+        profile=profile,
         width_base=base,
         widths=widths,
+        lines={str(k): data.line_of(k) for k in data} if hasattr(data, "line_of") else {},
     )
+
+
+# a trainer's setting -> the plan key that gives it (the rest come from the plan's recipe)
+PLAN_KEYS = {"data": "data", "epochs": "epochs", "batch_size": "batch_size", "seed": "seeds", "device": "device"}
+PLAN_KEYS |= {"gpus": "gpus", "spec": "specs", "out": "specs"}
+
+
+def plan_error(plan: Plan, exc: InceptcostError) -> InceptcostError:
+    """An error about a value the plan passed down to a run, as the plan's own: its file, the line of the key
+    that gave the value, and the key's name where a flag would be named. Other errors are returned as they are."""
+    names = exc.setting_names()
+    if not names:
+        return exc
+    key = PLAN_KEYS.get(names[0], "recipe")
+    spell = lambda name: PLAN_KEYS.get(name, f"recipe.{name}")  # noqa: E731
+    message = InceptcostError(exc.message, where=exc.where, settings=True).shown(spell)
+    if exc.file:  # a run's own file (its folder, a checkpoint) stays named in the message
+        message = f"{exc.file}{f':{exc.line}' if exc.line else ''}: {message}"
+    hint = InceptcostError(exc.hint, settings=True).shown(spell) if exc.hint else None
+    error = PlanError(message, file=str(plan.file), line=plan.lines.get(key), hint=hint)
+    return error

@@ -32,7 +32,7 @@ REPORT_FILES = ("study.md", "study.csv", "study.json") + tuple(
 
 
 def check_outputs(plan: Plan, out: Path) -> None:
-    """Before any work: nothing the study writes into `out` (report, width specs, timing caches, run files) is
+    """Before any work: nothing the study writes into `out` (report, timing caches, run files) is
     one of the files it reads (the plan, its specs, its profile)."""
     from ..analyze.profile import resolve_profile
     from ..io import refuse_inputs
@@ -45,7 +45,6 @@ def check_outputs(plan: Plan, out: Path) -> None:
     for job in jobs(plan, out, write=False):
         name = job.folder.name.rsplit("-s", 1)[0]  # runs/NAME-sSEED
         written += [job.folder / f for f in RUN_FILES] + [out / "bench" / f"{name}.json"]
-        written += [job.spec] if job.spec.parent == out / "specs" else []  # a width sweep's spec
     refuse_inputs(written, inputs)
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..bench.runs import read_json
+from ..errors import InceptcostError
+from ..io import usable_cpus
 from ..train.config import RUN_FIELDS, TrainConfig, resume_changes, resume_settings
 from ..train.recipe import recipe_from_dict
 from ..yamlsafe import load_yaml
-from .plan import Plan, PlanError
+from .plan import Plan, PlanError, plan_error
 from .widths import width_specs
 
 
@@ -34,7 +36,7 @@ def jobs(plan: Plan, out: Path, write: bool = True) -> list[Job]:
     specs are written into `out/specs` unless `write` is False (a dry run)."""
     from ..spec import load_spec
 
-    recipe = recipe_from_dict(plan.recipe, source=f"{plan.file}: recipe")
+    recipe = recipe_from_dict(plan.recipe, source=f"{plan.file}: recipe", file=str(plan.file))
     specs = [(s, load_spec(s).name) for s in plan.specs]
     if plan.width_base is not None:
         specs += width_specs(plan.width_base, list(plan.widths), out / "specs", write)
@@ -125,8 +127,16 @@ def run_plan(
     threads or an equal share of the cores (small nets keep one core busy better than several)."""
     from dataclasses import replace
 
+    from ..train.data import check_source
+
     todo = jobs(plan, out)
     states = [state(j) for j in todo]  # every refusal before the first run starts
+    try:
+        check_source(plan.data)
+        for job in todo:
+            job.config.validate()
+    except InceptcostError as exc:
+        raise plan_error(plan, exc) from None
     pending = []
     for i, (job, st) in enumerate(zip(todo, states, strict=True), 1):
         where = f"[{i}/{len(todo)}] {job.folder.name}"
@@ -134,12 +144,20 @@ def run_plan(
             say(f"{where}: {'finished' if st == 'done' else 'diverged'} before, skipped")
         else:
             pending.append((where, replace(job.config, resume=st == "resume"), st))
+    if parallel > usable_cpus():
+        raise PlanError(
+            f"--parallel {parallel} is more than the {usable_cpus()} CPUs this machine gives the study",
+            hint=f"give --parallel {usable_cpus()} or fewer",
+        )
     if parallel > 1 and plan.device != "cpu":
         raise PlanError(f"--parallel {parallel} trains CPU runs side by side", hint="set device: cpu, or --parallel 1")
     if parallel <= 1:
         for where, config, st in pending:
             say(f"{where}: {'resuming' if st == 'resume' else 'training'}")
-            say(f"{where}: {_train_one(config, plan.threads, reporter_factory)}")
+            try:
+                say(f"{where}: {_train_one(config, plan.threads, reporter_factory)}")
+            except InceptcostError as exc:
+                raise plan_error(plan, exc) from None
         return todo
     import multiprocessing
     import os
@@ -151,7 +169,10 @@ def run_plan(
         for where, _ in futures:
             say(f"{where}: queued ({parallel} at a time, {threads} thread(s) each)")
         for where, future in futures:
-            say(f"{where}: {future.result()}")
+            try:
+                say(f"{where}: {future.result()}")
+            except InceptcostError as exc:
+                raise plan_error(plan, exc) from None
     return todo
 
 

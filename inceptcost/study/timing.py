@@ -10,12 +10,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import InceptcostError
 from ..io import write_atomic
+from ..readsafe import read_regular
 from ..spec import Spec
+
+MAX_CACHE_BYTES = 1 << 20  # a cached timing is about 1 KB
+
+
+def _kept(cache: Path) -> dict[str, Any] | None:
+    """The cached timing, or None when there is none or it cannot be used (then it is timed again and replaced);
+    a cache that is not a regular file (a FIFO would block the read and the write) or is too large is refused."""
+    if not os.path.lexists(cache):
+        return None
+    try:
+        raw = read_regular(cache, limit=MAX_CACHE_BYTES, what="timing cache")
+    except InceptcostError as exc:
+        raise InceptcostError(
+            f"timing cache: {exc.message}", file=str(cache), hint="delete it; the study times the spec again"
+        ) from None
+    try:
+        kept = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return kept if isinstance(kept, dict) else None
 
 
 def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path, threads: int | None) -> dict[str, Any]:
@@ -36,10 +59,9 @@ def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path,
         "threads": torch.get_num_threads(),
     }
     cache = out / "bench" / f"{spec.name}.json"
-    if cache.is_file():
-        kept = json.loads(cache.read_text(encoding="utf-8"))
-        if {k: kept.get(k) for k in key} == key:
-            return kept
+    kept = _kept(cache)
+    if kept is not None and {k: kept.get(k) for k in key} == key:
+        return kept
     cfg = BenchConfig(device=device, batch=batch, mode="train", aux=True, steps=10, warmup=3, repeats=5)
     (row,) = run_bench(spec, cfg)
     result = {

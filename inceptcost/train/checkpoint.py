@@ -23,6 +23,7 @@ from inceptcost.train.files import write_bytes
 
 MAGIC = b"INCEPTCOST-CKPT\x01"
 MAX_BYTES = 1 << 36  # 64 GiB: far beyond any Inception-style net's weights and optimizer state
+SLACK_BYTES = 64 << 20  # RNG states, metric history and pickle framing, with room to spare
 DIGEST = 32
 FORMAT_VERSION = 1
 
@@ -34,11 +35,30 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
     write_bytes(path, MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
-def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
+def size_limit(model: torch.nn.Module) -> int:
+    """The most a checkpoint or weights file of `model` can legitimately hold: each of its tensors' elements at
+    up to 8 bytes (float64), three times over (the weights, and an optimizer's two state tensors per weight, as
+    AdamW keeps), plus SLACK_BYTES. A larger file is not this model's, and is refused before it is read."""
+    elements = sum(t.numel() for t in model.state_dict().values())
+    return 3 * 8 * elements + SLACK_BYTES
+
+
+def load_checkpoint(path: str | Path, map_location="cpu", limit: int = MAX_BYTES) -> dict:
+    """The state saved by save_checkpoint; `limit` (see size_limit) bounds the bytes read."""
     path = Path(path)
     if not os.path.lexists(path):
         raise CheckpointError(f"no checkpoint at {path}")
-    blob = read_regular(path, limit=MAX_BYTES, what="checkpoint", error=CheckpointError)
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0  # read_regular says what is wrong with it
+    if size > limit:
+        raise CheckpointError(
+            f"{size:,} bytes, more than a checkpoint of this model can hold ({limit:,} bytes at most)",
+            file=str(path),
+            hint="give the checkpoint of this spec's model",
+        )
+    blob = read_regular(path, limit=limit, what="checkpoint", error=CheckpointError)
     head = len(MAGIC) + DIGEST
     if len(blob) < head or not blob.startswith(MAGIC):
         raise CheckpointError(f"{path} is not an inceptcost checkpoint (bad header; truncated or another format)")

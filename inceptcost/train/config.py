@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inceptcost.io import usable_cpus
 from inceptcost.train.errors import TrainError
 from inceptcost.train.recipe import Recipe
 
@@ -61,6 +62,12 @@ class TrainConfig:
         for name in ("gpus", "nproc"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TrainError(f"{{{name}}} must be >= 1, got {getattr(self, name)}", settings=True)
+        if self.nproc is not None and self.nproc > usable_cpus():
+            raise TrainError(
+                f"{{nproc}} {self.nproc} is more than the {usable_cpus()} CPUs this machine gives the process",
+                hint=f"give {{nproc}} {usable_cpus()} or fewer",
+                settings=True,
+            )
         if self.gpus is not None and self.device == "cpu":
             raise TrainError(
                 "{gpus} starts CUDA workers; use {nproc} N for CPU workers with {device} cpu", settings=True

@@ -57,6 +57,17 @@ class Dataset:
         }
 
 
+def check_source(source: str) -> None:
+    """Refuse a data source that load_data would refuse for its spelling alone, before any work."""
+    kind, _, arg = source.partition(":")
+    if kind == "synthetic" and arg:
+        _positive_int(arg, source)
+    elif not (
+        (kind in ("digits", "digits-clutter", "synthetic") and not arg) or (kind in ("imagefolder", "cifar10") and arg)
+    ):
+        load_data(source, size=(1, 1), channels=1, classes=2)  # raises its one error
+
+
 def load_data(source: str, *, size: tuple[int, int], channels: int, classes: int, download: bool = False) -> Dataset:
     """`size`, `channels` and `classes` (from the spec) are used only by sources that lack their own."""
     kind, _, arg = source.partition(":")
@@ -75,12 +86,15 @@ def load_data(source: str, *, size: tuple[int, int], channels: int, classes: int
 
     close = difflib.get_close_matches(kind, [s.split(":")[0] for s in SOURCES], n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise TrainError(f"unknown data source {source!r}{hint} (choose one of {', '.join(SOURCES)})")
+    raise TrainError(
+        f"{{data}}: unknown data source {literal(repr(source))}{hint} (choose one of {', '.join(SOURCES)})",
+        settings=True,
+    )
 
 
 def _positive_int(text: str, source: str) -> int:
     if not text.isdigit() or int(text) < 2:
-        raise TrainError(f"data source {source!r}: expected a sample count >= 2 after ':'")
+        raise TrainError(f"{{data}} {literal(repr(source))}: expected a sample count >= 2 after ':'", settings=True)
     return int(text)
 
 

@@ -14,7 +14,7 @@ from torch.utils.data import DistributedSampler
 
 from inceptcost.errors import literal
 from inceptcost.train import augment, ddp, records, resume
-from inceptcost.train.checkpoint import load_checkpoint
+from inceptcost.train.checkpoint import load_checkpoint, size_limit
 from inceptcost.train.config import TrainConfig
 from inceptcost.train.data import load_data
 from inceptcost.train.errors import DivergedError, Interrupted, TrainError
@@ -204,7 +204,7 @@ class Trainer:
     def fit(self) -> dict:
         cfg = self.config
         if cfg.resume:
-            resume.restore(self, load_checkpoint(self.checkpoint_path))
+            resume.restore(self, load_checkpoint(self.checkpoint_path, limit=size_limit(self.model)))
         elif self.checkpoint_path.exists():
             raise TrainError(
                 f"{literal(self.run_dir)} already holds a run (checkpoint.pt); pass {{resume}} to continue "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +89,22 @@ def _did_you_mean(word: str, choices) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def recipe_from_dict(data: dict, source: str = "recipe", base: Recipe | None = None) -> Recipe:
-    """Overlay `data` on `base` (the paper's recipe by default); unknown keys are errors."""
+def recipe_from_dict(data: dict, source: str = "recipe", base: Recipe | None = None, file: str | None = None) -> Recipe:
+    """Overlay `data` on `base` (the paper's recipe by default); unknown keys are errors. With `file` (the YAML
+    file `data` was read from: a recipe or a plan), an error names it and the line of the key at fault."""
+    if file is None:
+        return _overlay(data, source, base)
+    try:
+        return _overlay(data, source, base)
+    except TrainError as exc:
+        words = set(re.findall(r"\w+", exc.message))
+        key = next((k for k in data if str(k) in words), None)
+        line = data.line_of(key) if key is not None and hasattr(data, "line_of") else None
+        message = exc.message.removeprefix("recipe: ").replace(f" in {source}", "")
+        raise TrainError(message, file=file, line=line, where="recipe", hint=exc.hint) from None
+
+
+def _overlay(data: dict, source: str, base: Recipe | None) -> Recipe:
     base = base or Recipe()
     names = {f.name: f for f in dataclasses.fields(Recipe)}
     values = {}
@@ -138,7 +153,7 @@ def load_recipe(path: str | Path, base: Recipe | None = None) -> Recipe:
             file=shown,
             hint="write one 'key: value' per line, e.g. 'lr: 0.1'",
         )
-    return recipe_from_dict(data, source=shown, base=base)
+    return recipe_from_dict(data, source=shown, base=base, file=shown)
 
 
 def lr_factor(recipe: Recipe, step: int, steps_per_epoch: int, total_epochs: int) -> float:
