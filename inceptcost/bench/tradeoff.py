@@ -282,4 +282,4 @@ def write_tradeoff(
     title = "best top-1 against MACs" if x == "macs" else f"best top-1 against {x} time per image"
     for fmt, data in plot(pts, frontier(pts), X_AXES[x], title, x == "macs").items():
         files[f"{stem}.{fmt}"] = data
-    return {"runs": rows, "files": write_files(out_dir, files)}
+    return {"runs": rows, "files": write_files(out_dir, files), "table": files[f"{stem}.md"]}

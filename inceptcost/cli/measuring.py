@@ -225,7 +225,7 @@ def tradeoff(
         run, _ = time_run(profile, batch, Mode.train, None)
         mixed = tuple(m.strip() for m in mix.split(",") if m.strip())
         result = write_tradeoff(runs, out_dir, stem=stem, x=x, time_run=run, mix=mixed)
-        sys.stdout.write(Path(result["files"][0]).read_text())
+        sys.stdout.write(result["table"])  # not read back: the file may be a pipe that was written through
         pareto = [r["run"] for r in result["runs"] if r["pareto"]]
         typer.echo(f"Pareto-optimal: {', '.join(pareto)}")
         typer.echo("wrote " + ", ".join(result["files"]))

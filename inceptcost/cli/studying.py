@@ -55,5 +55,5 @@ def study(
             say = lambda line: typer.echo(line, err=True)  # noqa: E731
             todo = run_plan(p, folder, say=say, reporter_factory=train_reporter, parallel=parallel)
         result = write_report(p, todo, folder)
-        typer.echo(Path(result["files"][0]).read_text(encoding="utf-8"), nl=False)
+        typer.echo(result["table"], nl=False)  # not read back: the file may be a pipe that was written through
         typer.echo("wrote " + ", ".join(result["files"]))

@@ -17,6 +17,7 @@ Paths are relative to the plan's folder. Every key is checked, with the line it 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,15 +166,18 @@ def load_plan(path: str | Path) -> Plan:
 
 # a trainer's setting -> the plan key that gives it (the rest come from the plan's recipe)
 PLAN_KEYS = {"data": "data", "epochs": "epochs", "batch_size": "batch_size", "seed": "seeds", "device": "device"}
-PLAN_KEYS |= {"gpus": "gpus", "spec": "specs", "out": "specs"}
+PLAN_KEYS |= {"gpus": "gpus", "spec": "specs"}
 
 
 def plan_error(plan: Plan, exc: InceptcostError) -> InceptcostError:
     """An error about a value the plan passed down to a run, as the plan's own: its file, the line of the key
     that gave the value, and the key's name where a flag would be named. Other errors are returned as they are."""
+    from ..train.recipe import Recipe
+
+    recipe_keys = {f.name for f in dataclasses.fields(Recipe)}
     names = exc.setting_names()
-    if not names:
-        return exc
+    if not names or not all(n in PLAN_KEYS or n in recipe_keys for n in names):
+        return exc  # not (only) the plan's: a flag of the command, such as --out, spelled as the command line's
     key = PLAN_KEYS.get(names[0], "recipe")
     spell = lambda name: PLAN_KEYS.get(name, f"recipe.{name}")  # noqa: E731
     message = InceptcostError(exc.message, where=exc.where, settings=True).shown(spell)

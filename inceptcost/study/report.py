@@ -35,9 +35,17 @@ def check_outputs(plan: Plan, out: Path) -> None:
     """Before any work: nothing the study writes into `out` (report, timing caches, run files) is
     one of the files it reads (the plan, its specs, its profile)."""
     from ..analyze.profile import resolve_profile
+    from ..errors import OutputError
     from ..io import refuse_inputs
     from ..train.config import RUN_FILES
 
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(
+            f"cannot make the study's folder under the file {existing}", file=str(out), hint="give --out a folder"
+        )
     inputs = [plan.file, *plan.specs, plan.width_base]
     if plan.profile is not None:
         inputs.append(resolve_profile(plan.profile))
@@ -189,4 +197,4 @@ def write_report(plan: Plan, jobs: list[Job], out: Path) -> dict[str, Any]:
         title = f"{plan.name}: best top-1 against {label.split(' (')[0]}"
         for fmt, data in plot(pts, frontier(pts), label, title, macs_axis).items():
             files[f"study-{stem}.{fmt}"] = data
-    return {"points": table, "missing": missing, "files": write_files(out, files)}
+    return {"points": table, "missing": missing, "files": write_files(out, files), "table": files["study.md"]}

@@ -192,3 +192,32 @@ def test_an_error_keeps_its_place_across_a_process():
     ):
         again = pickle.loads(pickle.dumps(error))
         assert type(again) is type(error) and again.__dict__ == error.__dict__ and str(again) == str(error)
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_a_study_folder_that_cannot_be_made_is_refused_before_any_run(sandbox, where):
+    plan = _plan(sandbox)
+    out = {"a file": sandbox.spec, "under a file": sandbox.spec / "study"}[where]
+    sandbox.run("study", plan, "--out", out, match="give --out a folder")
+
+
+def test_tradeoff_prints_its_table_without_reading_its_output_back(sandbox, elsewhere):
+    """The table written through a pipe (a FIFO with a reader) is not read back from it, which would block."""
+    import threading
+
+    plan = _finished_study(sandbox, elsewhere / "study")
+    assert plan.is_file()
+    fifo = elsewhere / "t.md"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(Path(fifo).read_text()), daemon=True)
+    reader.start()
+    from typer.testing import CliRunner
+
+    from inceptcost.cli import app
+
+    run = elsewhere / "study" / "runs" / "tiny-s0"
+    result = CliRunner().invoke(app, ["tradeoff", str(run), "--out-dir", str(elsewhere), "--stem", "t"])
+    reader.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert got and got[0].startswith("|") and got[0] in result.stdout
