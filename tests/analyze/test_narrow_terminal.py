@@ -184,6 +184,13 @@ def test_no_legend_for_a_column_left_out():
     assert "d: layers with parameters on the row's longest path." in wide
 
 
+def test_compare_drops_the_legend_of_d_percent_with_its_column():
+    wide = " ".join(shown(["compare", "googlenet", "googlenet-torchvision"], 200).split())
+    assert "d % is the MACs change." in wide
+    narrow = " ".join(shown(["compare", "googlenet", "googlenet-torchvision"], 40).split())
+    assert "d %" in narrow.split("left out to fit 40 columns:")[1] and "d % is the MACs change." not in narrow
+
+
 def test_markdown_keeps_every_legend():
     result = CliRunner().invoke(app, ["analyze", "googlenet", "--format", "md"])
     assert "d: layers with parameters on the row's longest path. The paper's totals are its column sums." in (
