@@ -159,7 +159,9 @@ def main() -> int:
         known = [p.stem for p in shipped(None)]
         unknown = sorted(set(names) - set(known))
         if unknown or not names:
-            parser.error(f"--specs: no shipped spec {', '.join(unknown) or '(none named)'}; choose from {', '.join(known)}")
+            parser.error(
+                f"--specs: no shipped spec {', '.join(unknown) or '(none named)'}; choose from {', '.join(known)}"
+            )
     if args.json is not None and not args.json.parent.is_dir():
         parser.error(f"--json: no folder {args.json.parent}")
     try:
