@@ -1,0 +1,234 @@
+"""benchmarks/gpu_evidence.py: its dry run, its smoke run on the CPU, and how it records a step that fails or runs
+past its budget (the GPU run itself happens where a GPU is)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from inceptcost.cli import app
+
+from .conftest import ROOT
+
+SCRIPT = ROOT / "benchmarks" / "gpu_evidence.py"
+SECTIONS = (
+    "## Setup",
+    "## Parts",
+    "## 1. Step time: predicted against measured",
+    "## 2. Memory peak: predicted against measured",
+    "## 3. The fast build against torchvision",
+    "## 4. Cost against accuracy: a reduced digits-clutter study",
+    "## Raw files",
+)
+
+
+def script(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+    )
+
+
+@pytest.fixture(scope="module")
+def ge():
+    """The script as a module (its runner and summary, without running a part)."""
+    spec = importlib.util.spec_from_file_location("gpu_evidence", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gpu_evidence"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("gpu_evidence", None)
+
+
+@pytest.mark.parametrize("smoke", [False, True])
+def test_dry_run_lists_every_part_within_the_limit_and_writes_nothing(tmp_path, smoke):
+    out = tmp_path / "never"
+    p = script("--dry-run", "--out", str(out), *(["--smoke"] if smoke else []))
+    assert p.returncode == 0, p.stderr
+    for n in range(1, 5):
+        assert re.search(rf"^part {n}: about \d+\.\d min$", p.stdout, re.M), p.stdout
+    total = float(re.search(r"^total: about (\d+\.\d) min", p.stdout, re.M).group(1))
+    assert 0 < total <= 9
+    if not smoke:  # the GPU run's commands: each figure of the issue has its step
+        for command in (
+            "calibrate --device cuda --quick",
+            "bench_memory.py --cuda",
+            "FB_COMPILE=1",
+            "inceptcost study",
+        ):
+            assert command in p.stdout
+        assert "inceptcost tradeoff" in p.stdout
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "--out is required"),
+        (["--out", "{tmp}/full"], "not empty"),
+        (["--out", "{tmp}/full/file"], "not a folder"),
+        (["--parts", "time,speed", "--out", "{tmp}/new"], "--parts"),
+        (["--minutes", "0", "--out", "{tmp}/new"], "--minutes"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args, message):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "file").write_text("an earlier run\n")
+    p = script(*[a.format(tmp=tmp_path) for a in args])
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert p.stderr.startswith("error: ") and message in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in p.stderr
+    assert (tmp_path / "full" / "file").read_text() == "an earlier run\n"
+    assert not (tmp_path / "new").exists()
+
+
+def test_without_cuda_the_gpu_run_refuses_in_one_line(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is here")
+    p = script("--out", str(tmp_path / "gpu"), timeout=180)
+    assert p.returncode == 2 and p.stderr.startswith("error: no CUDA device") and "--smoke" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "gpu").exists()
+
+
+def _runner(ge, out: Path):
+    out.mkdir()
+    start = time.monotonic()
+    run = ge.Runner(out, smoke=True, dry=False, deadline=start + 120, start=start)
+    run.part = ge.PartRecord("time", 1, "Step time: predicted against measured", started=True)
+    return run
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_step_past_its_budget_is_stopped_with_what_it_started(ge, tmp_path):
+    run = _runner(ge, tmp_path / "out")
+    child = (
+        "import subprocess, sys, time\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        "print(p.pid, flush=True)\n"
+        "print('measured half, then stuck', file=sys.stderr, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    t0 = time.monotonic()
+    o = run.step("stuck", [sys.executable, "-c", child], budget_s=6, estimate_s=1)
+    assert time.monotonic() - t0 < 6 + ge.KILL_GRACE_S + 5
+    assert o.status == "cut short" and "budget" in o.reason
+    assert "measured half, then stuck" in o.stderr_tail
+    grandchild = int((tmp_path / "out" / o.logs[0]).read_text().split()[0])
+    deadline = time.monotonic() + 5
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(grandchild), "the step's own child outlived it"
+
+
+def test_failed_and_cut_short_steps_are_in_the_summary_and_the_next_steps_run(ge, tmp_path):
+    out = tmp_path / "out"
+    run = _runner(ge, out)
+    bad = "import sys; print('no CUDA kernel image for this card', file=sys.stderr); sys.exit(3)"
+    failed = run.step("calibrate", [sys.executable, "-c", bad], budget_s=30, estimate_s=1)
+    ok = run.step("predict", [sys.executable, "-c", "print('fine')"], budget_s=30, estimate_s=1)
+    assert (failed.status, failed.rc, ok.status) == ("failed", 3, "ok")
+    assert run.part.status == "partly measured: calibrate failed (exit status 3)"
+    records = [run.part, ge.PartRecord("memory", 2, "Memory peak: predicted against measured")]
+    c = ge.Context(run, out, True, {"torch": "2", "python": "3", "cpus": 1}, "cpu", ("time", "memory"))
+    text = ge.summary(c, records, ["--smoke", "--out", str(out)], "today", (1.0, 1.0, 1.0), None)
+    assert "| 1. Step time: predicted against measured | partly measured: calibrate failed (exit status 3) |" in text
+    assert "no CUDA kernel image for this card" in text  # the stderr tail, under its step
+    assert "| 2. Memory peak: predicted against measured | not run yet |" in text
+    assert "(the run is not finished)" in text
+
+
+def test_a_step_is_not_started_past_the_deadline(ge, tmp_path):
+    run = _runner(ge, tmp_path / "out")
+    run.deadline = time.monotonic() + 1
+    o = run.step("late", [sys.executable, "-c", "print(1)"], budget_s=30, estimate_s=1)
+    assert o.status == "skipped" and "minutes were up" in o.reason
+    assert run.part.status.startswith("skipped: ")
+
+
+@pytest.mark.parametrize("seconds, runs", [(30, 0), (70, 1), (3600, 10)])
+def test_the_reduced_study_fits_its_minutes_and_is_a_valid_plan(ge, tmp_path, seconds, runs):
+    out = tmp_path / "out"
+    (out / "study").mkdir(parents=True)
+    start = time.monotonic()
+    run = ge.Runner(out, smoke=False, dry=False, deadline=start + 600, start=start)
+    c = ge.Context(run, out, False, {"device_name": "NVIDIA H100 80GB HBM3"}, "h100", ("study",))
+    plan, why = ge.study_plan(c, seconds)
+    if runs == 0:
+        assert plan is None and "one run" in why
+        return
+    entries = len(plan["specs"]) + len(plan.get("widths", {}).get("values", []))
+    assert entries == runs and plan["profile"] == "h100" and plan["epochs"] == ge.STUDY_EPOCHS
+    run_s = ge.STUDY_RUN_S[0] + ge.STUDY_RUN_S[1] * ge.STUDY_EPOCHS
+    assert entries * len(plan["seeds"]) * run_s <= seconds
+    (out / "study" / "plan.yaml").write_text(json.dumps(plan))  # JSON is YAML
+    r = CliRunner().invoke(app, ["study", str(out / "study" / "plan.yaml"), "--out", str(out / "study"), "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert len(r.output.strip().splitlines()) == entries * len(plan["seeds"])
+
+
+@pytest.mark.slow  # about 40 s on one quiet core
+def test_smoke_run_writes_every_section_and_each_part_measured_or_says_why_not(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "evidence"
+    p = script("--smoke", "--out", str(out), timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    text = (out / "summary.md").read_text()
+    positions = [text.index(s) for s in SECTIONS]
+    assert positions == sorted(positions)
+    assert "Smoke run" in text and "--smoke --out" in text and "torch " in text and "driver" in text
+    parts = json.loads((out / "parts.json").read_text())["parts"]
+    assert [q["key"] for q in parts] == ["time", "memory", "fast", "study"]
+    for q in parts:
+        assert q["status"] == "measured", q
+        assert f"| {q['status']} |" in text
+        for step in q["steps"]:
+            assert step["status"] == "ok" or (step["status"] == "skipped" and step["reason"]), step
+    for raw in (
+        "time/profile.yaml",
+        "time/predict-cpu.json",
+        "time/predict-datasheet-train.json",
+        "time/predict-calibrated-infer.json",
+        "memory/memory.json",
+        "fast/eager.json",
+        "study/study.json",
+        "study/tradeoff.json",
+    ):
+        assert (out / raw).is_file(), raw
+    # step time: the predicted/measured pairs, the batch configuration's measured column filled by part 3
+    pairs = re.search(r"^\| train \| ([\d,.]+) \| ([\d,.]+) \| ([+-]\d+%) \| ([\d,.]+) \| ([+-]\d+%) \|$", text, re.M)
+    assert pairs, text
+    assert re.search(r"^\| variant \| 1 \| [\d.]+ \| [\d.]+ \| [+-]\d+% \|$", text, re.M)
+    # memory: predicted and measured bytes
+    assert re.search(r"^\| variant \| peak \| fp32 \| 1 \| [\d,]+ \| [\d,]+ \| [+-][\d.]+% \| 5% \|$", text, re.M)
+    # the fast build: plain and fast timed; torchvision measured, or said why not
+    assert re.search(r"^\| fast \| train \| no \| 2 \| ", text, re.M)
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        assert "torchvision comparison: skipped: torchvision not installed" in text
+    else:
+        assert "fast / torchvision, eager inference: " in text
+    assert "compiled train: skipped: not in a smoke run" in text
+    # the study's table and the tradeoff on its runs
+    assert "### Study: smoke" in text and "| tiny-w0.5 |" in text and "| tiny-w0.5-s0 |" in text
+    assert "Traceback" not in text
