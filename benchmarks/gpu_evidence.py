@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -1049,6 +1050,12 @@ def main(argv: list[str] | None = None) -> int:
                     fn(c)
                 else:
                     run.skip("all", NOT_ASKED)
+            except Exception as exc:  # noqa: BLE001 - a part that breaks is recorded; the next parts still run
+                trace = traceback.format_exc().splitlines()
+                rec.outcomes.append(
+                    Outcome(rec.key, "the part itself", "", "failed", 0.0, 0.0, reason=f"{type(exc).__name__}: {exc}")
+                )
+                rec.outcomes[-1].stderr_tail = "\n".join(trace[-TAIL_LINES:])
             finally:
                 rec.seconds = time.monotonic() - t0
                 save()

@@ -164,6 +164,35 @@ def test_a_step_is_not_started_past_the_deadline(ge, tmp_path):
     assert run.part.status.startswith("skipped: ")
 
 
+def test_a_part_that_breaks_or_overruns_leaves_the_other_parts_and_a_summary(ge, tmp_path, monkeypatch):
+    def time_part(c):  # cut short: its budget is below what it needs
+        c.run.step(
+            "slow", [sys.executable, "-c", "import sys, time; print('half', file=sys.stderr); time.sleep(60)"], 6, 1
+        )
+
+    def memory_part(c):
+        raise KeyError("rows")  # a bug in the part itself
+
+    def fast_part(c):
+        c.run.step("quick", [sys.executable, "-c", "print('fine')"], 30, 1)
+
+    parts = [(k, t, f) for (k, t, _), f in zip(ge.PARTS, (time_part, memory_part, fast_part, fast_part), strict=True)]
+    monkeypatch.setattr(ge, "PARTS", parts)
+    monkeypatch.setattr(ge, "probe", lambda smoke: {"torch": "2.x", "python": "3", "cpus": 1, "torchvision": None})
+    out = tmp_path / "out"
+    assert ge.main(["--smoke", "--out", str(out)]) == 1
+    parts = json.loads((out / "parts.json").read_text())["parts"]
+    assert [p["status"] for p in parts] == [
+        "slow cut short (ran past its 6 s budget)",
+        "the part itself failed (KeyError: 'rows')",
+        "measured",
+        "measured",
+    ]
+    text = (out / "summary.md").read_text()
+    assert "half" in text and "KeyError: 'rows'" in text and "after" in text
+    assert all(s in text for s in SECTIONS)
+
+
 @pytest.mark.parametrize("seconds, runs", [(30, 0), (70, 1), (3600, 10)])
 def test_the_reduced_study_fits_its_minutes_and_is_a_valid_plan(ge, tmp_path, seconds, runs):
     out = tmp_path / "out"
