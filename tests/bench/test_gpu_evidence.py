@@ -193,6 +193,53 @@ def test_a_part_that_breaks_or_overruns_leaves_the_other_parts_and_a_summary(ge,
     assert all(s in text for s in SECTIONS)
 
 
+def _row(model, mode, compiled, ms):
+    return {"model": model, "mode": mode, "compile": compiled, "batch": 256, "ms_per_step": ms, "ms_min": ms * 0.99}
+
+
+def test_a_gpu_summary_pairs_each_figure_with_its_prediction_and_the_goals(ge, tmp_path):
+    """The summary of a GPU run, from raw files shaped as the benchmark scripts write them."""
+    out = tmp_path / "out"
+    for folder in ("time", "fast", "memory"):
+        (out / folder).mkdir(parents=True)
+    for label, train, infer in (("datasheet", 30.15, 8.34), ("calibrated", 40.0, 12.0)):
+        for mode, ms in (("train", train), ("infer", infer)):
+            (out / "time" / f"predict-{label}-{mode}.json").write_text(json.dumps({"step_ms": ms}))
+    groups = {
+        "eager": [_row(m, "train", False, t) for m, t in (("torchvision", 41.6), ("plain", 41.5), ("fast", 40.0))]
+        + [_row(m, "infer", False, t) for m, t in (("torchvision", 13.75), ("plain", 13.7), ("fast", 12.0))],
+        "compiled-infer": [
+            _row(m, "infer", True, t) for m, t in (("torchvision", 8.45), ("plain", 8.5), ("fast", 8.0))
+        ],
+        "compiled-train": [_row(m, "train", True, t) for m, t in (("torchvision", 29.1), ("fast", 24.0))],
+    }
+    for name, rows in groups.items():
+        for r in rows:
+            r.update(ms_max=r["ms_per_step"] * 1.02, images_per_s=256 / r["ms_per_step"] * 1e3)
+        (out / "fast" / f"{name}.json").write_text(json.dumps({"rows": rows, "notes": []}))
+    memory = {"spec": "googlenet", "what": "peak", "dtype": "bf16", "batch": 256, "predicted_bytes": 9_000_000_000}
+    memory.update(measured_bytes=10_500_000_000, diff=9 / 10.5 - 1, tolerance=0.1, ok=False)
+    (out / "memory" / "memory.json").write_text(json.dumps({"device": "cuda", "rows": [memory]}))
+    start = time.monotonic()
+    run = ge.Runner(out, smoke=False, dry=False, deadline=start + 540, start=start)
+    env = {"device_name": "NVIDIA H100 80GB HBM3", "cuda_available": True, "capability": "9.0", "torch": "2.11.0"}
+    env.update(memory_bytes=80 * 2**30, cuda_build="13.0", cudnn=91000, driver="580.159.04", torchvision="0.26.0")
+    c = ge.Context(run, out, False, env, "h100", tuple(k for k, _, _ in ge.PARTS))
+    records = [ge.PartRecord(k, n, t, started=k != "study") for n, (k, t, _) in enumerate(ge.PARTS, 1)]
+    text = ge.summary(c, records, ["--out", "reports/gpu/x"], "today", (0.1, 0.1, 0.1), (0.5, 0.4, 0.3))
+    assert "# GPU evidence: NVIDIA H100 80GB HBM3" in text and "Smoke run" not in text
+    assert "torch 2.11.0, CUDA 13.0 (torch's build), cuDNN 91000, driver 580.159.04" in text
+    assert "googlenet-torchvision.yaml, batch 256, bf16 autocast + channels_last" in text
+    assert "| train | 41.50 | 30.15 | -27% | 40.00 | -4% |" in text  # measured, datasheet, calibrated
+    assert "| infer | 13.70 | 8.34 | -39% | 12.00 | -12% |" in text
+    assert "| googlenet | peak | bf16 | 256 | 9,000,000,000 | 10,500,000,000 | -14.29% | 10% (off) |" in text
+    assert "| fast | train | yes | 256 | 24.00 (23.76-24.48) | 10,667 | - | 1.21x |" in text
+    assert "images/s over torchvision's, compiled training: 1.213x (goal >= 1.2x): met" in text
+    assert "images/s over torchvision's, compiled inference: 1.056x (goal >= 1.15x): not met" in text
+    assert "images/s over torchvision's, eager inference: 1.146x (goal >= 1.15x): not met" in text
+    assert "## 4. Cost against accuracy: a reduced digits-clutter study\n\nNot run yet." in text
+
+
 @pytest.mark.parametrize("seconds, runs", [(30, 0), (70, 1), (3600, 10)])
 def test_the_reduced_study_fits_its_minutes_and_is_a_valid_plan(ge, tmp_path, seconds, runs):
     out = tmp_path / "out"
@@ -256,7 +303,7 @@ def test_smoke_run_writes_every_section_and_each_part_measured_or_says_why_not(t
     except ImportError:
         assert "torchvision comparison: skipped: torchvision not installed" in text
     else:
-        assert "fast / torchvision, eager inference: " in text
+        assert "the fast build's images/s over torchvision's, eager inference: " in text
     assert "compiled train: skipped: not in a smoke run" in text
     # the study's table and the tradeoff on its runs
     assert "### Study: smoke" in text and "| tiny-w0.5 |" in text and "| tiny-w0.5-s0 |" in text
