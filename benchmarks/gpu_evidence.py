@@ -1020,7 +1020,10 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
         print(f"probing torch and the device ({'smoke run, CPU' if args.smoke else 'GPU run'})", flush=True)
         env = probe(args.smoke)
-        args.out.mkdir(parents=True, exist_ok=True)
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: {exc.strerror}; give a folder you can write") from None
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
