@@ -118,7 +118,8 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
-def test_a_step_past_its_budget_is_stopped_with_what_it_started(ge, tmp_path):
+def test_a_step_past_its_budget_is_stopped_with_what_it_started(ge, tmp_path, monkeypatch):
+    monkeypatch.setattr(ge, "MIN_STEP_S", 1.0)
     run = _runner(ge, tmp_path / "out")
     child = (
         "import subprocess, sys, time\n"
@@ -128,8 +129,8 @@ def test_a_step_past_its_budget_is_stopped_with_what_it_started(ge, tmp_path):
         "time.sleep(120)\n"
     )
     t0 = time.monotonic()
-    o = run.step("stuck", [sys.executable, "-c", child], budget_s=6, estimate_s=1)
-    assert time.monotonic() - t0 < 6 + ge.KILL_GRACE_S + 5
+    o = run.step("stuck", [sys.executable, "-c", child], budget_s=3, estimate_s=1)
+    assert time.monotonic() - t0 < 3 + ge.KILL_GRACE_S + 5
     assert o.status == "cut short" and "budget" in o.reason
     assert "measured half, then stuck" in o.stderr_tail
     grandchild = int((tmp_path / "out" / o.logs[0]).read_text().split()[0])
@@ -165,9 +166,11 @@ def test_a_step_is_not_started_past_the_deadline(ge, tmp_path):
 
 
 def test_a_part_that_breaks_or_overruns_leaves_the_other_parts_and_a_summary(ge, tmp_path, monkeypatch):
+    monkeypatch.setattr(ge, "MIN_STEP_S", 1.0)
+
     def time_part(c):  # cut short: its budget is below what it needs
         c.run.step(
-            "slow", [sys.executable, "-c", "import sys, time; print('half', file=sys.stderr); time.sleep(60)"], 6, 1
+            "slow", [sys.executable, "-c", "import sys, time; print('half', file=sys.stderr); time.sleep(60)"], 3, 1
         )
 
     def memory_part(c):
@@ -183,7 +186,7 @@ def test_a_part_that_breaks_or_overruns_leaves_the_other_parts_and_a_summary(ge,
     assert ge.main(["--smoke", "--out", str(out)]) == 1
     parts = json.loads((out / "parts.json").read_text())["parts"]
     assert [p["status"] for p in parts] == [
-        "slow cut short (ran past its 6 s budget)",
+        "slow cut short (ran past its 3 s budget)",
         "the part itself failed (KeyError: 'rows')",
         "measured",
         "measured",
