@@ -289,13 +289,15 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
 
     from ..analyze.costs import summarize
     from ..graph.compile import compile_graph
-    from ..graph.model import build_model
+    from ..graph.model import build_model, check_allocation
     from ..spec import load_spec
     from .weights import load_state
 
     source = _distinct_norms(make_model(factory, aux))
     label = factory.split(":")[-1].rsplit(".", 1)[-1]
     chw = input_chw or default_input(factory, source)
+    c, h, w = chw
+    check_allocation(4 * c * h * w, f"a {h}x{w}x{c} float32 input", torch.device("cpu"), "give a smaller --input HxWxC")
     x = torch.randn(1, *chw, generator=torch.Generator().manual_seed(0))
     try:
         with torch.no_grad():
