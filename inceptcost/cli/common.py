@@ -60,6 +60,9 @@ def check_out(out: Path | None, *inputs: Path) -> None:
         raise OutputError("cannot write here (permission denied)", file=str(out), hint="choose a writable folder")
 
 
+DEBUG = "INCEPTCOST_DEBUG"  # set (to anything) for the detail an error keeps beside its line
+
+
 def flag(setting: str) -> str:
     """A library argument's name as its command-line flag: batch_size -> --batch-size."""
     return "--" + setting.replace("_", "-")
@@ -71,6 +74,8 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except InceptcostError as exc:
+        if exc.detail and os.environ.get(DEBUG):
+            typer.echo(exc.detail.rstrip("\n"), err=True)
         typer.echo(f"error: {exc.shown(flag)}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
