@@ -133,6 +133,11 @@ def check_memory(
     from ..analyze.memory_report import check_fits
 
     free, where = free_memory(device)
+    if held > free:
+        raise InceptcostError(
+            f"{what} needs {held / 2**30:,.2f} GiB on the device but {where} has {free / 2**30:,.2f} GiB free",
+            hint="use fewer or smaller images, or a device with more memory",
+        )
     if held:
         where = f"{where} (after {what}: {held / 2**20:,.1f} MiB)"
     check_fits(graph, setup, max(0, free - held), where, setting)

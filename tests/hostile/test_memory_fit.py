@@ -130,3 +130,23 @@ def test_other_runtime_errors_are_not_taken_for_memory(monkeypatch):
 
     assert out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied")) is None
     assert out_of_memory(MemoryError()) is not None
+
+
+def test_data_kept_on_the_device_counts_against_its_memory(monkeypatch):
+    """On a GPU the trainer keeps the data set beside the model: the check subtracts it, or refuses it alone."""
+    import torch
+
+    from inceptcost import compile_graph, load_spec
+    from inceptcost.analyze.memory import Setup, memory
+    from inceptcost.errors import InceptcostError
+    from inceptcost.graph.model import check_memory
+
+    graph = compile_graph(load_spec("googlenet"))
+    setup = Setup.checked(2, "fp32", "train", "sgd", "cuda")
+    need = memory(graph, setup).peak_bytes
+    monkeypatch.setattr("inceptcost.graph.model.free_memory", lambda device: (need + 4 * GIB, "the GPU"))
+    check_memory(graph, setup, torch.device("cpu"), "batch_size", 4 * GIB, "the data set d")  # fits beside it
+    with pytest.raises(InceptcostError, match=r"batch_size 2 needs about .* the GPU \(after the data set d: 4,"):
+        check_memory(graph, setup, torch.device("cpu"), "batch_size", 4 * GIB + need // 2, "the data set d")
+    with pytest.raises(InceptcostError, match="the data set d needs 8.00 GiB on the device but the GPU has 4.2"):
+        check_memory(graph, setup, torch.device("cpu"), "batch_size", 8 * GIB, "the data set d")
