@@ -16,8 +16,10 @@ MFU against the device's dense peak for the math in use (inceptcost.bench.peaks)
 
 Settings (environment): FB_DEVICE (cuda when available, else cpu), FB_SPEC (specs/googlenet-torchvision.yaml),
 FB_BATCHES (64,256 | 4), FB_MODES (train,infer), FB_COMPILE (0,1 | 0), FB_COMPILE_BATCHES (256: compiling
-takes most of a GPU run), FB_ABLATION (1), FB_ABLATION_COMPILE (0), FB_TORCHVISION (1), FB_STEPS (20 | 2),
-FB_WARMUP (5 | 1), FB_REPEATS (5 | 7), FB_JSON (path; default $OUT/bench_fast.json when OUT is set).
+takes most of a GPU run), FB_ABLATION (1), FB_ABLATION_COMPILE (0), FB_TORCHVISION (1), FB_SUBJECTS (every
+subject; else the named ones, comma-separated: torchvision,plain,fast,...), FB_STEPS (20 | 2), FB_WARMUP (5 | 1),
+FB_REPEATS (5 | 7), FB_JSON (path; default $OUT/bench_fast.json when OUT is set; rewritten after each group, so
+that a run cut short keeps the groups it finished).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,6 +78,15 @@ def subjects(spec, device: str) -> tuple[list[dict], list[str]]:
             found.append(ours("fast +channels_last", dataclasses.replace(base, channels_last=True)))
         else:
             found.append(ours("fast +cuda_graphs", dataclasses.replace(base, cuda_graphs=True)))
+    wanted = [n.strip() for n in os.environ.get("FB_SUBJECTS", "").split(",") if n.strip()]
+    if wanted:
+        unknown = sorted(set(wanted) - {s["name"] for s in found} - {"torchvision"})
+        if unknown:
+            raise SystemExit(
+                f"error: FB_SUBJECTS: no subject {', '.join(unknown)} in this run; choose from "
+                + ", ".join(s["name"] for s in found)
+            )
+        found = [s for s in found if s["name"] in wanted]
     return found, notes
 
 
@@ -216,6 +228,21 @@ def print_rows(rows: list[dict]) -> None:
         )
 
 
+def write_json(path: str | None, data: dict) -> None:
+    """`data` as JSON at `path` (nothing when None), through a temporary file renamed into place."""
+    if not path:
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, indent=2))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def main() -> int:
     import torch
 
@@ -235,6 +262,17 @@ def main() -> int:
     if not CUDA:
         notes.append("CUDA graphs rows skipped: no CUDA device")
     compile_batches = ints(env("FB_COMPILE_BATCHES", "256", env("FB_BATCHES", "64,256", "4")))
+    name = torch.cuda.get_device_name(device) if CUDA else (platform.processor() or platform.machine())
+    versions = {"torch": torch.__version__, "python": platform.python_version()}
+    try:
+        import torchvision
+
+        versions["torchvision"] = torchvision.__version__
+    except ImportError:  # torchvision is optional here: its version is recorded only when present
+        pass
+    path = os.environ.get("FB_JSON") or (
+        os.path.join(os.environ["OUT"], "bench_fast.json") if os.environ.get("OUT") else None
+    )
     rows, t0 = [], time.perf_counter()
     for compile_ in [c == "1" for c in env("FB_COMPILE", "0,1", "0").split(",")]:
         chosen = subs
@@ -246,25 +284,13 @@ def main() -> int:
             for mode in env("FB_MODES", "train,infer").split(","):
                 print(f"[{time.perf_counter() - t0:6.0f}s] compile={int(compile_)} batch={batch} {mode}", flush=True)
                 rows += run_group(torch, spec, chosen, mode, batch, compile_, device)
+                write_json(path, {"rows": rows, "device": name, "versions": versions, "notes": notes})
     print_rows(rows)
-    name = torch.cuda.get_device_name(device) if CUDA else (platform.processor() or platform.machine())
-    versions = {"torch": torch.__version__, "python": platform.python_version()}
-    try:
-        import torchvision
-
-        versions["torchvision"] = torchvision.__version__
-    except ImportError:  # torchvision is optional here: its version is recorded only when present
-        pass
     print(f"device: {name}, {torch.get_num_threads()} threads; " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     for n in notes:
         print(n)
-    path = os.environ.get("FB_JSON") or (
-        os.path.join(os.environ["OUT"], "bench_fast.json") if os.environ.get("OUT") else None
-    )
     if path:
-        Path(path).write_text(
-            json.dumps({"rows": rows, "device": name, "versions": versions, "notes": notes}, indent=2)
-        )
+        write_json(path, {"rows": rows, "device": name, "versions": versions, "notes": notes})
         print(f"wrote {path}")
     return 0 if all("error" not in r for r in rows) else 1
 

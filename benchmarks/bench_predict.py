@@ -1,6 +1,7 @@
 """How well `inceptcost predict` foretells measured step time, against a MACs-only baseline.
 
     python benchmarks/bench_predict.py [--quick] [--device cpu|cuda] [--threads N] [--profile FILE]
+        [--specs NAME,...] [--generated N] [--rounds N]
 
 1. Calibrates a device profile on microbenchmarks only (those of `inceptcost calibrate`; or reads --profile). The
    MACs-only baseline (step time = step MACs / one rate) is fitted by the same least squares on the same
@@ -112,15 +113,30 @@ def generated_specs(n: int, seed: int = 0) -> list[dict]:
     return specs
 
 
-def load_nets(quick: bool, tmp: Path) -> list[tuple[str, object, tuple[int, ...]]]:
+QUICK_SPECS = ("variant", "googlenet")
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))
+
+
+def load_nets(
+    quick: bool, tmp: Path, specs: list[str] | None = None, generated: int | None = None
+) -> list[tuple[str, object, tuple[int, ...]]]:
+    """The shipped specs named in `specs` (default: all; --quick: QUICK_SPECS) and `generated` generated nets
+    (default 24; --quick: 8)."""
+    if specs is None:
+        specs = list(QUICK_SPECS) if quick else shipped_names()
+    if generated is None:
+        generated = 8 if quick else 24
     nets = []
     for path in sorted((ROOT / "specs").glob("*.yaml")):
-        spec = replace(load_spec(path), aux=())
-        if quick and spec.name not in ("variant", "googlenet"):
+        if path.stem not in specs:
             continue
+        spec = replace(load_spec(path), aux=())
         heavy = summarize(compile_graph(spec))["macs"] > HEAVY_MACS
         nets.append((spec.name, spec, HEAVY_BATCHES if heavy else SHIPPED_BATCHES))
-    for data in generated_specs(8 if quick else 24):
+    for data in generated_specs(generated):
         path = tmp / f"{data['name']}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         nets.append((data["name"], load_spec(path), GENERATED_BATCHES))
@@ -277,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=Path, help="use this profile instead of calibrating now")
     ap.add_argument("--mode", default="train", choices=("train", "infer"))
     ap.add_argument("--rounds", type=int, help="measurement rounds, at least 2 (default 3 quick, 7 full)")
+    ap.add_argument(
+        "--specs", help="shipped specs to time, comma-separated file stems (default: all; --quick: variant,googlenet)"
+    )
+    ap.add_argument("--generated", type=int, help="generated nets to time (default 24; --quick: 8)")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "reports")
     ap.add_argument(
         "--clock",
@@ -287,6 +307,18 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.rounds is not None and args.rounds < 2:  # the measurement's self-agreement compares two halves
         raise SystemExit(f"error: --rounds must be at least 2, got {args.rounds}")
+    if args.generated is not None and args.generated < 0:
+        raise SystemExit(f"error: --generated must be 0 or more, got {args.generated}")
+    specs = None
+    if args.specs is not None:
+        specs = [s.strip() for s in args.specs.split(",") if s.strip()]
+        unknown = sorted(set(specs) - set(shipped_names()))
+        if unknown:
+            raise SystemExit(
+                f"error: --specs: no shipped spec {', '.join(unknown)}; choose from {', '.join(shipped_names())}"
+            )
+    if specs == [] and args.generated == 0:
+        raise SystemExit("error: --specs names none and --generated is 0: there is nothing to time")
     try:  # before the minutes of timing, not after
         args.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -310,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         threads = args.threads if args.device == "cpu" else None
         cal = Calibration(args.device, quick=args.quick, threads=threads, clock=args.clock)
     with tempfile.TemporaryDirectory() as tmp:
-        nets = load_nets(args.quick, Path(tmp))
+        nets = load_nets(args.quick, Path(tmp), specs, args.generated)
     cases = [
         {"net": name, "graph": compile_graph(spec), "batch": b, "mode": args.mode}
         for name, spec, batches in nets
@@ -338,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd += f" --device {args.device}" + (f" --threads {args.threads}" if args.device == "cpu" else "")
     cmd += f" --clock {args.clock}" if args.clock != "wall" else ""
     cmd += f" --profile {args.profile}" if args.profile else ""
+    cmd += f" --specs {','.join(specs)}" if specs is not None else ""
+    cmd += f" --generated {args.generated}" if args.generated is not None else ""
+    cmd += f" --rounds {args.rounds}" if args.rounds is not None else ""
     spreads = sorted(c["spread"] for c in cases)
     result = {
         "command": cmd,

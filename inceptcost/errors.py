@@ -15,6 +15,7 @@ class InceptcostError(Exception):
     own spelling of them (`--batch-size must be >= 1`) through `shown()`."""
 
     exit_code = 2
+    detail: str | None = None  # more than one line can say (a user's traceback), shown with INCEPTCOST_DEBUG=1
 
     def __init__(
         self,

@@ -375,3 +375,36 @@ ADD = Kind(
     build=add_build,
     style={"shape": "circle", "style": "filled", "fillcolor": "white", "width": "0.3", "fixedsize": "true"},
 )
+
+
+def kinds_reference() -> str:
+    """The layer-kind reference of the manual, as a markdown table generated from KINDS and KIND_ALIASES (so that
+    it cannot go stale): each kind's keys, what a key takes (its parser's own message) and its default."""
+
+    def takes(parse: Callable[[Any], Any]) -> str:
+        try:
+            parse(object())  # every parser refuses an object, saying what it expected
+        except BadValue as exc:
+            return str(exc).split(", got ")[0].removeprefix("expected ")
+        return "any value"
+
+    def default(value: Any) -> str:
+        if value is REQUIRED:
+            return "**required**"
+        if value is None:
+            return "unset"
+        return "x".join(map(str, value)) if isinstance(value, tuple) else str(value).lower()
+
+    lines = ["| kind | key | takes | default |", "| --- | --- | --- | --- |"]
+    for name, kind in KINDS.items():
+        keys = kind.keys.items() or [("(none)", (None, ""))]
+        for i, (key, (parse, value)) in enumerate(keys):
+            cells = [f"`{name}`" if i == 0 else "", f"`{key}`" if parse else key]
+            cells += [takes(parse), default(value)] if parse else ["", ""]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    aliases = ", ".join(
+        f"`{alias}` = `{kind}`"
+        + (f" with {', '.join(f'{k}: {default(v)}' for k, v in fixed.items())}" if fixed else "")
+        for alias, (kind, fixed) in KIND_ALIASES.items()
+    )
+    return "\n".join(lines) + f"\n\nOther names for these kinds: {aliases}.\n"

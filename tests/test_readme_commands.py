@@ -1,10 +1,11 @@
-"""Every `inceptcost ...` command of the README, run as written in a copy of the repository.
+"""Every `inceptcost ...` command of the README and of the manual (docs/*.md), run as written in a copy of the
+repository.
 
-CASES holds one entry per command the README shows (in its code blocks, or inline with arguments); a test fails
-when the README gains a command without an entry or an entry's command leaves the README. An entry runs the
+CASES holds one entry per command they show (in their code blocks, or inline with arguments), keyed by the
+command's text; a test fails when a page gains a command without an entry or an entry's command leaves them all. An entry runs the
 command as written, or says why it is changed (shortened training, optional [groups] left out) or skipped (a
 GPU, network or torchvision). After the commands, the copy's own tests of the checkout (the README, its specs
-index, the committed reports and drawings) must still pass: the README leaves the repository as they expect.
+index, the committed reports and drawings) must still pass: the commands leave the repository as they expect.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from support import ROOT
 
-README = (ROOT / "README.md").read_text()
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"```(\w*)\n(.*?)\n```", re.DOTALL)
 COMMAND = re.compile(r"(?:^|\s|/)inceptcost\s")
 
@@ -63,7 +64,7 @@ TORCHVISION = "needs torchvision (the interop extra's environment runs it: tests
 RESNET18 = "resnet18.yaml and resnet18.pth come from torchvision (its import above and its state dict)"
 
 CASES: dict[str, Case] = {
-    "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/inceptcost analyze specs/googlenet.yaml": Case(
+    "python3 -m venv .venv && . .venv/bin/activate && pip install -q -e . && inceptcost analyze specs/googlenet.yaml": Case(
         why="sets up a virtual environment (network); its analyze runs below, and tests/test_install.py installs"
         " the package into a fresh folder"
     ),
@@ -159,7 +160,8 @@ CASES: dict[str, Case] = {
     ),
     "inceptcost bench --fast": Case(why=GPU + " (bench's default device)"),
     "inceptcost calibrate --device cuda": Case(why=GPU),
-    "inceptcost analyze specs/googlenet.yaml --format json": AS_WRITTEN,
+    "inceptcost verify googlenet": AS_WRITTEN,
+    "inceptcost predict specs/googlenet.yaml --profile h100 --batch 256 --dtype bf16": AS_WRITTEN,
 }
 
 # The tests of the checkout that commands writing into it could break.
@@ -171,10 +173,19 @@ CHECKOUT_TESTS = [
 ]
 
 
-def test_every_readme_command_has_a_case():
-    commands = readme_commands(README)
-    assert [c for c in commands if c not in CASES] == [], "a README command without a case"
-    assert [c for c in CASES if c not in commands] == [], "a case whose command left the README"
+def shown_commands() -> list[str]:
+    """The commands of the README and of every page of the manual, each once, in that order."""
+    return list(dict.fromkeys(c for page in PAGES for c in readme_commands(page.read_text())))
+
+
+def test_the_manual_is_scanned():
+    assert len(PAGES) > 10 and any("inceptcost import" in c for c in shown_commands())
+
+
+def test_every_shown_command_has_a_case():
+    commands = shown_commands()
+    assert [c for c in commands if c not in CASES] == [], "a command of the README or the manual without a case"
+    assert [c for c in CASES if c not in commands] == [], "a case whose command left the README and the manual"
     assert all(case.run is not None or case.why for case in CASES.values()), "a skip must say why"
 
 

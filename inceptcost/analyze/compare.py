@@ -156,11 +156,12 @@ def comparison_view(c: Comparison) -> View:
         f"A = {c.a.path} ({ta['spec']}), B = {c.b.path} ({tb['spec']}); d = B - A. params include biases and norm"
         " parameters; MACs are multiply-adds per image (conv + linear). Rows are paired by position (same output and"
         " both with or both without parameters), not by name; rows that pair with nothing are listed below.",
-        f"d % is the MACs change. In total: params {ta['params']:,} -> {tb['params']:,}"
+        f"In total: params {ta['params']:,} -> {tb['params']:,}"
         f" ({_pct(ta['params'], tb['params'])}), MACs {ta['macs']:,} -> {tb['macs']:,} ({_pct(ta['macs'], tb['macs'])}).",
     ]
     ranks = [0, 1, 2, 3, 2, 1, 2, 1, 0, 0, 1]  # narrow terminals keep the rows and what changed
-    return View(f"compare: {ta['spec']} vs {tb['spec']}", cols, out, notes, ranks)
+    legends = {"d %": "d % is the MACs change."}
+    return View(f"compare: {ta['spec']} vs {tb['spec']}", cols, out, notes, ranks, legends=legends)
 
 
 def unmatched_view(c: Comparison) -> View | None:

@@ -1,7 +1,7 @@
-"""The specs index: one line per shipped spec (what it is, params, MACs, budget verdict), for the README.
+"""The specs index: one line per shipped spec (what it is, params, MACs, budget verdict), for the manual.
 
-The README keeps the generated block between two markers; `readme_block` reads it back so that a test can
-tell when the README is stale. Static path only: no torch.
+The manual (docs/spec-language.md) keeps the generated block between two markers; `readme_block` reads it back so that a test can
+tell when the manual is stale. Static path only: no torch.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ END = "<!-- specs-index:end -->"
 
 @dataclass(frozen=True)
 class IndexRow:
-    file: str  # the folder's name and the file's, e.g. specs/googlenet.yaml (a link that works from the README)
+    file: str  # the folder's name and the file's, e.g. specs/googlenet.yaml (a link that works in the manual)
     name: str
     title: str
     input: tuple[int, int, int]  # C, H, W
@@ -59,7 +59,7 @@ def spec_index(folder: str | Path) -> list[IndexRow]:
 
 
 def index_markdown(rows: list[IndexRow]) -> str:
-    """The README block: markers around a markdown table (MACs = multiply-adds, M/G = 10^6/10^9)."""
+    """The manual's block: markers around a markdown table (MACs = multiply-adds, M/G = 10^6/10^9)."""
     lines = [
         START,
         "| spec | what it is | input | params | MACs | budget |",
@@ -82,7 +82,7 @@ def index_markdown(rows: list[IndexRow]) -> str:
 
 
 def readme_block(text: str) -> str | None:
-    """The block between the markers in a README's text (markers included), or None when it has none."""
+    """The block between the markers in a page's text (markers included), or None when it has none."""
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
         return None

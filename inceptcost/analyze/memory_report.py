@@ -64,12 +64,32 @@ def check_fits(graph: nx.DiGraph, setup: Setup, free: int, where: str, setting: 
     if m.peak_bytes <= free:
         return m
     fits, _ = largest_batch(graph, setup, free)
-    advice = f"use {{{setting}}} {fits} or less" if fits else "not even 1 fits: shrink the net or use a larger device"
+    advice = f"use {{{setting}}} {fits} or less" if fits else _why_not_one(graph, setup, free)
     raise SettingError(
         f"{{{setting}}} {setup.batch} needs about {mib(m.peak_bytes)} ({setup.mode}, {setup.dtype}) but"
         f" {literal(where)} has {mib(free)} free",
         hint=advice,
     )
+
+
+def _why_not_one(graph: nx.DiGraph, setup: Setup, free: int) -> str:
+    """Why not even batch 1 fits: the weights alone (with grads and optimizer state), the input alone, or the
+    activations of one image."""
+    one = memory(graph, replace(setup, batch=1))
+    fixed = one.weights_bytes + one.buffers_bytes + one.grads_bytes + one.optimizer_bytes
+    c, h, w = graph.graph["spec"].input
+    image = 4 * c * h * w  # the float32 input of one image
+    if fixed > free:
+        kept = " with their gradients and optimizer state" if setup.mode == "train" else ""
+        why = f"the weights alone{kept} need {mib(fixed)}"
+        fix = "narrow the layers (or fewer classes)"
+    elif image > free:
+        why = f"one {h}x{w}x{c} input image alone needs {mib(image)}"
+        fix = "shrink the input size"
+    else:
+        why = f"batch 1 needs {mib(one.peak_bytes)} ({mib(fixed)} weights, the rest activations)"
+        fix = "shrink the input or the widths"
+    return f"not even batch 1 fits: {why}; {fix}, or use a device with more memory"
 
 
 def memory_report(spec_path, setup: Setup, fits: str | None = None) -> dict:

@@ -19,7 +19,7 @@ def view_html(v: View) -> str:
         + "</tr>"
         for row in v.rows
     )
-    notes = "".join(f"<p>{escape(n)}</p>" for n in v.notes)
+    notes = "".join(f"<p>{escape(n)}</p>" for n in [*v.notes, *([v.legend()] if v.legends else [])])
     return f"<h4>{escape(v.title)}</h4><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}"
 
 

@@ -38,6 +38,12 @@ class View:
     notes: list[str] = field(default_factory=list)
     ranks: list[int] | None = None
     wrap: tuple[str, ...] = ()
+    legends: dict[str, str] = field(default_factory=dict)  # column header -> what it means, shown with its column
+
+    def legend(self, shown: list[str] | None = None) -> str:
+        """The legends of the columns shown (all by default), as one line after the notes ('' when none)."""
+        heads = {h for h, _ in self.columns} if shown is None else set(shown)
+        return " ".join(text for head, text in self.legends.items() if head in heads)
 
 
 def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
@@ -107,14 +113,14 @@ def table_view(a: Analysis, activations: bool = True) -> View:
         ]
     )
     m = a.memory
-    notes = [
-        UNITS,
-        (f"act: the row's output activation at batch {m.setup.batch}, {m.setup.dtype}. " if activations else "")
-        + "d: layers with parameters on the row's longest path. The paper's totals are its column sums.",
-    ]
+    legends = (
+        {"act": f"act: the row's output activation at batch {m.setup.batch}, {m.setup.dtype}."} if activations else {}
+    )
+    legends["d"] = "d: layers with parameters on the row's longest path."
+    legends["paper"] = "The paper's totals are its column sums."
     # narrow terminals lose Table 1's own columns first, then depth and activations, then type, output, paper
     ranks = [0, 3, 2, 4, *[5] * len(TABLE_COLUMNS), 1, 2, 1, 1, 2, 1] + ([4] if activations else [])
-    return View(f"{a.name} ({a.spec_path}): Table 1 recomputed", cols, out, notes, ranks)
+    return View(f"{a.name} ({a.spec_path}): Table 1 recomputed", cols, out, [UNITS], ranks, legends=legends)
 
 
 def summary_lines(a: Analysis) -> list[str]:
@@ -252,6 +258,6 @@ def view_markdown(v: View) -> str:
     rule = "|" + "|".join("---:" if al == "r" else ":---" for _, al in v.columns) + "|"
     body = ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in v.rows]
     parts = [f"### {v.title}", "", head, rule, *body, ""]
-    for n in v.notes:
+    for n in [*v.notes, *([v.legend()] if v.legends else [])]:
         parts += [n, ""]
     return "\n".join(parts).rstrip() + "\n"

@@ -362,12 +362,12 @@ def run_bench(
     """Our model of `spec`, then (with compare='torchvision') torchvision's GoogLeNet in the same harness; `progress`
     gets each phase as an `inceptcost.progress.Event`."""
     cfg.validate()
+    if compare and compare != TORCHVISION:
+        raise SettingError(f"unknown {{compare}} '{literal(compare)}'", hint="torchvision")
+    _check_memory(spec, cfg)  # before any model is built or weights are read
     subjects = [spec_subject(spec, aux=cfg.aux, weights=cfg.weights, fast=cfg.fast)]
     if compare:
-        if compare != TORCHVISION:
-            raise SettingError(f"unknown {{compare}} '{literal(compare)}'", hint="torchvision")
         subjects.append(torchvision_subject(spec))
-    _check_memory(spec, cfg)
     rows = []
     for subject in subjects:
         rows.append(bench_subject(subject, cfg, progress))

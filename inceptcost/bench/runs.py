@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,20 +79,148 @@ def read_json(path: Path, what: str):
         raise InceptcostError(f"cannot read {what} (nested too deeply)", file=str(path)) from None
 
 
-def _config(config: Path) -> tuple[str | None, int | None]:
-    """(HxW as trained, seed) from the run's config.yaml, or None for what it lacks (older runs, no file)."""
-    if not config.is_file():
-        return None, None
-    from ..yamlsafe import load_yaml
+# The checks of one field of a file a user may edit or a crash may truncate: its type, finiteness and range.
+# Each names the file, the line where there is one (config.yaml) and the field.
+MAX_COUNT = 1 << 62  # a count or size beyond this is no real run's
+MAX_NUMBER = 1e30  # a rate, a cost or a duration beyond this is no real run's
 
+
+def _bad(path: Path, where: str, message: str, line: int | None = None, hint: str | None = None) -> InceptcostError:
+    return InceptcostError(message, file=str(path), line=line, where=where, hint=hint or "fix or remove the value")
+
+
+def field_int(value, path: Path, where: str, least: int = 0, line: int | None = None) -> int:
+    """A whole number in [least, MAX_COUNT] (a bool, a float or text is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(path, where, f"must be a whole number, got {_shown(value)}", line)
+    if not least <= value <= MAX_COUNT:
+        raise _bad(path, where, f"must be from {least} to {MAX_COUNT:,}, got {value:,}", line)
+    return value
+
+
+def field_number(value, path: Path, where: str, lo: float, hi: float, line: int | None = None) -> float:
+    """A finite number in [lo, hi] (a bool or text is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(path, where, f"must be a number, got {_shown(value)}", line)
     try:
-        data, _ = load_yaml(config)
-        _, h, w = data["spec"]["input"]
-        size = f"{int(h)}x{int(w)}"
-    except (InceptcostError, KeyError, TypeError, ValueError):
-        return None, None  # the setting is then unknown; the run itself stays readable
-    seed = data.get("run", {}).get("seed") if isinstance(data.get("run"), dict) else None
-    return size, seed if isinstance(seed, int) else None
+        number = float(value)
+    except OverflowError:  # an int with 400 digits
+        number = math.inf
+    if not (math.isfinite(number) and lo <= number <= hi):
+        raise _bad(path, where, f"must be a finite number from {lo:g} to {hi:g}, got {_shown(value)}", line)
+    return number
+
+
+def field_positive(value, path: Path, where: str, line: int | None = None) -> float:
+    """A finite number above 0 (at most MAX_NUMBER)."""
+    number = field_number(value, path, where, 0, MAX_NUMBER, line)
+    if number == 0:
+        raise _bad(path, where, "must be above 0, got 0", line)
+    return number
+
+
+def field_seed(value, path: Path, where: str, line: int | None = None) -> int:
+    """A whole number, negative or not."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_COUNT:
+        raise _bad(path, where, f"must be a whole number, got {_shown(value)}", line)
+    return value
+
+
+def field_text(value, path: Path, where: str, line: int | None = None) -> str:
+    if not isinstance(value, str):
+        raise _bad(path, where, f"must be text, got {_shown(value)}", line)
+    return value
+
+
+def _shown(value) -> str:
+    from ..errors import printable
+
+    text = repr(value)
+    return printable(text if len(text) <= 40 else text[:37] + "...")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What the tradeoff and the study read from a run's config.yaml: the spec as trained and the seed."""
+
+    input: tuple[int, int, int] | None  # (C, H, W)
+    classes: int | None
+    seed: int | None
+
+    @property
+    def size(self) -> str | None:
+        return f"{self.input[1]}x{self.input[2]}" if self.input else None
+
+
+def read_config(config: Path) -> RunConfig:
+    """The run's config.yaml, checked field by field; a run without one (an older run) knows none of them."""
+    if not os.path.lexists(config):
+        return RunConfig(None, None, None)
+    from ..yamlsafe import LineMap, load_yaml
+
+    data, _ = load_yaml(config, kind="run config", error=InceptcostError)
+
+    def line(d, key) -> int | None:
+        return d.line_of(key) if isinstance(d, LineMap) else None
+
+    if not isinstance(data, dict):
+        raise _bad(config, "config.yaml", "is not a mapping of settings", line(data, None))
+    spec, run = data.get("spec"), data.get("run")
+    for key, part in (("spec", spec), ("run", run)):
+        if part is not None and not isinstance(part, dict):
+            raise _bad(config, key, f"must be a mapping, got {_shown(part)}", line(data, key))
+    spec, run = spec or {}, run or {}
+    chw = None
+    if spec.get("input") is not None:
+        value, at = spec["input"], line(spec, "input")
+        if not isinstance(value, list) or len(value) != 3:
+            raise _bad(config, "spec.input", f"must be [channels, height, width], got {_shown(value)}", at)
+        chw = tuple(field_int(v, config, f"spec.input[{i}]", 1, at) for i, v in enumerate(value))
+    classes = spec.get("classes")
+    if classes is not None:
+        classes = field_int(classes, config, "spec.classes", 1, line(spec, "classes"))
+    seed = run.get("seed")
+    if seed is not None:
+        seed = field_seed(seed, config, "run.seed", line(run, "seed"))
+    return RunConfig(chw, classes, seed)  # type: ignore[arg-type]
+
+
+# summary.json key -> its check
+def _count(least: int):
+    return lambda v, path, key: field_int(v, path, key, least)
+
+
+def _number(lo: float, hi: float):
+    return lambda v, path, key: field_number(v, path, key, lo, hi)
+
+
+CHECKS = {
+    "spec": field_text,
+    "params": _count(0),
+    "macs": lambda v, path, key: field_positive(v, path, key),
+    "best_val_top1": _number(0, 100),  # percent
+    "final_val_top1": _number(0, 100),
+    "images_per_s": _number(0, MAX_NUMBER),
+    "total_seconds": _number(0, MAX_NUMBER),
+    "device": field_text,
+    "world_size": _count(1),
+    "spec_file": field_text,
+    "data": field_text,
+    "epochs": _count(1),
+    "seed": lambda v, path, key: field_seed(v, path, key),
+    "finished": field_text,
+    "device_type": field_text,
+}
+
+
+def read_summary(summary: Path) -> dict:
+    """A run's summary.json: a JSON object whose known keys each pass their check (None: not recorded)."""
+    data = read_json(summary, "summary.json")
+    if not isinstance(data, dict):
+        raise InceptcostError("summary.json is not a JSON object", file=str(summary))
+    return {
+        key: (check(data[key], summary, key) if data.get(key) is not None else None) for key, check in CHECKS.items()
+    }
 
 
 def run_files(paths: list[str | Path]) -> list[Path]:
@@ -108,10 +237,8 @@ def read_run(path: str | Path) -> Run:
     summary = _summary_path(p)
     if not summary.is_file():
         raise InceptcostError("no summary.json here", file=str(p), hint="pass run folders (reports/runs/NAME)")
-    data = read_json(summary, "summary.json")
-    if not isinstance(data, dict):
-        raise InceptcostError("summary.json is not a JSON object", file=str(summary))
-    values = {f: data.get(key) for f, key in KEYS.items()}
+    data = read_summary(summary)
+    values = {f: data[key] for f, key in KEYS.items()}
     missing = [f for f in REQUIRED if values[f] is None]
     if missing:
         raise InceptcostError(
@@ -120,43 +247,13 @@ def read_run(path: str | Path) -> Run:
             hint="an unfinished run has no best top-1 yet; leave it out" if "best_top1" in missing else None,
         )
     name = (summary.parent if summary.name == "summary.json" else summary).name
-
-    size, seed = _config(summary.parent / "config.yaml")
-
-    def opt(field: str, kind):
-        return kind(values[field]) if values[field] is not None else None
-
-    try:
-        run = Run(
-            name=name,
-            path=str(summary),
-            spec=str(values["spec"]),
-            params=opt("params", int),
-            macs=float(values["macs"]),
-            best_top1=float(values["best_top1"]),
-            final_top1=opt("final_top1", float),
-            images_per_s=opt("images_per_s", float),
-            total_seconds=opt("total_seconds", float),
-            device=opt("device", str),
-            world_size=opt("world_size", int),
-            spec_file=opt("spec_file", str),
-            data=opt("data", str),
-            epochs=opt("epochs", int),
-            seed=opt("seed", int) if values["seed"] is not None else seed,
-            finished=opt("finished", str),
-            device_type=opt("device_type", str),
-            input=size,
-        )
-        for field in ("macs", "best_top1", "final_top1", "images_per_s", "total_seconds"):
-            if getattr(run, field) is not None and not math.isfinite(getattr(run, field)):
-                raise ValueError(f"{field} is {getattr(run, field)}")
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InceptcostError(f"a value has the wrong type ({exc})", file=str(summary)) from None
-    if not run.macs > 0:
-        raise InceptcostError(f"MACs must be a positive number, got {run.macs}", file=str(summary))
-    if run.params is not None and run.params < 0:
-        raise InceptcostError(f"params must be >= 0, got {run.params}", file=str(summary))
-    return run
+    config = read_config(summary.parent / "config.yaml")
+    return Run(
+        name=name,
+        path=str(summary),
+        input=config.size,
+        **{**values, "seed": values["seed"] if values["seed"] is not None else config.seed},
+    )
 
 
 def _no_constant(name: str) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import InceptcostError, printable
 from ..io import write_atomic
-from .runs import Run, load_runs
+from .runs import Run, load_runs, read_config
 
 # What makes two runs comparable: Run field -> how it is named to the user.
 SETTINGS = {"data": "data", "epochs": "epochs", "input": "image size", "device": "device"}
@@ -141,18 +141,14 @@ def run_spec(run: Run, spec_file: str | Path | None = None):
     from dataclasses import replace
 
     from ..spec import load_spec
-    from ..yamlsafe import load_yaml
 
     spec_file = spec_file or run.spec_file
     if spec_file is None:
         raise InceptcostError("summary.json has no spec_file", file=run.path, hint="use --x macs or measured")
     spec = load_spec(spec_file)
-    config = Path(run.path).parent / "config.yaml"
-    if config.is_file():
-        data, _ = load_yaml(config)
-        rec = data.get("spec") if isinstance(data, dict) else None
-        if isinstance(rec, dict) and rec.get("input") and rec.get("classes"):
-            spec = replace(spec, input=tuple(rec["input"]), classes=int(rec["classes"]))
+    config = read_config(Path(run.path).parent / "config.yaml")
+    if config.input and config.classes:
+        spec = replace(spec, input=config.input, classes=config.classes)
     return spec
 
 

@@ -14,6 +14,12 @@ if TYPE_CHECKING:  # the points come from bench/tradeoff.py, which imports this 
     from .tradeoff import Point
 
 
+def plain(text: str) -> str:
+    """`text` drawn as it is: printable, and every '$' escaped (two of them would start matplotlib's math mode,
+    whose parser fails on most text: `$x^$`)."""
+    return printable(str(text)).replace("$", r"\$")
+
+
 def footer(pts: list[Point]) -> str:
     runs = [r for p in pts for r in p.runs]
     devices = sorted({r.device or "device not recorded" for r in runs})
@@ -82,13 +88,13 @@ def plot(pts: list[Point], front: list[Point], xlabel: str, title: str, macs_axi
 
         ax.xaxis.set_major_formatter(FuncFormatter(tick))
         ax.xaxis.set_minor_formatter(FuncFormatter(minor))
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(plain(xlabel))
         ax.set_ylabel("best validation top-1 (%)")
-        ax.set_title(title)
+        ax.set_title(plain(title))
         ax.grid(True, alpha=0.3)
         if front:
             ax.legend(loc="lower right")
-        fig.text(0.01, 0.005, printable(footer(pts)), fontsize=7, color="0.3", ha="left", va="bottom")
+        fig.text(0.01, 0.005, plain(footer(pts)), fontsize=7, color="0.3", ha="left", va="bottom")
         fig.tight_layout(rect=(0, 0.03, 1, 1))
         out = {}
         for fmt in ("png", "svg"):
@@ -117,7 +123,7 @@ def _label(ax, fig, pts: list[Point], right_most: float) -> None:
     dots = [(x - 5, y - 5, x + 5, y + 5) for x, y in anchors]
     taken: list[tuple[float, float, float, float]] = []
     for p, (px, py) in sorted(zip(pts, anchors, strict=True), key=lambda t: (t[0].x, -t[0].top1)):
-        text = printable(p.label).replace("$", r"\$")  # two '$' would start matplotlib's math mode
+        text = plain(p.label)
         width = 4.6 * len(text)
         sides = (-8, 8) if p.x == right_most else (8, -8)  # the right-most names go left, clear of the colorbar
         tries = [(dx, dy) for dx in sides for dy in (4, -12, 14, -22, 24, -32)]

@@ -74,8 +74,26 @@ class _Closed(io.TextIOBase):
         raise OSError(errno.EBADF, "standard output is closed")
 
 
+def _flags_take_no_value() -> None:
+    """`--help` shows no `<bool>` after a flag (`--strict`, `--amp/--no-amp`, `--help` itself) nor `<int>` after a
+    counter: they take no value. typer 0.29 prints the value type of every option; an option that takes a value
+    keeps it."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "flags_take_no_value", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich.flags_take_no_value = True
+    TyperOption.display_type_rich = display_type_rich
+
+
 def build_app(only: str | None = None) -> typer.Typer:
     """The app with every command, or with the command `only` alone (its help and errors are the same)."""
+    _flags_take_no_value()
     app = typer.Typer(
         add_completion=False,
         no_args_is_help=True,

@@ -135,7 +135,7 @@ def specs_index(
     format: Annotated[IndexFormat, typer.Option("--format", "-f", help="output format")] = IndexFormat.table,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
 ) -> None:
-    """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the README block)."""
+    """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the manual's block)."""
     from ..analyze.index import index_markdown, spec_index
     from ..quantities import human
     from ..shipped import shipped_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -71,6 +72,9 @@ def spec_input(spec: Path) -> Path:
     return shipped if shipped.is_file() else spec
 
 
+DEBUG = "INCEPTCOST_DEBUG"  # set (to anything) for the detail an error keeps beside its line
+
+
 def flag(setting: str) -> str:
     """A library argument's name as its command-line flag: batch_size -> --batch-size."""
     return "--" + setting.replace("_", "-")
@@ -82,11 +86,39 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except InceptcostError as exc:
+        if exc.detail and os.environ.get(DEBUG):
+            typer.echo(exc.detail.rstrip("\n"), err=True)
         typer.echo(f"error: {exc.shown(flag)}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
+    except (MemoryError, RuntimeError) as exc:  # the checks before allocating missed it: still one line
+        text = out_of_memory(exc)
+        if text is None:
+            raise
+        typer.echo(f"error: {text}", err=True)
+        raise typer.Exit(2) from None
+
+
+# what torch's allocators (CPU, CUDA, MPS) and Python say when memory runs out
+_OOM_MARKS = ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory")
+
+
+def out_of_memory(exc: BaseException) -> str | None:
+    """One line for an allocator's out-of-memory error (MemoryError, torch.OutOfMemoryError, the CPU allocator's
+    RuntimeError); None for any other error."""
+    from ..errors import printable
+
+    message = str(exc)
+    if not isinstance(exc, MemoryError) and not any(m in message.lower() for m in _OOM_MARKS):
+        return None
+    asked = re.search(r"tried to allocate ([0-9.]+ ?[KMGT]?i?B|[0-9]+ bytes)", message)
+    what = f" (asked for {asked.group(1)})" if asked else ""
+    return printable(
+        f"out of memory{what}: the device or machine cannot hold this run; use a smaller batch, input or net"
+        " (the `memory` command predicts what a setting needs)"
+    )
 
 
 def parse_budget(text: str | None) -> float | None:

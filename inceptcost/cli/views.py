@@ -1,8 +1,10 @@
 """Terminal output: report Views laid out with rich (the only place that uses rich).
 
 On a terminal a table is laid out for its width: columns are left out, highest rank first, until every number
-and name fits whole on its line (only free-text columns wrap, between words). A file, a pipe or COLUMNS=0 gets
-every column at its full width and lines that are never wrapped.
+and name fits whole on its line (only free-text columns wrap, between words). A pipe or a file (a redirection or
+`--out`) is laid out for PIPE_WIDTH columns, so that `less` and an editor show it whole; COLUMNS=0 gets every
+column at its full width and lines that are never wrapped (`--format md|csv|json` are for programs).
+A column's legend is printed only when the column is shown.
 """
 
 from __future__ import annotations
@@ -13,20 +15,24 @@ from pathlib import Path
 from ..analyze.report_views import View
 from ..io import write_atomic
 
-FULL = 100_000  # the width of "no width": a file, a pipe, COLUMNS=0
+FULL = 100_000  # the width of "no width": COLUMNS=0
+PIPE_WIDTH = 160  # a pipe or a file: wide enough for every shipped table, narrow enough to read
 FREE_TEXT_LEAST = 24  # a wrapped column is at least this wide (or its longest word) when its text is longer
 
 
 def console(file=None, width: int | None = None):
     """stdout's console (or `file`'s): a terminal's width (rich reads COLUMNS, TTY_COMPATIBLE and FORCE_COLOR),
-    else full width."""
+    else PIPE_WIDTH; COLUMNS=0 is full width everywhere."""
     from rich.console import Console
 
     if width is None:
-        con = Console(file=file)
-        if file is None and con.is_terminal and os.environ.get("COLUMNS") != "0":
-            return con
-        width = FULL
+        if os.environ.get("COLUMNS") == "0":
+            width = FULL
+        else:
+            con = Console(file=file)
+            if file is None and con.is_terminal:
+                return con
+            width = PIPE_WIDTH
     return Console(file=file, width=width)
 
 
@@ -65,7 +71,8 @@ def fitted_columns(view: View, width: int) -> list[int]:
 
 
 def rich_view(view: View, width: int = FULL):
-    """A View as a compact rich table that fits `width`, and a note naming the columns left out (or None)."""
+    """A View as a compact rich table that fits `width`, and its notes: the legends of the columns shown, then
+    one naming the columns left out (if any)."""
     from rich import box
     from rich.table import Table
 
@@ -93,18 +100,18 @@ def rich_view(view: View, width: int = FULL):
         totals = i == last - 1 and row and view.rows[last][0] in ("total", "aux heads")
         t.add_row(*(row[j] for j in keep), end_section=totals)
     left_out = [view.columns[i][0] for i in range(len(view.columns)) if i not in keep]
-    note = None
+    notes = [legend] if (legend := view.legend([view.columns[i][0] for i in keep])) else []
     if left_out:
-        note = (
+        notes.append(
             f"left out to fit {width} columns: {', '.join(dict.fromkeys(left_out))}"
             " (a wider terminal, COLUMNS=0 or --format md shows every column)"
         )
-    return t, note
+    return t, notes
 
 
 def print_views(items: list, out: Path | None = None) -> None:
     """Print report Views (as rich tables with their notes) and plain lines, to stdout (laid out for the
-    terminal's width) or atomically to `out` (full width)."""
+    terminal's width, or PIPE_WIDTH) or atomically to `out` (PIPE_WIDTH; COLUMNS=0: full width)."""
     import io
 
     buf = io.StringIO() if out is not None else None
@@ -113,9 +120,9 @@ def print_views(items: list, out: Path | None = None) -> None:
         if isinstance(item, str):
             con.print(item, highlight=False)
             continue
-        t, left_out = rich_view(item, con.width)
+        t, fitted = rich_view(item, con.width)
         con.print(t)
-        for note in [*item.notes, *([left_out] if left_out else [])]:
+        for note in [*item.notes, *fitted]:
             con.print(note, style="dim", highlight=False)
         con.print()
     if buf is not None:

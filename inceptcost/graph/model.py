@@ -125,12 +125,33 @@ def free_memory(device: torch.device) -> tuple[int, str]:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "this machine (free RAM)"
 
 
-def check_memory(graph: nx.DiGraph, setup: Any, device: torch.device, setting: str = "batch") -> None:
-    """Refuse a run whose predicted peak (analyze/memory.py) exceeds the free memory, before allocating."""
+def check_memory(
+    graph: nx.DiGraph, setup: Any, device: torch.device, setting: str = "batch", held: int = 0, what: str = ""
+) -> None:
+    """Refuse a run whose predicted peak (analyze/memory.py) exceeds the free memory, before allocating.
+    `held`: bytes that the command will also keep on the device (the training data moved there: `what`)."""
     from ..analyze.memory_report import check_fits
 
     free, where = free_memory(device)
-    check_fits(graph, setup, free, where, setting)
+    if held > free:
+        raise InceptcostError(
+            f"{what} needs {held / 2**30:,.2f} GiB on the device but {where} has {free / 2**30:,.2f} GiB free",
+            hint="use fewer or smaller images, or a device with more memory",
+        )
+    if held:
+        where = f"{where} (after {what}: {held / 2**20:,.1f} MiB)"
+    check_fits(graph, setup, max(0, free - held), where, setting)
+
+
+def check_allocation(nbytes: int, what: str, device: torch.device, hint: str, **place: Any) -> None:
+    """Refuse, before allocating, a tensor (or set of tensors) of `nbytes` that the free memory cannot hold."""
+    free, where = free_memory(device)
+    if nbytes > free:
+        raise InceptcostError(
+            f"{what} needs {nbytes / 2**30:,.2f} GiB but {where} has {free / 2**30:,.2f} GiB free",
+            hint=hint,
+            **place,
+        )
 
 
 def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False) -> InceptionNet:

@@ -69,10 +69,14 @@ def check_onnx(data: bytes) -> None:
 
 def export_spec(spec, fmt: str, batch: int = 1, weights: str | None = None) -> tuple[bytes, str]:
     """The file's bytes and a one-line summary of what it holds."""
-    from ..graph.model import build_model
+    from ..analyze.memory import Setup
+    from ..graph.compile import compile_graph
+    from ..graph.model import build_model, check_memory
     from .weights import load_weights
 
-    model = build_model(spec, aux=True)
+    graph = compile_graph(spec)
+    check_memory(graph, Setup.checked(batch, "fp32", "infer", "sgd", "cpu"), torch.device("cpu"))
+    model = build_model(graph, aux=True)
     loaded = f"weights {weights} (by {load_weights(model, weights)})" if weights else "torch's initial weights"
     example = example_input(spec, batch)
     params = sum(p.numel() for p in main_net(model).parameters())

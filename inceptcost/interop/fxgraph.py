@@ -146,7 +146,7 @@ class Reader(Ops):
         tensors = [n for n in node.all_input_nodes]
         for n in tensors:
             if n.op == "get_attr":
-                raise self.unsupported(node, f"{_describe(node)} reading the tensor '{n.target}' directly")
+                raise self.unsupported(node, f"{_describe(node, self.root)} reading the tensor '{n.target}' directly")
         return tensors
 
     def chain(self, value: fx.Node, stop: fx.Node) -> list[Any]:
@@ -156,7 +156,7 @@ class Reader(Ops):
             if value in self.seen:
                 raise self.fail(
                     value,
-                    f"the output of '{_describe(value)}' feeds two places",
+                    f"the output of '{_describe(value, self.root)}' feeds two places",
                     "only a concat or a residual add joins paths",
                 )
             self.seen.add(value)

@@ -54,9 +54,16 @@ def _where(node: fx.Node) -> str:
     return _enclosing(node) or "the model's own forward"
 
 
-def _describe(node: fx.Node) -> str:
+def _describe(node: fx.Node, root: nn.Module | None = None) -> str:
+    """What a node runs: a function's or method's name, or a module's type (its target is the module's path:
+    with `root` the module is looked up, else the path is said)."""
     target = node.target
-    return getattr(target, "__name__", str(target)) if node.op != "call_module" else type(target).__name__
+    if node.op != "call_module":
+        return getattr(target, "__name__", str(target))
+    try:
+        return type(root.get_submodule(str(target))).__name__ if root is not None else str(target)
+    except AttributeError:  # not a submodule of root: its path says where it is
+        return str(target)
 
 
 class Ops:
@@ -69,7 +76,7 @@ class Ops:
         return ImportFailed(message, file=self.label, where=_where(node), hint=hint)
 
     def unsupported(self, node: fx.Node, op: str | None = None) -> ImportFailed:
-        op = op or _describe(node)
+        op = op or _describe(node, self.root)
         return self.fail(
             node,
             f"unsupported op '{op}'",

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from ..errors import WeightsError
-from ..train.checkpoint import MAGIC, MAX_BYTES, load_checkpoint, size_limit
+from ..train.checkpoint import MAGIC, MAX_BYTES, load_checkpoint, size_limit, tensor_problem
 from . import names
 
 
@@ -140,6 +140,13 @@ def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: s
                 file=where,
                 hint="give weights of the model this spec describes",
             )
+        problem = tensor_problem(theirs[key], ours[name])
+        if problem:
+            raise WeightsError(
+                f"the file's tensor '{key}' (for '{name}') {problem}",
+                file=where,
+                hint="save plain dense float tensors: torch.save(model.state_dict(), FILE) of a float model",
+            )
         if theirs[key].shape != ours[name].shape:
             if name in heads:
                 other.append(name)
@@ -168,5 +175,9 @@ def load_state(model: torch.nn.Module, theirs: dict[str, torch.Tensor], where: s
             hint="give the spec the file's classes, or train with --reset-head to load the rest and start the"
             " classifier afresh",
         )
-    model.load_state_dict({n: theirs[k] for n, k in mapping.items() if n not in other}, strict=not other)
+    try:
+        model.load_state_dict({n: theirs[k] for n, k in mapping.items() if n not in other}, strict=not other)
+    except RuntimeError as exc:  # what the checks above did not foresee: still one line naming the file
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1].strip()
+        raise WeightsError(f"cannot load the tensors into the model ({first[:200]})", file=where) from None
     return label + (f", classifier reset ({', '.join(other)})" if other else "")

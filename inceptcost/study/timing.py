@@ -10,35 +10,55 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..errors import InceptcostError
 from ..io import write_atomic
-from ..readsafe import read_regular
 from ..spec import Spec
 
-MAX_CACHE_BYTES = 1 << 20  # a cached timing is about 1 KB
+# the measured figures of a cached result: ms per image, each a finite number above 0
+TIMES = ("ms_per_image", "min", "max")
 
 
-def _kept(cache: Path) -> dict[str, Any] | None:
-    """The cached timing, or None when there is none or it cannot be used (then it is timed again and replaced);
-    a cache that is not a regular file (a FIFO would block the read and the write) or is too large is refused."""
+def read_cache(cache: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The result kept in `cache` when it was timed with `key`'s settings (None: there is none, or it was timed
+    with others and is timed again). A file a user edited or a crash cut short is refused in one line naming it
+    and the field: a cache that is not a regular file, not JSON, not an object, or a time that is not a number."""
+    import os
+
+    from ..bench.runs import field_positive, read_json
+
     if not os.path.lexists(cache):
         return None
-    try:
-        raw = read_regular(cache, limit=MAX_CACHE_BYTES, what="timing cache")
+    try:  # a regular file of at most 1 MiB: never a FIFO, a folder or 4 GiB; JSON without NaN or inf
+        kept = read_json(cache, "bench cache")
     except InceptcostError as exc:
+        exc.hint = "delete it to time the spec again"
+        raise
+    if not isinstance(kept, dict):
         raise InceptcostError(
-            f"timing cache: {exc.message}", file=str(cache), hint="delete it; the study times the spec again"
-        ) from None
-    try:
-        kept = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+            f"the bench cache is not a JSON object (it holds a {type(kept).__name__})",
+            file=str(cache),
+            hint="delete it to time the spec again",
+        )
+    if {k: kept.get(k) for k in key} != key:
         return None
-    return kept if isinstance(kept, dict) else None
+    for field in TIMES:
+        try:
+            field_positive(kept.get(field), cache, field)
+        except InceptcostError as exc:
+            exc.hint = "delete the file to time the spec again"
+            raise
+    if not kept["min"] <= kept["ms_per_image"] <= kept["max"]:
+        raise InceptcostError(
+            "the median time is not between the fastest and the slowest",
+            file=str(cache),
+            where="ms_per_image",
+            hint="delete the file to time the spec again",
+        )
+    return kept
 
 
 def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path, threads: int | None) -> dict[str, Any]:
@@ -59,8 +79,8 @@ def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path,
         "threads": torch.get_num_threads(),
     }
     cache = out / "bench" / f"{spec.name}.json"
-    kept = _kept(cache)
-    if kept is not None and {k: kept.get(k) for k in key} == key:
+    kept = read_cache(cache, key)
+    if kept is not None:
         return kept
     cfg = BenchConfig(device=device, batch=batch, mode="train", aux=True, steps=10, warmup=3, repeats=5)
     (row,) = run_bench(spec, cfg)

@@ -83,6 +83,28 @@ def load_checkpoint(path: str | Path, map_location="cpu", limit: int = MAX_BYTES
 # --- RNG states as weights_only-loadable values -------------------------------------------------------------
 
 
+def tensor_problem(t: torch.Tensor, like: torch.Tensor) -> str | None:
+    """What keeps a tensor read from a file from loading into `like` (a model's parameter or buffer) as values of
+    the same meaning, or None: a sparse or other non-strided layout, a meta tensor (a shape without values), a
+    quantized one, a dtype of another kind (complex or bool or integer for a float, a float for a counter), or
+    NaN/inf among the values. A view (non-contiguous, a zero-stride expansion) is copied as its values."""
+    if t.layout != torch.strided:
+        return f"is a {str(t.layout).removeprefix('torch.')} tensor, not a dense one"
+    if t.device.type == "meta":
+        return "is a meta tensor (a shape without values)"
+    if t.is_quantized:
+        return f"is a quantized tensor ({str(t.dtype).removeprefix('torch.')})"
+    dtype = str(t.dtype).removeprefix("torch.")
+    if like.is_floating_point():
+        if not t.is_floating_point():  # complex, bool and integer dtypes: not a real number per weight
+            return f"has dtype {dtype}, not a real floating-point type"
+        if t.numel() and not bool(torch.isfinite(t).all()):
+            return "holds NaN or infinite values"
+    elif t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        return f"has dtype {dtype}, not a whole-number type (the model keeps a count here)"
+    return None
+
+
 def rng_state() -> dict:
     np_state = np.random.get_state()
     state = {

@@ -172,11 +172,27 @@ def _clutter(images: np.ndarray, labels: np.ndarray, n: int, canvas: int, seed: 
 
 def synthetic(n: int, *, size: tuple[int, int], channels: int, classes: int) -> Dataset:
     """Random images and labels at the spec's own size: for throughput, not accuracy."""
-    g = torch.Generator().manual_seed(0)
+    from inceptcost.graph.model import check_allocation
+
     n_val = max(2, n // 8)
+    image = channels * size[0] * size[1]  # bytes of one uint8 image
+    fits = int(free_cpu_bytes() // (image * 9 / 8)) if image else 0
+    check_allocation(
+        (n + n_val) * image,
+        f"synthetic:{n} ({n} + {n_val} validation images of {size[0]}x{size[1]}x{channels}, uint8)",
+        torch.device("cpu"),
+        f"use synthetic:{fits} or fewer images" if fits >= 2 else "shrink the spec's input size",
+    )
+    g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (n + n_val, channels, *size), generator=g, dtype=torch.uint8)
     y = torch.randint(0, classes, (n + n_val,), generator=g)
     return Dataset(f"synthetic:{n}", x[:n], y[:n], x[n:], y[n:], [str(i) for i in range(classes)])
+
+
+def free_cpu_bytes() -> int:
+    from inceptcost.graph.model import free_memory
+
+    return free_memory(torch.device("cpu"))[0]
 
 
 # --- image folders -----------------------------------------------------------------------------------------

@@ -118,18 +118,21 @@ class Trainer:
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
-        self.train_x, self.train_y = self.data.train_x.to(dev), self.data.train_y.to(dev)
-        self.val_x = self.data.val_x[ctx.rank :: world].to(dev)  # disjoint shards: exact all-reduced metrics
-        self.val_y = self.data.val_y[ctx.rank :: world].to(dev)
-        mean, std = self.data.mean_std()
-        self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
-
         from inceptcost.analyze.memory import Setup
         from inceptcost.graph.model import check_memory
 
         dtype = "bf16" if self.amp else "fp32"
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
-        check_memory(graph, setup, dev, "batch_size")  # before the model takes any memory
+        # before the data moves to the device and the model takes any memory; on the CPU the data is already
+        # in memory (the free figure is what is left beside it), on a GPU it will be kept there beside the model
+        d = self.data
+        held = 0 if dev.type == "cpu" else sum(t.nbytes for t in (d.train_x, d.train_y, d.val_x, d.val_y))
+        check_memory(graph, setup, dev, "batch_size", held, f"the data set {d.name}")
+        self.train_x, self.train_y = self.data.train_x.to(dev), self.data.train_y.to(dev)
+        self.val_x = self.data.val_x[ctx.rank :: world].to(dev)  # disjoint shards: exact all-reduced metrics
+        self.val_y = self.data.val_y[ctx.rank :: world].to(dev)
+        mean, std = self.data.mean_std()
+        self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
         reporter.phase("building", f"building {base.name}")
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(graph, aux=True, fast=config.fast)

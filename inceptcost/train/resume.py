@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import torch
+
 from inceptcost.errors import literal
 from inceptcost.train import ddp
-from inceptcost.train.checkpoint import rng_state, save_checkpoint, set_rng_state
+from inceptcost.train.checkpoint import rng_state, save_checkpoint, set_rng_state, tensor_problem
 from inceptcost.train.config import resume_changes, resume_settings
 from inceptcost.train.errors import CheckpointError
 
@@ -54,6 +56,10 @@ def restore(self, state: dict) -> None:
         # recipe's (an allowed change of lr, momentum or weight decay takes effect) and recompute this
         # step's lr from the schedule (an allowed change of epochs or schedule too).
         recipe_groups = [{k: v for k, v in g.items() if k != "params"} for g in self.optimizer.param_groups]
+        for name, like in self.model.state_dict().items():
+            problem = tensor_problem(state["model"][name], like) if torch.is_tensor(state["model"].get(name)) else None
+            if problem:
+                raise CheckpointError(f"checkpoint {self.checkpoint_path}: the model's tensor '{name}' {problem}")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -71,7 +77,7 @@ def restore(self, state: dict) -> None:
             self.sums.t.copy_(state["epoch_sums"].to(self.sums.t))
         rngs = state["rng"]
         set_rng_state(rngs[self.ctx.rank] if len(rngs) == self.ctx.world_size else rngs[0])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise CheckpointError(
             f"checkpoint {self.checkpoint_path} does not match this run: {str(exc).splitlines()[0]}"
         ) from None

@@ -132,3 +132,86 @@ def test_bench_table(width, monkeypatch, capsys):
     assert "OOM at batch 512" in " ".join(shown.split())  # the note wraps between words only
     # MFU is shown whole, or left out and named under the table
     assert whole("5.6%", shown) or re.search(r"left out to fit 80 columns: [^(]*MFU", " ".join(shown.split()))
+
+
+PIPED = [
+    ["analyze", "googlenet"],
+    ["verify", "googlenet"],
+    ["compare", "googlenet", "googlenet-torchvision"],
+    ["memory", "googlenet"],
+    ["specs"],
+    ["sweep", "googlenet"],
+    ["predict", "googlenet", "--profile", "h100"],
+]
+
+
+@pytest.mark.parametrize("args", PIPED, ids=lambda a: a[0])
+def test_a_pipe_gets_at_most_160_columns_and_every_column(args):
+    """Piped or redirected output reads in `less`: tables and their notes wrap at 160 columns (free text between
+    words), no column is left out, and every line of the full-width output (COLUMNS=0) is there word for word."""
+    piped = shown(args, None)
+    assert max(cell_len(line.rstrip()) for line in piped.splitlines()) <= 160
+    assert "left out" not in piped
+    env = {"COLUMNS": "0", "TTY_COMPATIBLE": "0", "FORCE_COLOR": None, "NO_COLOR": None}
+    full = CliRunner().invoke(app, args, env=env)
+    assert full.exit_code == 0, full.output
+    words = lambda text: sorted(w for w in text.split() if not set(w) <= set("─━"))  # noqa: E731 (rules differ)
+    assert words(ANSI.sub("", full.stdout)) == words(piped)
+
+
+def test_full_width_on_request():
+    """COLUMNS=0 lays nothing out: the claims table and the notes keep their lines whole."""
+    env = {"COLUMNS": "0", "TTY_COMPATIBLE": "0", "FORCE_COLOR": None, "NO_COLOR": None}
+    full = CliRunner().invoke(app, ["verify", "googlenet"], env=env).stdout
+    assert max(cell_len(line.rstrip()) for line in full.splitlines()) > 160
+
+
+def test_out_file_is_laid_out_like_a_pipe(tmp_path):
+    out = tmp_path / "analyze.txt"
+    result = CliRunner().invoke(app, ["verify", "googlenet", "--out", str(out)], env={"COLUMNS": None})
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "holds" in text and max(cell_len(line.rstrip()) for line in text.splitlines()) <= 160
+
+
+def test_no_legend_for_a_column_left_out():
+    """At 80 columns `analyze` leaves out the `d` column and so its legend; a wide terminal shows both."""
+    narrow = " ".join(shown(["analyze", "googlenet"], 80).split())
+    assert "left out to fit 80 columns: type, d," in narrow
+    assert "d: layers with parameters" not in narrow
+    assert "The paper's totals are its column sums." in narrow  # the paper columns are shown: their legend too
+    wide = " ".join(shown(["analyze", "googlenet"], 200).split())
+    assert "d: layers with parameters on the row's longest path." in wide
+
+
+def test_compare_drops_the_legend_of_d_percent_with_its_column():
+    wide = " ".join(shown(["compare", "googlenet", "googlenet-torchvision"], 200).split())
+    assert "d % is the MACs change." in wide
+    narrow = " ".join(shown(["compare", "googlenet", "googlenet-torchvision"], 40).split())
+    assert "d %" in narrow.split("left out to fit 40 columns:")[1] and "d % is the MACs change." not in narrow
+
+
+def test_markdown_keeps_every_legend():
+    result = CliRunner().invoke(app, ["analyze", "googlenet", "--format", "md"])
+    assert "d: layers with parameters on the row's longest path. The paper's totals are its column sums." in (
+        result.stdout
+    )
+
+
+def _help(args: list[str]) -> str:
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "120", "TTY_COMPATIBLE": "0"})
+    assert result.exit_code == 0, result.output
+    return ANSI.sub("", result.stdout)
+
+
+@pytest.mark.parametrize("command", [[]] + [[c] for c in __import__("inceptcost.cli").cli.COMMANDS])
+def test_help_shows_no_value_after_a_flag(command):
+    """A flag takes no value: no `<bool>` after `--strict`, `--amp/--no-amp` or `--help` itself; an option that
+    takes one keeps its type."""
+    text = _help(command)
+    assert "<bool>" not in text
+    help_line = next(line for line in text.splitlines() if "--help" in line)
+    assert re.search(r"--help\s+Show this message", help_line), help_line
+    if command == ["analyze"]:
+        assert re.search(r"--strict\s+exit 1", text)
+        assert re.search(r"--format\s+-f\s+<table\|json\|csv\|md>", text)

@@ -46,3 +46,22 @@ def test_fast_script_runs_on_cpu_with_every_ablation(small_spec, tmp_path):
         assert [r["model"] for r in got] == [*names, "fast +channels_last"]
         assert all(r["images_per_s"] > 0 and r["ms_min"] <= r["ms_per_step"] <= r["ms_max"] for r in got)
     assert "CUDA graphs rows skipped" in p.stdout
+
+
+def test_fast_script_times_only_the_subjects_named(small_spec, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FB_DEVICE": "cpu", "FB_SPEC": str(small_spec)}
+    env.update(FB_STEPS="1", FB_WARMUP="1", FB_REPEATS="1", FB_MODES="infer", FB_TORCHVISION="0")
+    env.pop("OUT", None)
+    run = lambda subjects: subprocess.run(  # noqa: E731
+        [sys.executable, str(ROOT / "benchmarks" / "bench_fast.py")],
+        env={**env, "FB_SUBJECTS": subjects, "FB_JSON": str(tmp_path / "fb.json")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    p = run("fast,fast -fold_bn")
+    assert p.returncode == 0, p.stdout + p.stderr
+    rows = json.loads((tmp_path / "fb.json").read_text())["rows"]
+    assert [r["model"] for r in rows] == ["fast", "fast -fold_bn"]
+    p = run("fast,fastest")
+    assert p.returncode != 0 and "error: FB_SUBJECTS: no subject fastest" in p.stderr

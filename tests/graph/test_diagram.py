@@ -371,7 +371,7 @@ def test_module_svg_has_every_branch(tmp_path):
     assert "inception_4e.b3x3.reduce" in nodes and "naive:inception_4e.b3x3.conv" in nodes
 
 
-# The committed drawings and the commands that make them (README: Diagrams).
+# The committed drawings and the commands that make them (the manual: docs/diagrams.md).
 COMMITTED = {
     "googlenet.svg": (),
     "googlenet-collapsed.svg": ("--collapse",),

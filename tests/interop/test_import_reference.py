@@ -83,3 +83,22 @@ def test_imported_reference_gives_its_params_macs_and_logits(factory, chw, publi
     x = torch.randn(2, *chw)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), reference(x), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("timm:no_such_net", "timm has no model 'no_such_net'"),
+        ("timm:inception_v5", "did you mean"),  # close to timm's inception_v3 and inception_v4
+        ("timm:", "no timm model named"),
+    ],
+)
+def test_an_unknown_timm_name_is_one_line(target, words):
+    from typer.testing import CliRunner
+
+    from inceptcost.cli import app
+
+    r = CliRunner().invoke(app, ["import", target, "--out", "never.yaml"])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("error: ") and words in line, line
