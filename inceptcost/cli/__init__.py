@@ -104,6 +104,14 @@ def main() -> None:
             build_app(command if command in COMMANDS else None)()
         finally:
             sys.stdout.flush()
+    except ModuleNotFoundError as exc:  # an optional package imported before a command's error handler ran
+        from ..interop.extras import missing
+
+        error = missing(exc, "this command")
+        if error is None:
+            raise
+        sys.stderr.write(f"error: {error}\n")
+        raise SystemExit(error.exit_code) from None
     except OSError as exc:  # stdout on a full disk or a closed pipe
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is still buffered goes nowhere, without a second error
         sys.stderr.write(f"error: cannot write the output ({exc.strerror}); write it to a file with --out\n")
