@@ -56,15 +56,18 @@ def root(
 
 
 def _safe_streams() -> None:
-    """Output never fails on a character: an undecodable file name or a symbol that the terminal's encoding
-    lacks (PYTHONIOENCODING=ascii) is written as a backslash escape. Output to a closed stdout is an error."""
+    """Output never fails on a character: an undecodable byte of a file name (`caf\\xe9`) or a symbol that the
+    terminal's encoding lacks (PYTHONIOENCODING=ascii) is written as a backslash escape. Output to a closed
+    stdout is an error."""
+    from .. import errors  # noqa: F401 (registers the error handler `inceptcost-escape`)
+
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
     if sys.stdout is None:
         sys.stdout = _Closed()
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors="inceptcost-escape")
 
 
 class _Closed(io.TextIOBase):
