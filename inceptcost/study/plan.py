@@ -141,7 +141,7 @@ def load_plan(path: str | Path) -> Plan:
         device=device,
         gpus=count("gpus") if data.get("gpus") is not None else None,
         threads=count("threads") if data.get("threads") is not None else None,
-        recipe=dict(recipe),
+        recipe=recipe,  # a LineMap: its keys keep their lines for the recipe's errors
         profile=text("profile") if data.get("profile") is not None else None,
         width_base=base,
         widths=widths,
