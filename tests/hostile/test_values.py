@@ -65,6 +65,7 @@ def test_bench_flags(sandbox, case):
 
 WIDTHS = {
     "overflowing width": "1e308",
+    "inf in a list": "1,inf",
     "beyond a float": "1e400",
     "nan": "nan",
     "inf": "inf",
@@ -75,6 +76,14 @@ WIDTHS = {
     "backwards range": "2:1:0.5",
     "range to 1e300": "0.5:1e300:1e298",
     "a million steps": "0.000001:1:0.000001",
+    "infinite stop": "1:inf:1",
+    "nan step": "1:2:nan",
+    "infinite start": "-inf:2:1",
+    "denormal step": "1:2:1e-320",
+    "step so small the count overflows": "1:1000:1e-300",
+    "stop beyond a float": "1:1e400:1",
+    "stop beyond the widest": "1:5000:1000",
+    "a list of 200,000 widths": ",".join(["1"] * 200_000),
     "empty": "",
 }
 
