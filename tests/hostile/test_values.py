@@ -129,3 +129,27 @@ def test_odd_but_valid_names_pass(sandbox):
     spec = sandbox.write("odd.yaml", text)
     for command in (["analyze"], ["analyze", "--format", "md"], ["verify"], ["diagram"], ["sweep"]):
         sandbox.run(*command, spec, code=0)
+
+
+NINES = "9" * 400
+QUANTITIES = {
+    "capacity of 400 nines TiB": (["memory", "--fits", NINES + "TiB"], "--fits"),
+    "capacity of 400 nines": (["memory", "--fits", NINES], "--fits"),
+    "capacity beyond an exbibyte": (["memory", "--fits", "2000000TiB"], "--fits"),
+    "capacity below a byte": (["memory", "--fits", "0.5B"], "--fits"),
+    "time of 400 nines": (["fit", "--time", NINES + "ms", "--profile", "cpu"], "--time"),
+    "time beyond a float": (["sweep", "--time", "1e400s", "--profile", "cpu"], "--time"),
+    "denormal time": (["fit", "--time", "1e-320ms", "--profile", "cpu"], "--time"),
+    "budget of 400 nines": (["analyze", "--budget", NINES + "G"], "--budget"),
+    "synthetic count of 400 nines": (["train", "--device", "cpu", "--data", "synthetic:" + NINES], "sample count"),
+    "synthetic count of 5000 digits": (["train", "--device", "cpu", "--data", "synthetic:" + "9" * 5000], "count"),
+    "synthetic count of 5 billion": (["train", "--device", "cpu", "--data", "synthetic:5000000000"], "count"),
+}
+
+
+@pytest.mark.parametrize("case", list(QUANTITIES), ids=list(QUANTITIES))
+def test_quantities_beyond_any_machine(sandbox, case):
+    """Counts, sizes and durations: a number too large for a float (400 nines), beyond any machine, or a
+    denormal is one error naming the flag, never an OverflowError or an allocation."""
+    args, flag = QUANTITIES[case]
+    sandbox.run(args[0], sandbox.spec, *args[1:], match=flag)
