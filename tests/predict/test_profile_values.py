@@ -17,9 +17,7 @@ START = SHIPPED[: SHIPPED.index("\npeak_tflops:")].count("\n") + 1  # above: nam
 HEAD = SHIPPED[: SHIPPED.index("\nfit:")]  # the figures; `fit:` below only records how they were fitted
 # every `key: number` line of the figures, as (line number, the line)
 FIGURES = [
-    (i, line)
-    for i, line in enumerate(HEAD.splitlines(), 1)
-    if i > START and re.fullmatch(r"\s*\w+: [0-9.]+", line)
+    (i, line) for i, line in enumerate(HEAD.splitlines(), 1) if i > START and re.fullmatch(r"\s*\w+: [0-9.]+", line)
 ]
 BAD = {"inf": ".inf", "nan": ".nan", "beyond a float": "1.0e+400", "400 nines": "9" * 400, "denormal": "1.0e-320"}
 
