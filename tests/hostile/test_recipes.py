@@ -33,3 +33,13 @@ def test_a_recipe_torch_takes_still_trains(sandbox) -> None:
     recipe = sandbox.write("r.yaml", "nesterov: true\nmomentum: 0.9\nweight_decay: 1.0e-4\n")
     args = ["--recipe", recipe, "--device", "cpu", "--data", "synthetic", "--epochs", "1", "--steps-per-epoch", "1"]
     sandbox.run("train", sandbox.spec, *args, "--batch-size", "4", "--out", "run", code=0, may_write=("run",))
+
+
+def test_a_plans_recipe_names_the_plan_and_line(sandbox) -> None:
+    plan = sandbox.write(
+        "plan.yaml",
+        "name: p\nspecs: [tiny.yaml]\ndata: synthetic\nepochs: 1\nbatch_size: 8\nseeds: [0]\ndevice: cpu\n"
+        "recipe:\n  momentum: 0\n  nesterov: true\n",
+    )
+    out = sandbox.run("study", plan, "--dry-run")
+    assert "plan.yaml:10:" in out.stderr and "nesterov" in out.stderr, out.stderr
