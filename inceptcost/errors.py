@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import re
 from collections.abc import Callable, Iterable
@@ -120,13 +121,39 @@ class SettingError(InceptcostError):
         super().__init__(message, settings=True, **where)
 
 
+def _escaped(ch: str) -> str:
+    """One character as a backslash escape: an undecodable byte of a file name (Python keeps it as a lone
+    surrogate, U+DC80-U+DCFF) as the byte it was, `\\xe9`; any other character as Python writes it."""
+    if "\udc80" <= ch <= "\udcff":
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
 def printable(text: str) -> str:
     """`text` safe to print on any terminal: control characters (ESC, NUL) and the undecodable bytes of a file
     name (surrogates) as backslash escapes; everything else as it is."""
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-        for ch in text
-    )
+    return "".join(ch if ch.isprintable() or ch == " " else _escaped(ch) for ch in text)
+
+
+def encodable(text: str) -> str:
+    """`text` that any UTF-8 writer, parser or terminal takes: the undecodable bytes of a file name (lone
+    surrogates, which a UTF-8 encoder refuses) as backslash escapes (`caf\\xe9.yaml`); all else unchanged."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(_escaped(ch) if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
+
+
+def _escape_errors(exc: UnicodeError) -> tuple[str, int]:
+    """The codec error handler `inceptcost-escape`: what an encoder cannot write (a file name's undecodable
+    byte, a symbol an ASCII terminal lacks) as the backslash escape printable() gives it."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "".join(_escaped(ch) for ch in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error("inceptcost-escape", _escape_errors)
 
 
 class WeightsError(InceptcostError):

@@ -65,7 +65,8 @@ def write_atomic(path: str | Path, data: str | bytes, *, parents: bool = False) 
         raise OutputError("folder does not exist", file=str(path.parent), hint="create it first")
     if path.is_dir():
         raise OutputError("is a folder, not a file", file=str(path), hint="name a file inside it")
-    data = data.encode() if isinstance(data, str) else data
+    # a file name's undecodable bytes (in a report's title, a header) as escapes, not a UnicodeEncodeError
+    data = data.encode("utf-8", "inceptcost-escape") if isinstance(data, str) else data
     if path.exists() and not path.is_file():  # /dev/null, a pipe: write through; a rename would replace it
         _write_through(path, data)
         return

@@ -286,11 +286,16 @@ class Reader:
         nodes: list[Node] = []
         seen: dict[str, int | None] = {}
         counts: dict[str, int] = {}
+        # an unnamed layer is called after its kind and its rank among them (flatten1, flatten2), skipping the
+        # names the list gives its other layers, so that a default name never takes a name written out
+        written = {item.get("name") for item in raw if isinstance(item, dict)}
         for item in raw:
             item_line = getattr(item, "line", line)
             kind = str(item.get("type", "layer")).lower() if isinstance(item, dict) else "layer"
             kind = kind if NAME.match(kind) and len(kind) <= 40 else "layer"  # a default name must be a valid one
             counts[kind] = counts.get(kind, 0) + 1
+            while f"{kind}{counts[kind]}" in written:
+                counts[kind] += 1
             node = self.node(item, item_line, f"{kind}{counts[kind]}", prefix)
             if node.name in seen:
                 raise self.error(

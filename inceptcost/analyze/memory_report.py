@@ -19,6 +19,7 @@ from .printed import mib
 DEVICES = {"A100-40GB": 40 << 30, "A100-80GB": 80 << 30, "H100": 80 << 30, "H200": 141 << 30}
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
 _UNITS |= {"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+MAX_CAPACITY = 1 << 60  # 1 EiB: more memory than any machine holds, and well inside an int64 byte count
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*$")
 
 
@@ -36,7 +37,13 @@ def parse_capacity(text: str) -> tuple[int, str]:
             f"{{fits}} '{literal(text)}' is neither a size nor a known device",
             hint=f"give a size like 80GiB or 24GB, or one of: {', '.join(DEVICES)}",
         )
-    return int(float(match.group(1)) * _UNITS[unit]), text.strip()
+    size = float(match.group(1)) * _UNITS[unit]  # 400 nines: inf, which int() refuses
+    if not 1 <= size <= MAX_CAPACITY:
+        raise SettingError(
+            f"{{fits}} '{literal(text[:40])}' is out of range",
+            hint="give a size from 1 B to 1 EiB, like 80GiB",
+        )
+    return int(size), text.strip()
 
 
 def largest_batch(graph: nx.DiGraph, setup: Setup, capacity: int) -> tuple[int, Memory | None]:

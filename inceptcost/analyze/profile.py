@@ -107,11 +107,30 @@ def _line(m: Any, key: Any = None) -> int | None:
     return m.line_of(key) if hasattr(m, "line_of") else None
 
 
-def _number(value: Any, what: str, file: str, line: int | None, upper: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= upper):
-        limit = "" if upper == math.inf else f" and at most {upper:g}"
-        raise ProfileError(f"{what} must be a number above 0{limit}, got {value!r}", file=file, line=line, hint=FIX)
-    return float(value)
+# The largest value each kind of profile figure may take: far beyond any device (an H200 has 989 dense bf16
+# TFLOP/s and 4.8 TB/s), so that only a typo or a hostile file (`.inf`, `1e400`, 400 nines) is refused.
+MAX_TFLOPS = 1e5
+MAX_GBS = 1e9  # 1 EB/s: a hand-computed profile may use it to make the memory time vanish
+MAX_US = 1e6
+MAX_MIB = 1e9
+MAX_THREADS = 4096
+MIN_FIGURE = 1e-9  # below it a figure divides a step into an overflow; a denormal is a typo, not a device
+
+
+def _number(value: Any, what: str, file: str, line: int | None, upper: float) -> float:
+    """A figure of the profile: a finite number from MIN_FIGURE to `upper` (every numeric field has one)."""
+    number = math.nan
+    if not isinstance(value, bool) and isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a float's range
+            number = math.inf
+    if not MIN_FIGURE <= number <= upper:  # NaN and inf fail here too
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise ProfileError(
+            f"{what} must be a number above 0 and at most {upper:g}, got {shown}", file=file, line=line, hint=FIX
+        )
+    return number
 
 
 def _mapping(data: Any, key: str, file: str) -> Any:
@@ -154,7 +173,7 @@ def parse_profile(data: Any, file: str) -> Profile:
         raise ProfileError(
             f"peak_tflops: {what}", file=file, line=_line(peaks, bad[0]) if bad else _line(peaks), hint=FIX
         )
-    peak = {k: _number(v, f"peak_tflops.{k}", file, _line(peaks, k)) for k, v in peaks.items()}
+    peak = {k: _number(v, f"peak_tflops.{k}", file, _line(peaks, k), MAX_TFLOPS) for k, v in peaks.items()}
     effs = _mapping(data, "efficiency", file)
     extra = [k for k in effs if k not in KINDS]
     absent = [k for k in KINDS if k not in effs and k not in FALLBACK]
@@ -166,7 +185,7 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(effs, extra[0]) if extra else _line(effs),
             hint=f"kinds: {', '.join(KINDS)}",
         )
-    eff = {k: _number(effs[k], f"efficiency.{k}", file, _line(effs, k), upper=1.0) for k in KINDS if k in effs}
+    eff = {k: _number(effs[k], f"efficiency.{k}", file, _line(effs, k), 1.0) for k in KINDS if k in effs}
     for k, parent in FALLBACK.items():  # a kind this device does not run (a GPU's CPU-only paths)
         eff.setdefault(k, eff[parent])
     over = _mapping(data, "overhead_us", file)
@@ -178,7 +197,7 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(over, odd[0]) if odd else _line(over),
             hint="forward, backward, and optionally a kernel kind's own fixed cost",
         )
-    overhead = {k: _number(over[k], f"overhead_us.{k}", file, _line(over, k), upper=1e6) for k in over}
+    overhead = {k: _number(over[k], f"overhead_us.{k}", file, _line(over, k), MAX_US) for k in over}
     serial = _mapping(data, "serial_gbs", file) if "serial_gbs" in data else {}
     compute = [k for k in KINDS if k.removesuffix("_bwd") in COMPUTE_KINDS]
     odd = [k for k in serial if k not in compute]
@@ -189,7 +208,7 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(serial, odd[0]),
             hint=f"kinds: {', '.join(compute)}",
         )
-    serial = {k: _number(serial[k], f"serial_gbs.{k}", file, _line(serial, k)) for k in serial}
+    serial = {k: _number(serial[k], f"serial_gbs.{k}", file, _line(serial, k), MAX_GBS) for k in serial}
     for k, parent in FALLBACK.items():  # a fallen-back kind takes all its parent's figures
         if k not in effs and parent in serial:
             serial[k] = serial[parent]
@@ -200,11 +219,17 @@ def parse_profile(data: Any, file: str) -> Profile:
             raise ProfileError(
                 "first_touch needs 'gbs' and 'above_mib' (and nothing else)", file=file, line=_line(ft), hint=FIX
             )
-        first_touch = tuple(_number(ft[k], f"first_touch.{k}", file, _line(ft, k)) for k in ("gbs", "above_mib"))
+        limits = {"gbs": MAX_GBS, "above_mib": MAX_MIB}
+        first_touch = tuple(_number(ft[k], f"first_touch.{k}", file, _line(ft, k), limits[k]) for k in limits)
     threads = data.get("threads")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS
+    ):
         raise ProfileError(
-            f"threads must be a whole number >= 1, got {threads!r}", file=file, line=_line(data, "threads"), hint=FIX
+            f"threads must be a whole number from 1 to {MAX_THREADS}, got {str(threads)[:40]!r}",
+            file=file,
+            line=_line(data, "threads"),
+            hint=FIX,
         )
     versions = data.get("versions") or {}
     if not isinstance(versions, dict):
@@ -216,7 +241,7 @@ def parse_profile(data: Any, file: str) -> Profile:
         device_name=data["device_name"],
         source=data["source"],
         peak_tflops=peak,
-        bandwidth_gbs=_number(data["bandwidth_gbs"], "bandwidth_gbs", file, _line(data, "bandwidth_gbs")),
+        bandwidth_gbs=_number(data["bandwidth_gbs"], "bandwidth_gbs", file, _line(data, "bandwidth_gbs"), MAX_GBS),
         efficiency=eff,
         overhead_us=overhead,
         serial_gbs=serial,

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from .. import layers
-from ..errors import InceptcostError, SpecError
+from ..errors import InceptcostError, SpecError, encodable
 from ..spec import DEFAULTS, Node, Spec, parse_spec
 from ..spec_reader import Reader
 from ..text import dims_text, shape_text
@@ -180,6 +180,7 @@ def spec_to_yaml(spec: Spec, header: str = "") -> str:
     body = yaml.dump(
         data, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=None, width=200, allow_unicode=True
     )
+    header = encodable(header)  # a file name's undecodable bytes (caf\\xe9.yaml) as escapes: YAML is UTF-8
     text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + body
     back = parse_spec(yaml.load(text, Loader=_Loader), spec.file)
     same = (

@@ -44,16 +44,28 @@ def parse_widths(text: str) -> list[float]:
             if len(parts) != 3:
                 raise ValueError
             start, stop, step = parts
-            if step <= 0 or start <= 0 or stop < start:
+            if not all(math.isfinite(p) for p in parts) or step <= 0 or start <= 0 or stop < start:
                 raise InceptcostError(
-                    f"bad width range '{s}'", hint="write start:stop:step with 0 < start <= stop and step > 0"
+                    f"bad width range '{s}'",
+                    hint="write start:stop:step with finite numbers, 0 < start <= stop and step > 0",
                 )
-            n = int(math.floor((stop - start) / step + 1e-9))
-            if n + 1 > MAX_GRID:
-                raise InceptcostError(f"width range '{s}' has {n + 1:,} steps", hint=f"at most {MAX_GRID:,}")
+            if stop > MAX_WIDTH:
+                raise InceptcostError(f"bad width range '{s}'", hint=f"widths go up to {MAX_WIDTH:g}")
+            # counted in floats first: a tiny step (1e-320) makes the count infinite, which int() refuses
+            steps = (stop - start) / step
+            if not steps < MAX_GRID:
+                raise InceptcostError(
+                    f"width range '{s}' has more than {MAX_GRID:,} widths",
+                    hint=f"take a larger step: at least {(stop - start) / (MAX_GRID - 1):.3g}",
+                )
+            n = int(math.floor(steps + 1e-9))
             widths = [round(start + i * step, 10) for i in range(n + 1)]
         else:
             widths = [float(p) for p in re.split(r"[,\s]+", s) if p]
+            if len(widths) > MAX_GRID:
+                raise InceptcostError(
+                    f"width grid '{s[:40]}...' has {len(widths):,} widths", hint=f"at most {MAX_GRID:,}"
+                )
     except ValueError:
         raise InceptcostError(f"bad width grid '{s}'", hint="e.g. 0.25:2.0:0.25 (start:stop:step) or 0.5,1,2") from None
     if not widths or any(not (0 < w <= MAX_WIDTH) for w in widths):

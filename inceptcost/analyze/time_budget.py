@@ -18,6 +18,7 @@ from .profile import Profile
 from .sweep import scale_spec
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+MIN_MS, MAX_MS = 1e-3, 1e9  # 1 us (below a kernel launch) to 1e6 s (11 days for one step)
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(us|ms|s)\s*$", re.IGNORECASE)
 
 
@@ -26,7 +27,12 @@ def parse_duration(text: str) -> float:
     m = _DURATION.match(text or "")
     if not m or float(m.group(1)) <= 0:
         raise InceptcostError(f"--time: cannot read {text!r} as a time", hint="write it like 4ms, 0.5s or 250us")
-    return float(m.group(1)) * _UNITS[m.group(2).lower()]
+    ms = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    if not MIN_MS <= ms <= MAX_MS:  # 1e400 or 400 nines read as inf; 1e-320 as a denormal nothing fits in
+        raise InceptcostError(
+            f"--time {text[:40]!r} is out of range", hint="give a step time from 1us to 1000000s, like 4ms"
+        )
+    return ms
 
 
 @dataclass(frozen=True)

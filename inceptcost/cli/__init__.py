@@ -56,15 +56,18 @@ def root(
 
 
 def _safe_streams() -> None:
-    """Output never fails on a character: an undecodable file name or a symbol that the terminal's encoding
-    lacks (PYTHONIOENCODING=ascii) is written as a backslash escape. Output to a closed stdout is an error."""
+    """Output never fails on a character: an undecodable byte of a file name (`caf\\xe9`) or a symbol that the
+    terminal's encoding lacks (PYTHONIOENCODING=ascii) is written as a backslash escape. Output to a closed
+    stdout is an error."""
+    from .. import errors  # noqa: F401 (registers the error handler `inceptcost-escape`)
+
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
     if sys.stdout is None:
         sys.stdout = _Closed()
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors="inceptcost-escape")
 
 
 class _Closed(io.TextIOBase):
@@ -122,6 +125,14 @@ def main() -> None:
             build_app(command if command in COMMANDS else None)()
         finally:
             sys.stdout.flush()
+    except ModuleNotFoundError as exc:  # an optional package imported before a command's error handler ran
+        from ..interop.extras import missing
+
+        error = missing(exc, "this command")
+        if error is None:
+            raise
+        sys.stderr.write(f"error: {error}\n")
+        raise SystemExit(error.exit_code) from None
     except OSError as exc:  # stdout on a full disk or a closed pipe
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what is still buffered goes nowhere, without a second error
         sys.stderr.write(f"error: cannot write the output ({exc.strerror}); write it to a file with --out\n")

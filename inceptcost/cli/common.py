@@ -82,7 +82,9 @@ def flag(setting: str) -> str:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn library errors into one line on stderr and the error's exit code; never a traceback."""
+    """Turn library errors into one line on stderr and the error's exit code; never a traceback. An optional
+    package (torch, matplotlib, onnx...) that the command needs and does not find is one line naming the extra
+    that installs it, whichever module imported it."""
     try:
         yield
     except InceptcostError as exc:
@@ -90,6 +92,14 @@ def user_errors() -> Iterator[None]:
             typer.echo(exc.detail.rstrip("\n"), err=True)
         typer.echo(f"error: {exc.shown(flag)}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except ModuleNotFoundError as exc:
+        from ..interop.extras import missing
+
+        error = missing(exc, "this command")
+        if error is None:
+            raise
+        typer.echo(f"error: {error.shown(flag)}", err=True)
+        raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None

@@ -154,10 +154,10 @@ def bench(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar on stderr")] = False,
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
-    from .. import load_spec
-    from ..bench.runner import BenchConfig, run_bench
-
     with user_errors():
+        from .. import load_spec
+        from ..bench.runner import BenchConfig, run_bench
+
         if out is not None and out.suffix not in (".json", ".csv"):
             raise InceptcostError("--out must end in .json or .csv", file=str(out))
         layers_csv = (out.with_suffix(".layers.csv"),) if out is not None and per_layer and out.suffix == ".csv" else ()

@@ -156,7 +156,7 @@ def load_plan(path: str | Path) -> Plan:
         threads=count("threads", high=usable_cpus(), why=" (the CPUs this machine gives the study)")
         if data.get("threads") is not None
         else None,
-        recipe=recipe,  # the YAML mapping: it knows each key's line
+        recipe=recipe,  # a LineMap: its keys keep their lines for the recipe's errors
         profile=profile,
         width_base=base,
         widths=widths,

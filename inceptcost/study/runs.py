@@ -36,7 +36,7 @@ def jobs(plan: Plan, out: Path, write: bool = True) -> list[Job]:
     specs are written into `out/specs` unless `write` is False (a dry run)."""
     from ..spec import load_spec
 
-    recipe = recipe_from_dict(plan.recipe, source=f"{plan.file}: recipe", file=str(plan.file))
+    recipe = recipe_from_dict(plan.recipe, source="the plan's recipe", file=str(plan.file))
     specs = [(s, load_spec(s).name) for s in plan.specs]
     if plan.width_base is not None:
         specs += width_specs(plan.width_base, list(plan.widths), out / "specs", write)

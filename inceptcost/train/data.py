@@ -92,9 +92,16 @@ def load_data(source: str, *, size: tuple[int, int], channels: int, classes: int
     )
 
 
+MAX_SAMPLES = 10**9  # a synthetic set of a billion images: beyond any throughput run (and any memory)
+
+
 def _positive_int(text: str, source: str) -> int:
-    if not text.isdigit() or int(text) < 2:
-        raise TrainError(f"{{data}} {literal(repr(source))}: expected a sample count >= 2 after ':'", settings=True)
+    # the length first: int() refuses a string of more than 4,300 digits with a ValueError of its own
+    if not (text.isascii() and text.isdigit() and len(text) <= 12 and 2 <= int(text) <= MAX_SAMPLES):
+        raise TrainError(
+            f"{{data}} {literal(repr(source[:60]))}: expected a sample count from 2 to {MAX_SAMPLES:,} after ':'",
+            settings=True,
+        )
     return int(text)
 
 

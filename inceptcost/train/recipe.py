@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from inceptcost.train.errors import TrainError
 from inceptcost.yamlsafe import load_yaml
 
 SCHEDULES = ("step", "cosine", "constant")
+FP32_MAX = 3.4028234663852886e38  # torch.finfo(torch.float32).max, without importing torch
 
 
 @dataclass(frozen=True)
@@ -42,41 +42,50 @@ class Recipe:
     augment: bool = True
 
     def validate(self) -> Recipe:
-        def bad(msg: str) -> TrainError:
-            return TrainError(f"recipe: {msg}")
+        """Every combination torch's SGD, schedulers and losses would refuse, refused here first; the error
+        names the recipe keys at fault (`keys`), which recipe_from_dict turns into the file's line."""
+
+        def bad(msg: str, *keys: str) -> TrainError:
+            error = TrainError(f"recipe: {msg}")
+            error.keys = keys
+            return error
 
         for f in dataclasses.fields(self):  # NaN passes every comparison below, inf most: refuse both first
             value = getattr(self, f.name)
             for v in value if isinstance(value, tuple) else (value,):
                 if isinstance(v, float) and not math.isfinite(v):
-                    raise bad(f"{f.name} must be a finite number, got {v}")
+                    raise bad(f"{f.name} must be a finite number, got {v}", f.name)
+                if isinstance(v, float) and abs(v) > FP32_MAX:  # torch turns lr, decay, clip into fp32 scalars
+                    raise bad(f"{f.name} must be at most {FP32_MAX:.3g} (the largest fp32 number), got {v:g}", f.name)
         if not self.lr > 0:
-            raise bad(f"lr must be a positive number, got {self.lr}")
+            raise bad(f"lr must be a positive number, got {self.lr}", "lr")
         if not 0 <= self.momentum < 1:
-            raise bad(f"momentum must be in [0, 1), got {self.momentum}")
+            raise bad(f"momentum must be in [0, 1), got {self.momentum}", "momentum")
+        if self.nesterov and self.momentum == 0:
+            raise bad("nesterov needs a momentum above 0 (torch's SGD refuses it)", "nesterov", "momentum")
         if self.schedule not in SCHEDULES:
             hint = _did_you_mean(self.schedule, SCHEDULES)
-            raise bad(f"unknown schedule {self.schedule!r}{hint}; choose one of {', '.join(SCHEDULES)}")
+            raise bad(f"unknown schedule {self.schedule!r}{hint}; choose one of {', '.join(SCHEDULES)}", "schedule")
         if self.step_epochs <= 0 or not 0 < self.step_gamma <= 1:
-            raise bad("step schedule needs step_epochs > 0 and 0 < step_gamma <= 1")
+            raise bad("step schedule needs step_epochs > 0 and 0 < step_gamma <= 1", "step_epochs", "step_gamma")
         if self.weight_decay < 0 or self.warmup_epochs < 0:
-            raise bad("weight_decay and warmup_epochs must be >= 0")
+            raise bad("weight_decay and warmup_epochs must be >= 0", "weight_decay", "warmup_epochs")
         if self.aux_weight is not None and self.aux_weight < 0:
-            raise bad(f"aux_weight must be >= 0 (or null for the spec's weight), got {self.aux_weight}")
+            raise bad(f"aux_weight must be >= 0 (or null for the spec's weight), got {self.aux_weight}", "aux_weight")
         if not 0 <= self.min_lr_ratio <= 1:
-            raise bad(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+            raise bad(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}", "min_lr_ratio")
         if not 0 <= self.label_smoothing < 1:
-            raise bad(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+            raise bad(f"label_smoothing must be in [0, 1), got {self.label_smoothing}", "label_smoothing")
         if self.grad_clip is not None and self.grad_clip <= 0:
-            raise bad(f"grad_clip must be > 0 (or null), got {self.grad_clip}")
+            raise bad(f"grad_clip must be > 0 (or null), got {self.grad_clip}", "grad_clip")
         lo, hi = self.crop_area
         if not 0 < lo <= hi <= 1:
-            raise bad(f"crop_area must satisfy 0 < min <= max <= 1, got {list(self.crop_area)}")
+            raise bad(f"crop_area must satisfy 0 < min <= max <= 1, got {list(self.crop_area)}", "crop_area")
         if not 0 < self.crop_aspect[0] <= self.crop_aspect[1]:
-            raise bad(f"crop_aspect must satisfy 0 < min <= max, got {list(self.crop_aspect)}")
+            raise bad(f"crop_aspect must satisfy 0 < min <= max, got {list(self.crop_aspect)}", "crop_aspect")
         for name in ("brightness", "contrast", "saturation"):
             if not 0 <= getattr(self, name) < 1:
-                raise bad(f"{name} must be in [0, 1), got {getattr(self, name)}")
+                raise bad(f"{name} must be in [0, 1), got {getattr(self, name)}", name)
         return self
 
     def to_dict(self) -> dict:
@@ -90,47 +99,54 @@ def _did_you_mean(word: str, choices) -> str:
 
 
 def recipe_from_dict(data: dict, source: str = "recipe", base: Recipe | None = None, file: str | None = None) -> Recipe:
-    """Overlay `data` on `base` (the paper's recipe by default); unknown keys are errors. With `file` (the YAML
-    file `data` was read from: a recipe or a plan), an error names it and the line of the key at fault."""
-    if file is None:
-        return _overlay(data, source, base)
-    try:
-        return _overlay(data, source, base)
-    except TrainError as exc:
-        words = set(re.findall(r"\w+", exc.message))
-        key = next((k for k in data if str(k) in words), None)
-        line = data.line_of(key) if key is not None and hasattr(data, "line_of") else None
-        message = exc.message.removeprefix("recipe: ").replace(f" in {source}", "")
-        raise TrainError(message, file=file, line=line, where="recipe", hint=exc.hint) from None
-
-
-def _overlay(data: dict, source: str, base: Recipe | None) -> Recipe:
+    """Overlay `data` on `base` (the paper's recipe by default); unknown keys are errors. With `file` (the
+    recipe or plan it was read from) every error names that file and the line of the key at fault."""
     base = base or Recipe()
     names = {f.name: f for f in dataclasses.fields(Recipe)}
+
+    def line(key: object = None) -> int | None:
+        if file is None:
+            return None
+        if key is not None and hasattr(data, "line_of"):
+            return data.line_of(key)
+        return getattr(data, "line", None)
+
+    def fail(message: str, key: object) -> TrainError:
+        return TrainError(message, file=file, line=line(key))
+
     values = {}
     for key, value in data.items():
         if key not in names:
-            raise TrainError(f"unknown key {key!r} in {source}{_did_you_mean(str(key), names)}")
+            raise fail(f"unknown key {key!r} in {source}{_did_you_mean(str(key), names)}", key)
         if key in ("crop_area", "crop_aspect"):
             if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(map(_is_number, value))):
-                raise TrainError(f"{key} in {source} must be a list of two numbers, got {value!r}")
-            value = (float(value[0]), float(value[1]))
+                raise fail(f"{key} in {source} must be a list of two numbers, got {value!r}", key)
+            try:
+                value = (float(value[0]), float(value[1]))
+            except OverflowError:  # an int beyond a float's range
+                raise fail(f"{key} in {source} is too large, got {value!r}", key) from None
         elif value is not None and names[key].type in ("float", "float | None"):
             given = value
             if isinstance(value, str):  # YAML 1.1 reads `1e-4` (no dot) as a string
                 value = _number_or_none(value)
             if not _is_number(value):
-                raise TrainError(f"{key} in {source} must be a number, got {given!r}")
+                raise fail(f"{key} in {source} must be a number, got {given!r}", key)
             try:
                 value = float(value)
             except OverflowError:  # an int beyond a float's range
-                raise TrainError(f"{key} in {source} is too large, got {given!r}") from None
+                raise fail(f"{key} in {source} is too large, got {given!r}", key) from None
         elif names[key].type == "bool" and not isinstance(value, bool):
-            raise TrainError(f"{key} in {source} must be true or false, got {value!r}")
+            raise fail(f"{key} in {source} must be true or false, got {value!r}", key)
         elif names[key].type == "str" and not isinstance(value, str):
-            raise TrainError(f"{key} in {source} must be a string, got {value!r}")
+            raise fail(f"{key} in {source} must be a string, got {value!r}", key)
         values[key] = value
-    return dataclasses.replace(base, **values).validate()
+    try:
+        return dataclasses.replace(base, **values).validate()
+    except TrainError as exc:
+        if file is not None and exc.file is None:  # the first key at fault that this file sets, else its start
+            keys = [k for k in getattr(exc, "keys", ()) if k in data]
+            exc.file, exc.line = file, line(keys[0] if keys else None)
+        raise
 
 
 def _is_number(value) -> bool:
@@ -153,7 +169,7 @@ def load_recipe(path: str | Path, base: Recipe | None = None) -> Recipe:
             file=shown,
             hint="write one 'key: value' per line, e.g. 'lr: 0.1'",
         )
-    return recipe_from_dict(data, source=shown, base=base, file=shown)
+    return recipe_from_dict(data, source="the recipe", base=base, file=shown)
 
 
 def lr_factor(recipe: Recipe, step: int, steps_per_epoch: int, total_epochs: int) -> float:

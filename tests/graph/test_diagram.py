@@ -413,3 +413,40 @@ def test_a_residual_add_is_a_node_with_its_shortcut_edge(tmp_path):
     shortcut = {(a, b) for a, b, attrs in edges if re.search(r'xlabel="?shortcut"?', attrs)}
     assert shortcut == {("stem", "r1.add"), ("r2.shortcut.p", "r2.add")}
     assert any((a, b) == ("r1.c", "r1.add") for a, b, _ in edges)
+
+
+def _long_texts_spec(tmp_path, title: int, name: int, label: int):
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        f"name: long\ntitle: {'T' * title}\ninput: 16x16x1\nclasses: 10\nlayers:\n"
+        f"  - {{name: c{'a' * name}, type: conv, patch: 3x3/1, out: 8, label: {'L' * label}}}\n"
+        f"  - {{name: c{'b' * name}, type: conv, patch: 3x3/1, out: 8}}\n"
+        "  - {type: gap}\n  - {name: linear, type: linear}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "title, name, label", [(900_000, 1, 1), (1, 300_000, 1), (1, 1, 300_000), (20_000, 20_000, 20_000)]
+)
+def test_texts_far_wider_than_the_drawing_are_cut_for_it(tmp_path, title, name, label):
+    """A 900 KB title (or a name, a label) made dot fail with an error of its own. The diagram shows at most
+    MAX_SHOWN characters of each text, cut with an ellipsis, and bounds the node ids (two long names that share
+    their start stay two nodes); the spec and the other commands keep the whole text."""
+    from inceptcost.graph.diagram.canvas import MAX_ID
+    from inceptcost.graph.diagram.style import MAX_SHOWN
+
+    spec = _long_texts_spec(tmp_path, title, name, label)
+    source = run(spec)
+    assert source.exit_code == 0, source.output[-500:]
+    assert len(source.stdout) < 50_000
+    longest = max(MAX_SHOWN, MAX_ID)  # a text shown, a node's id
+    assert not any(ch * (longest + 1) in source.stdout for ch in "TabL")
+    assert "\u2026" in source.stdout or max(title, name) <= MAX_SHOWN  # a title or name shown is cut visibly
+    if shutil.which("dot") is not None:
+        for extra in ([], ["--collapse"]):
+            out = tmp_path / "long.svg"
+            result = run(spec, "--out", out, *extra)
+            assert result.exit_code == 0, result.output[-500:]
+            nodes, _ = svg_titles(out)
+            assert len([n for n in nodes if n.startswith("c")]) == 2 or extra

@@ -39,7 +39,7 @@ IMAGES: dict[str, tuple[bytes, bytes | None, str]] = {
     "text": (b"z.png", b"not an image at all\n", "cannot read image"),
     "empty": (b"z.png", b"", "cannot read image"),
     "JPEG header only": (b"z.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF", "cannot read image"),
-    "non-UTF-8 name": (b"caf\xe9.png", b"junk", "caf\\udce9.png"),
+    "non-UTF-8 name": (b"caf\xe9.png", b"junk", "caf\\xe9.png"),
     "ESC in the name": (b"a\x1b[2Jb.png", b"junk", "a\\x1b[2Jb.png"),
 }
 

@@ -65,6 +65,7 @@ def test_bench_flags(sandbox, case):
 
 WIDTHS = {
     "overflowing width": "1e308",
+    "inf in a list": "1,inf",
     "beyond a float": "1e400",
     "nan": "nan",
     "inf": "inf",
@@ -75,6 +76,14 @@ WIDTHS = {
     "backwards range": "2:1:0.5",
     "range to 1e300": "0.5:1e300:1e298",
     "a million steps": "0.000001:1:0.000001",
+    "infinite stop": "1:inf:1",
+    "nan step": "1:2:nan",
+    "infinite start": "-inf:2:1",
+    "denormal step": "1:2:1e-320",
+    "step so small the count overflows": "1:1000:1e-300",
+    "stop beyond a float": "1:1e400:1",
+    "stop beyond the widest": "1:5000:1000",
+    "a list of 200,000 widths": ",".join(["1"] * 200_000),
     "empty": "",
 }
 
@@ -120,3 +129,27 @@ def test_odd_but_valid_names_pass(sandbox):
     spec = sandbox.write("odd.yaml", text)
     for command in (["analyze"], ["analyze", "--format", "md"], ["verify"], ["diagram"], ["sweep"]):
         sandbox.run(*command, spec, code=0)
+
+
+NINES = "9" * 400
+QUANTITIES = {
+    "capacity of 400 nines TiB": (["memory", "--fits", NINES + "TiB"], "--fits"),
+    "capacity of 400 nines": (["memory", "--fits", NINES], "--fits"),
+    "capacity beyond an exbibyte": (["memory", "--fits", "2000000TiB"], "--fits"),
+    "capacity below a byte": (["memory", "--fits", "0.5B"], "--fits"),
+    "time of 400 nines": (["fit", "--time", NINES + "ms", "--profile", "cpu"], "--time"),
+    "time beyond a float": (["sweep", "--time", "1e400s", "--profile", "cpu"], "--time"),
+    "denormal time": (["fit", "--time", "1e-320ms", "--profile", "cpu"], "--time"),
+    "budget of 400 nines": (["analyze", "--budget", NINES + "G"], "--budget"),
+    "synthetic count of 400 nines": (["train", "--device", "cpu", "--data", "synthetic:" + NINES], "sample count"),
+    "synthetic count of 5000 digits": (["train", "--device", "cpu", "--data", "synthetic:" + "9" * 5000], "count"),
+    "synthetic count of 5 billion": (["train", "--device", "cpu", "--data", "synthetic:5000000000"], "count"),
+}
+
+
+@pytest.mark.parametrize("case", list(QUANTITIES), ids=list(QUANTITIES))
+def test_quantities_beyond_any_machine(sandbox, case):
+    """Counts, sizes and durations: a number too large for a float (400 nines), beyond any machine, or a
+    denormal is one error naming the flag, never an OverflowError or an allocation."""
+    args, flag = QUANTITIES[case]
+    sandbox.run(args[0], sandbox.spec, *args[1:], match=flag)

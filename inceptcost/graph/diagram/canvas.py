@@ -9,11 +9,12 @@ cluster would become a member of that cluster.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import graphviz
 
-from .style import EDGE, NODE
+from .style import EDGE, NODE, shown
 
 
 class _Digraph(graphviz.Digraph):
@@ -21,8 +22,30 @@ class _Digraph(graphviz.Digraph):
     _quote_edge = staticmethod(graphviz.Digraph._quote)
 
 
+MAX_ID = 200  # a layer's dotted name is a node's id: a longer one is cut and made unique by a hash
+
+
+def _ident(name: str) -> str:
+    """A node or cluster name bounded for dot (its scanner refuses a very long string with an error of its own);
+    the same name always gives the same id, two names two ids."""
+    if len(name) <= MAX_ID:
+        return name
+    return f"{name[: MAX_ID - 17]}~{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+
+
 def _values(values: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v) for k, v in values.items() if v is not None}
+    """Attribute values as text: ids bounded like names, a plain-text label cut (an HTML one is cut by esc)."""
+    out = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        text = str(value)
+        if key == "id":
+            text = _ident(text)
+        elif key in ("label", "xlabel", "tooltip") and not (text.startswith("<") and text.endswith(">")):
+            text = shown(text)
+        out[key] = text
+    return out
 
 
 class Canvas:
@@ -36,13 +59,13 @@ class Canvas:
         return len(self.stack) > 1
 
     def node(self, name: str, **values: Any) -> None:
-        (self.stack[-1] if self.nested else self.roots).node(name, **_values(values))
+        (self.stack[-1] if self.nested else self.roots).node(_ident(name), **_values(values))
 
     def edge(self, tail: str, head: str, **values: Any) -> None:
-        self.edges.edge(tail, head, **_values(values))
+        self.edges.edge(_ident(tail), _ident(head), **_values(values))
 
     def open(self, name: str, **values: Any) -> None:
-        self.stack.append(_Digraph(name, graph_attr=_values(values)))
+        self.stack.append(_Digraph(_ident(name), graph_attr=_values(values)))
 
     def close(self) -> None:
         cluster = self.stack.pop()
@@ -55,12 +78,12 @@ class Canvas:
         group = _Digraph()
         group.attr(rank="same")
         for tail, head in zip(names, names[1:], strict=False) if chain else ():
-            group.edge(tail, head, style="invis")
+            group.edge(_ident(tail), _ident(head), style="invis")
         for name in () if chain else names:
-            group.node(name)
+            group.node(_ident(name))
         self.stack[-1].subgraph(group)
 
     def source(self, name: str, graph: dict[str, Any]) -> str:
-        doc = _Digraph(name, graph_attr=_values(graph), node_attr=_values(NODE), edge_attr=_values(EDGE))
+        doc = _Digraph(_ident(name), graph_attr=_values(graph), node_attr=_values(NODE), edge_attr=_values(EDGE))
         doc.body += self.roots.body + self.edges.body + self.stack[0].body
         return doc.source

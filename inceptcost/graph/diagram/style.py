@@ -36,9 +36,21 @@ def html(text: str) -> str:
     return f"<{text}>"
 
 
+# The most characters of one text (a title, a name, a label) a diagram shows: a longer one is cut with an
+# ellipsis. A text far wider than the drawing cannot be read in it anyway, the spec keeps the whole text for
+# the reports, and dot itself refuses an HTML label of more than about 16 KB with an error of its own.
+MAX_SHOWN = 160
+
+
+def shown(text: Any) -> str:
+    """`text` cut to MAX_SHOWN characters, the cut marked with an ellipsis."""
+    text = str(text)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "\u2026"
+
+
 def esc(text: Any) -> str:
-    """Escape text for an HTML-like label."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    """Escape text for an HTML-like label (cut to MAX_SHOWN characters first)."""
+    return shown(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 # ---- colours ----
