@@ -23,4 +23,14 @@ def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False):
     return _build(spec_or_graph, aux=aux, fast=fast)
 
 
+def _spec_html(spec: Spec) -> str:
+    """A spec in Jupyter shows its analysis (Table 1 view and totals). Registered here, above both, so that the
+    spec package never imports analyze."""
+    from .analyze.analysis import analyze_spec
+
+    return analyze_spec(spec)._repr_html_()
+
+
+Spec._repr_html_ = _spec_html  # type: ignore[attr-defined]
+
 __all__ = ["Spec", "build_model", "compile_graph", "costs_table", "load_spec", "row_costs", "summarize"]

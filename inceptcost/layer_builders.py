@@ -1,4 +1,5 @@
-"""The torch module of each layer kind (`layers.KINDS[kind].build`): (args, input shape, output shape) -> module.
+"""The torch module of each layer kind (`BUILDERS[kind]`, keyed like `layers.KINDS` and `add`): (args, input
+shape, output shape) -> module.
 
 Torch is imported inside each builder only, so that the static path never loads it.
 """
@@ -124,3 +125,18 @@ def linear_build(args: dict, i: Shape, o: Shape):
 
     act = None if args["activation"] == "none" else _activation(args["activation"])
     return FlatLinear(math.prod(i), o[0], bias=args["bias"], act=act)
+
+
+BUILDERS = {
+    "conv": conv_build,
+    "bn": bn_build,
+    "activation": activation_build,
+    "add": add_build,
+    "maxpool": maxpool_build,
+    "avgpool": avgpool_build,
+    "adaptive_avgpool": adaptive_build,
+    "lrn": lrn_build,
+    "dropout": dropout_build,
+    "flatten": flatten_build,
+    "linear": linear_build,
+}

@@ -1,9 +1,10 @@
-"""One table: layer kind -> (accepted keys, shape rule, cost rule, torch builder, diagram style).
+"""One table: layer kind -> (accepted keys, shape rule, cost rule, diagram style).
 
 Shapes are (C, H, W) for feature maps and (C,) once flattened. Costs are for one image. MACs count only
 conv and linear multiply-adds (the paper's "ops"); pooling, normalization and activations are "other ops",
 one per output element per window element (pools), per element (activations), or per the formulas below.
-The torch builders are in layer_builders.py (torch imported inside each, so that the static path never loads it).
+Each kind's torch builder is registered under its name in layer_builders.BUILDERS, on the torch side, so that
+nothing here imports torch (tests/graph/test_kinds.py fails when a kind lacks one).
 """
 
 from __future__ import annotations
@@ -14,19 +15,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .errors import BadValue
-from .layer_builders import (
-    activation_build,
-    adaptive_build,
-    add_build,
-    avgpool_build,
-    bn_build,
-    conv_build,
-    dropout_build,
-    flatten_build,
-    linear_build,
-    lrn_build,
-    maxpool_build,
-)
 
 Shape = tuple[int, ...]
 
@@ -269,7 +257,6 @@ class Kind:
     keys: dict[str, tuple[Callable[[Any], Any], Any]]  # key -> (parser, default); default REQUIRED = must give
     shape: Callable[[dict, Shape], Shape]
     cost: Callable[[dict, Shape, Shape], Cost]
-    build: Callable[[dict, Shape, Shape], Any]
     style: dict[str, str]  # graphviz node attributes
     is_pool: bool = False
 
@@ -294,14 +281,12 @@ KINDS: dict[str, Kind] = {
         },
         shape=conv_shape,
         cost=conv_cost,
-        build=conv_build,
         style={"shape": "box", "style": "rounded,filled"},
     ),
     "maxpool": Kind(
         keys={**_WINDOW, "ceil": (boolean, False)},
         shape=pool_shape,
         cost=pool_cost,
-        build=maxpool_build,
         style={"shape": "box", "style": "filled"},
         is_pool=True,
     ),
@@ -309,7 +294,6 @@ KINDS: dict[str, Kind] = {
         keys={**_WINDOW, "ceil": (boolean, False), "count_pad": (boolean, True)},
         shape=pool_shape,
         cost=pool_cost,
-        build=avgpool_build,
         style={"shape": "box", "style": "filled"},
         is_pool=True,
     ),
@@ -317,7 +301,6 @@ KINDS: dict[str, Kind] = {
         keys={"output": (dims2, (1, 1))},
         shape=adaptive_shape,
         cost=adaptive_cost,
-        build=adaptive_build,
         style={"shape": "box", "style": "filled"},
         is_pool=True,
     ),
@@ -325,25 +308,22 @@ KINDS: dict[str, Kind] = {
         keys={"eps": (pos_float, None)},  # None: the spec's defaults
         shape=map_shape,
         cost=bn_cost,
-        build=bn_build,
         style={"shape": "box"},
     ),
     "activation": Kind(
         keys={"activation": (choice(*ACTIVATIONS[:-1]), REQUIRED)},
         shape=same_shape,
         cost=activation_cost,
-        build=activation_build,
         style={"shape": "box"},
     ),
-    "lrn": Kind(keys=dict(LRN_DEFAULTS), shape=map_shape, cost=lrn_cost, build=lrn_build, style={"shape": "box"}),
+    "lrn": Kind(keys=dict(LRN_DEFAULTS), shape=map_shape, cost=lrn_cost, style={"shape": "box"}),
     "dropout": Kind(
         keys={"p": (probability, REQUIRED)},
         shape=same_shape,
         cost=free_cost,
-        build=dropout_build,
         style={"shape": "box", "style": "dashed"},
     ),
-    "flatten": Kind(keys={}, shape=flatten_shape, cost=free_cost, build=flatten_build, style={"shape": "box"}),
+    "flatten": Kind(keys={}, shape=flatten_shape, cost=free_cost, style={"shape": "box"}),
     "linear": Kind(
         keys={
             "out": (pos_int, None),  # None: the spec's classes
@@ -352,7 +332,6 @@ KINDS: dict[str, Kind] = {
         },
         shape=linear_shape,
         cost=linear_cost,
-        build=linear_build,
         style={"shape": "box", "style": "rounded,filled"},
     ),
 }
@@ -367,11 +346,10 @@ KIND_ALIASES = {
 }
 
 # The residual add is an IR node of its own (not a layer one writes): `scale` times the body plus the
-# shortcut, then the activation. Its costs and torch module come from this entry like any layer's.
+# shortcut, then the activation. Its costs come from this entry like any layer's (its module: BUILDERS['add']).
 ADD = Kind(
     keys={},
     shape=same_shape,
     cost=add_cost,
-    build=add_build,
     style={"shape": "circle", "style": "filled", "fillcolor": "white", "width": "0.3", "fixedsize": "true"},
 )

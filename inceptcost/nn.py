@@ -301,3 +301,38 @@ class FastParallel(Parallel):
         if keep_act:
             return z, pending
         return z if pending is None else pending(z)
+
+
+class InceptionNet(nn.Module):
+    """The compiled network: rows applied in order; aux heads tap rows and run in training mode only.
+
+    forward returns the logits, or in training mode with aux heads `(logits, [aux logits, ...])`.
+    """
+
+    def __init__(self, rows: list[tuple[str, nn.Module]], aux: list[tuple[str, str, float, nn.Module]]):
+        super().__init__()
+        for name, module in rows:
+            self.add_module(name, module)
+        self.row_names = [name for name, _ in rows]
+        for name, _, _, module in aux:
+            self.add_module(name, module)
+        self.aux_names = [name for name, _, _, _ in aux]
+        self.aux_weights = [weight for _, _, weight, _ in aux]
+        self.taps: dict[str, list[int]] = {}
+        for i, (_, at, _, _) in enumerate(aux):
+            self.taps.setdefault(at, []).append(i)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        with_aux = self.training and bool(self.aux_names)
+        aux_out: list[Any] = [None] * len(self.aux_names)
+        for name in self.row_names:
+            x = self._modules[name](x)
+            if with_aux and name in self.taps:
+                for i in self.taps[name]:
+                    aux_out[i] = self._modules[self.aux_names[i]](x)
+        return (x, aux_out) if with_aux else x
+
+
+def main_net(model: InceptionNet) -> InceptionNet:
+    """The same modules without the aux heads (they run in training only), in eval mode."""
+    return InceptionNet([(name, model.get_submodule(name)) for name in model.row_names], []).eval()

@@ -69,8 +69,3 @@ class Spec:
         return (
             f"<Spec {self.name} ({self.file}): input {h}x{w}x{c}, {self.classes} classes, {rows} rows, {aux} aux heads>"
         )
-
-    def _repr_html_(self) -> str:
-        from .analyze.analysis import analyze_spec
-
-        return analyze_spec(self)._repr_html_()

@@ -17,7 +17,7 @@ from ..quantities import human
 from ..spec import load_spec
 from ..text import shape_text
 from .costs import RowCost, row_costs, summarize
-from .report_views import View
+from .view import View
 
 
 def _key(r: RowCost) -> tuple[tuple[int, ...], bool]:

@@ -118,7 +118,7 @@ def totals_lines(r: dict) -> list[str]:
 
 def rows_view(r: dict):
     """The per-layer table as a report View (rendered by the CLI or as markdown)."""
-    from .report_views import View
+    from .view import View
 
     cols = [("layer", "l"), ("op", "l"), ("saved", "r"), ("what it keeps for backward", "l")]
     rows = [[x["name"], x["op"], mib(x["saved_bytes"]), x["keeps"]] for x in r["rows"]]

@@ -7,7 +7,7 @@ import io
 
 from ..quantities import human
 from .predict import Prediction
-from .report_views import View, view_markdown
+from .view import View, view_markdown
 
 COLUMNS = ("name", "op", "macs", "bytes", "kernels", "ms", "share", "bound")
 

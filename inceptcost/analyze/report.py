@@ -15,9 +15,10 @@ from ..spec import TABLE_COLUMNS
 from .analysis import Analysis, analyze_spec
 from .costs import row_costs
 from .printed import CLOSE
-from .report_views import UNITS, View, summary_lines, table_view, verify_views, view_markdown
+from .report_views import UNITS, summary_lines, table_view, verify_views
 from .traffic import totals as traffic_totals
 from .traffic import traffic
+from .view import View, view_markdown
 
 __all__ = [
     "Analysis",

@@ -10,11 +10,35 @@
 - CUDA peak: `torch.cuda.max_memory_allocated` over one steady-state step.
 The step is the trainer's: autocast forward, fp32 cross-entropy per head (aux weighted), backward, optimizer
 step, gradients set to None.
+Before a run: `check_memory` refuses a batch whose predicted peak exceeds the memory free now.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+
+def free_memory(device) -> tuple[int, str]:
+    """Bytes free for tensors now: the GPU's free memory, or on CPU the kernel's MemAvailable estimate."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0], f"{torch.cuda.get_device_name(device)}"
+    try:
+        with open("/proc/meminfo") as f:
+            fields = dict(line.split(":", 1) for line in f)
+        return int(fields["MemAvailable"].split()[0]) * 1024, "this machine (available RAM)"
+    except (OSError, KeyError, ValueError):
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "this machine (free RAM)"
+
+
+def check_memory(graph, setup: Any, device, setting: str = "batch") -> None:
+    """Refuse a run whose predicted peak (analyze/memory.py) exceeds the free memory, before allocating."""
+    from ..analyze.memory_report import check_fits
+
+    free, where = free_memory(device)
+    check_fits(graph, setup, free, where, setting)
 
 
 def _setup(graph, setup, device: str, seed: int = 0):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .. import layers
 from ..analyze.traffic import COMPUTE_KINDS, GEMM_1X1_BELOW, RULES, Ctx
+from ..layer_builders import BUILDERS
 
 BATCH = 4
 
@@ -144,7 +145,7 @@ def module(torch, kind: str, node: dict, device, dtype, batch: int = BATCH):
         ]
         return (lambda: torch.cat(parts, 1)), parts
     x = torch.randn(batch, *i, device=device, dtype=dtype, requires_grad=True)
-    mod = layers.KINDS[node["op"]].build({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
+    mod = BUILDERS[node["op"]]({**a, "norm": "none", "activation": "none"} if "norm" in a else a, i, o)
     mod = mod.to(device=device, dtype=dtype).train()
     return (lambda: mod(x)), [x, *mod.parameters()]
 

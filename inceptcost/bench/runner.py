@@ -43,7 +43,7 @@ class BenchConfig:
     peak_tflops: float | None = None  # overrides the table
     peak_bw_gbs: float | None = None
     aux: bool = False  # run aux heads in train mode (their MACs are then counted)
-    weights: str | None = None  # a weights file (interop.weights) instead of torch's initial weights
+    weights: str | None = None  # a weights file (train.weights) instead of torch's initial weights
     fast: bool = False  # the fast build of our model (inceptcost.graph.fast)
 
     def validate(self) -> BenchConfig:
@@ -83,15 +83,15 @@ def _torch():
 
 def spec_subject(spec, aux: bool = False, weights: str | None = None, fast: bool = False) -> Subject:
     """Our model of `spec` (its fast build with `fast`); aux heads dropped unless `aux` (torchvision's comparison
-    model has none). `weights`: a file for `interop.weights.load_weights`, read and matched once, before any timing."""
+    model has none). `weights`: a file for `train.weights.load_weights`, read and matched once, before any timing."""
     from ..analyze.costs import summarize
     from ..graph.compile import compile_graph
     from ..graph.model import build_model
 
     state = None
     if weights is not None:
-        from ..interop.export import main_net
-        from ..interop.weights import load_weights
+        from ..nn import main_net
+        from ..train.weights import load_weights
 
         full = build_model(spec, aux=True)
         load_weights(full, weights)
@@ -380,7 +380,7 @@ def _check_memory(spec, cfg: BenchConfig) -> None:
     """Refuse up front when our model's predicted peak exceeds the device's free memory."""
     from ..analyze.memory import Setup
     from ..graph.compile import compile_graph
-    from ..graph.model import check_memory
+    from .memory_check import check_memory
 
     torch = _torch()
     device = _device(torch, cfg.device)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 from ..errors import InceptcostError, printable
 from ..io import write_atomic
-from .runs import Run, load_runs
+from .runs import Run
 
 # What makes two runs comparable: Run field -> how it is named to the user.
 SETTINGS = {"data": "data", "epochs": "epochs", "input": "image size", "device": "device"}
@@ -246,37 +245,3 @@ def write_files(out_dir: Path, files: dict[str, str | bytes]) -> list[str]:
         write_atomic(out_dir / name, data)
         written.append(str(out_dir / name))
     return written
-
-
-def write_tradeoff(
-    paths: list[str | Path],
-    out_dir: Path,
-    stem: str = "tradeoff",
-    x: str = "macs",
-    time_run=None,
-    mix: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    """Table (md, csv, json) and plot (png, svg) into out_dir, each written atomically;
-    returns {'runs': rows, 'files': [...]}. `x`: macs, or measured or predicted (with `time_run`,
-    analyze/time_budget.TimeRun) ms per image, on the x axis and for the Pareto set."""
-    from .tradeoff_plot import plot
-
-    pts = set_x(points(load_runs(paths), mix), x, time_run)
-    rows = table_rows(pts)
-    files: dict[str, str | bytes] = {
-        f"{stem}.md": to_markdown(rows),
-        f"{stem}.csv": to_csv(rows),
-        f"{stem}.json": json.dumps(
-            {
-                "runs": rows,
-                "x": x,
-                "pareto_rule": f"no other point has <= {x} and >= mean best top-1, one of them strictly",
-                "error_bars": "sample standard deviation over the seeds of one spec",
-            },
-            indent=2,
-        ),
-    }
-    title = "best top-1 against MACs" if x == "macs" else f"best top-1 against {x} time per image"
-    for fmt, data in plot(pts, frontier(pts), X_AXES[x], title, x == "macs").items():
-        files[f"{stem}.{fmt}"] = data
-    return {"runs": rows, "files": write_files(out_dir, files)}

@@ -1,17 +1,18 @@
-"""The tradeoff plot: mean best top-1 (error bar: sample standard deviation over seeds) against a cost, the
-Pareto frontier as a staircase, color = measured training images/s, and a footer that says on what device and
+"""The tradeoff's files (`write_tradeoff`: the table of tradeoff.py and this plot) and the plot: mean best
+top-1 (error bar: sample standard deviation over seeds) against a cost, the Pareto frontier as a staircase, color = measured training images/s, and a footer that says on what device and
 when the runs were made. matplotlib with the Agg backend; PNG and SVG bytes (the SVG without a date stamp, so
 that a re-run gives the same file)."""
 
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+import json
+from pathlib import Path
+from typing import Any
 
 from ..errors import ToolMissing, printable
-
-if TYPE_CHECKING:  # the points come from bench/tradeoff.py, which imports this module when it plots
-    from .tradeoff import Point
+from .runs import load_runs
+from .tradeoff import X_AXES, Point, frontier, points, set_x, table_rows, to_csv, to_markdown, write_files
 
 
 def footer(pts: list[Point]) -> str:
@@ -138,3 +139,35 @@ def _label(ax, fig, pts: list[Point], right_most: float) -> None:
             ha="left" if dx > 0 else "right",
             fontsize=8,
         )
+
+
+def write_tradeoff(
+    paths: list[str | Path],
+    out_dir: Path,
+    stem: str = "tradeoff",
+    x: str = "macs",
+    time_run=None,
+    mix: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Table (md, csv, json) and plot (png, svg) into out_dir, each written atomically;
+    returns {'runs': rows, 'files': [...]}. `x`: macs, or measured or predicted (with `time_run`,
+    analyze/time_budget.TimeRun) ms per image, on the x axis and for the Pareto set."""
+    pts = set_x(points(load_runs(paths), mix), x, time_run)
+    rows = table_rows(pts)
+    files: dict[str, str | bytes] = {
+        f"{stem}.md": to_markdown(rows),
+        f"{stem}.csv": to_csv(rows),
+        f"{stem}.json": json.dumps(
+            {
+                "runs": rows,
+                "x": x,
+                "pareto_rule": f"no other point has <= {x} and >= mean best top-1, one of them strictly",
+                "error_bars": "sample standard deviation over the seeds of one spec",
+            },
+            indent=2,
+        ),
+    }
+    title = "best top-1 against MACs" if x == "macs" else f"best top-1 against {x} time per image"
+    for fmt, data in plot(pts, frontier(pts), X_AXES[x], title, x == "macs").items():
+        files[f"{stem}.{fmt}"] = data
+    return {"runs": rows, "files": write_files(out_dir, files)}

@@ -215,7 +215,7 @@ def tradeoff(
 ) -> None:
     """Best top-1 against MACs (or step time) over comparable training runs: the seeds of a spec make one point
     with an error bar; table and plot with the Pareto frontier."""
-    from ..bench.tradeoff import write_tradeoff
+    from ..bench.tradeoff_plot import write_tradeoff
 
     with user_errors():
         run, _ = time_run(profile, batch, Mode.train, None)

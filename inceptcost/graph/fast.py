@@ -16,8 +16,7 @@ import networkx as nx
 import torch
 from torch import nn
 
-from ..nn import ConvUnit, FastParallel, FusedGroup
-from .model import InceptionNet
+from ..nn import ConvUnit, FastParallel, FusedGroup, InceptionNet
 
 
 @dataclass(frozen=True)

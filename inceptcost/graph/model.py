@@ -1,4 +1,5 @@
-"""IR graph -> a real torch nn.Module whose submodule paths are the IR's dotted names."""
+"""IR graph -> a real torch nn.Module whose submodule paths are the IR's dotted names (the network class,
+`InceptionNet`, is in nn.py beside its blocks; the fast build in fast.py)."""
 
 from __future__ import annotations
 
@@ -6,53 +7,23 @@ import os
 from typing import Any
 
 import networkx as nx
-import torch
 from torch import nn
 
-from .. import layers
 from ..errors import InceptcostError, SpecError
-from ..nn import Add, Parallel, Residual
+from ..layer_builders import BUILDERS
+from ..nn import Add, InceptionNet, Parallel, Residual
 from .compile import compile_graph
+from .fast import FastOptions, make_fast
 
 # Refuse up front rather than let the allocator fail (or the machine swap) on absurd specs.
 MAX_MODEL_BYTES = 64 << 30
-
-
-class InceptionNet(nn.Module):
-    """The compiled network: rows applied in order; aux heads tap rows and run in training mode only.
-
-    forward returns the logits, or in training mode with aux heads `(logits, [aux logits, ...])`.
-    """
-
-    def __init__(self, rows: list[tuple[str, nn.Module]], aux: list[tuple[str, str, float, nn.Module]]):
-        super().__init__()
-        for name, module in rows:
-            self.add_module(name, module)
-        self.row_names = [name for name, _ in rows]
-        for name, _, _, module in aux:
-            self.add_module(name, module)
-        self.aux_names = [name for name, _, _, _ in aux]
-        self.aux_weights = [weight for _, _, weight, _ in aux]
-        self.taps: dict[str, list[int]] = {}
-        for i, (_, at, _, _) in enumerate(aux):
-            self.taps.setdefault(at, []).append(i)
-
-    def forward(self, x: torch.Tensor) -> Any:
-        with_aux = self.training and bool(self.aux_names)
-        aux_out: list[Any] = [None] * len(self.aux_names)
-        for name in self.row_names:
-            x = self._modules[name](x)
-            if with_aux and name in self.taps:
-                for i in self.taps[name]:
-                    aux_out[i] = self._modules[self.aux_names[i]](x)
-        return (x, aux_out) if with_aux else x
 
 
 def _build(graph: nx.DiGraph, entry: tuple) -> nn.Module:
     kind, name = entry[0], entry[1]
     if kind == "op":
         attrs = graph.nodes[name]
-        return layers.KINDS[attrs["op"]].build(attrs["args"], attrs["in_shape"], attrs["out_shape"])
+        return BUILDERS[attrs["op"]](attrs["args"], attrs["in_shape"], attrs["out_shape"])
     if kind == "sequence":
         seq = nn.Sequential()
         for child in entry[2]:
@@ -62,7 +33,7 @@ def _build(graph: nx.DiGraph, entry: tuple) -> nn.Module:
         body = [(child[1].rsplit(".", 1)[-1], _build(graph, child)) for child in entry[2]]
         shortcut = _build(graph, entry[3]) if entry[3] is not None else None
         attrs = graph.nodes[entry[4]]
-        return Residual(body, shortcut, layers.ADD.build(attrs["args"], attrs["in_shape"], attrs["out_shape"]))
+        return Residual(body, shortcut, BUILDERS["add"](attrs["args"], attrs["in_shape"], attrs["out_shape"]))
     par = Parallel()
     for branch in entry[2]:
         par[branch[1].rsplit(".", 1)[-1]] = _build(graph, branch)
@@ -113,26 +84,6 @@ def _memory_limit() -> int:
     return min(MAX_MODEL_BYTES, physical // 2)
 
 
-def free_memory(device: torch.device) -> tuple[int, str]:
-    """Bytes free for tensors now: the GPU's free memory, or on CPU the kernel's MemAvailable estimate."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0], f"{torch.cuda.get_device_name(device)}"
-    try:
-        with open("/proc/meminfo") as f:
-            fields = dict(line.split(":", 1) for line in f)
-        return int(fields["MemAvailable"].split()[0]) * 1024, "this machine (available RAM)"
-    except (OSError, KeyError, ValueError):
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"), "this machine (free RAM)"
-
-
-def check_memory(graph: nx.DiGraph, setup: Any, device: torch.device, setting: str = "batch") -> None:
-    """Refuse a run whose predicted peak (analyze/memory.py) exceeds the free memory, before allocating."""
-    from ..analyze.memory_report import check_fits
-
-    free, where = free_memory(device)
-    check_fits(graph, setup, free, where, setting)
-
-
 def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False) -> InceptionNet:
     """Build the torch model of a Spec or a compiled IR graph (weights initialized by torch's defaults);
     the aux heads only with `aux` (they serve training alone, as in `inceptcost train`).
@@ -159,6 +110,4 @@ def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False) -> Inc
     model = InceptionNet(rows, aux)
     if fast is False:
         return model
-    from .fast import FastOptions, make_fast
-
     return make_fast(graph, model, FastOptions() if fast is True else fast)

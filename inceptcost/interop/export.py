@@ -14,15 +14,10 @@ import warnings
 
 import torch
 
-from ..graph.model import InceptionNet
+from ..nn import InceptionNet, main_net
 
 INPUT, OUTPUT = "images", "logits"
 OPSET = 17
-
-
-def main_net(model: InceptionNet) -> InceptionNet:
-    """The same modules without the aux heads (they run in training only), in eval mode."""
-    return InceptionNet([(name, model.get_submodule(name)) for name in model.row_names], []).eval()
 
 
 def example_input(spec, batch: int) -> torch.Tensor:
@@ -70,7 +65,7 @@ def check_onnx(data: bytes) -> None:
 def export_spec(spec, fmt: str, batch: int = 1, weights: str | None = None) -> tuple[bytes, str]:
     """The file's bytes and a one-line summary of what it holds."""
     from ..graph.model import build_model
-    from .weights import load_weights
+    from ..train.weights import load_weights
 
     model = build_model(spec, aux=True)
     loaded = f"weights {weights} (by {load_weights(model, weights)})" if weights else "torch's initial weights"

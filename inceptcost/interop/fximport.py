@@ -291,7 +291,7 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     from ..graph.compile import compile_graph
     from ..graph.model import build_model
     from ..spec import load_spec
-    from .weights import load_state
+    from ..train.weights import load_state
 
     source = _distinct_norms(make_model(factory, aux))
     label = factory.split(":")[-1].rsplit(".", 1)[-1]

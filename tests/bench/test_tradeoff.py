@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from inceptcost.bench.runs import load_runs
-from inceptcost.bench.tradeoff import points, write_tradeoff
+from inceptcost.bench.tradeoff import points
+from inceptcost.bench.tradeoff_plot import write_tradeoff
 from inceptcost.cli import app
 from inceptcost.errors import InceptcostError
 

@@ -17,8 +17,8 @@ from typing import Any
 import torch
 
 from ..errors import WeightsError
-from ..train.checkpoint import MAGIC, load_checkpoint
 from . import names
+from .checkpoint import MAGIC, load_checkpoint
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
