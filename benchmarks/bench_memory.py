@@ -30,7 +30,7 @@ def _row(name, dtype, batch, predicted, measured, tol) -> tuple[str, bool]:
 def cpu(batch: int) -> bool:
     from inceptcost import compile_graph, load_spec
     from inceptcost.analyze.memory import Setup, memory
-    from inceptcost.bench.memory_check import measured_peak, measured_saved
+    from inceptcost.train.bench.memory_check import measured_peak, measured_saved
 
     good = True
     print(f"{'spec':<22} {'dtype':<5} {'batch':>5} {'predicted B':>16} {'measured B':>16} {'diff':>8}")
@@ -57,7 +57,7 @@ def cuda(batches: list[int]) -> bool:
 
     from inceptcost import compile_graph, load_spec
     from inceptcost.analyze.memory import Setup, memory
-    from inceptcost.bench.memory_check import measured_peak
+    from inceptcost.train.bench.memory_check import measured_peak
 
     torch.backends.cudnn.benchmark = False
     good = True
@@ -81,7 +81,7 @@ def against_torchinfo(batch: int) -> bool:
 
     from inceptcost import build_model, compile_graph, load_spec
     from inceptcost.analyze.memory import Setup, memory
-    from inceptcost.bench.memory_check import measured_peak, measured_saved
+    from inceptcost.train.bench.memory_check import measured_peak, measured_saved
 
     spec = load_spec(ROOT / "specs" / "googlenet.yaml")
     graph = compile_graph(spec)

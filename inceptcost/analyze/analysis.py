@@ -10,13 +10,13 @@ from pathlib import Path
 
 from ..graph.compile import compile_graph
 from ..spec import Spec, load_spec
-from .budget import budget_verdict
-from .claims import claims
 from .costs import row_costs, summarize
+from .costs.budget import budget_verdict
+from .costs.claims import claims
+from .costs.table import table_records
+from .costs.verify import check_row, self_check
 from .memory import Setup, memory
 from .report_views import Analysis
-from .table import table_records
-from .verify import check_row, self_check
 
 __all__ = ["Analysis", "analyze_spec"]
 

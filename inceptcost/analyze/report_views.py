@@ -13,12 +13,12 @@ import networkx as nx
 from ..quantities import human
 from ..spec import TABLE_COLUMNS
 from ..text import shape_text, short_word
-from .budget import Budget
-from .claims import Claim
 from .costs import RowCost
+from .costs.budget import Budget
+from .costs.claims import Claim
+from .costs.printed import CLOSE, OFF, mib
+from .costs.verify import RowCheck, SelfCheck, paper_values
 from .memory import Memory
-from .printed import CLOSE, OFF, mib
-from .verify import RowCheck, SelfCheck, paper_values
 from .view import View, view_html
 
 SHORT_HEADERS = {"1x1": "1x1", "3x3reduce": "3x3r", "3x3": "3x3", "5x5reduce": "5x5r", "5x5": "5x5", "poolproj": "proj"}

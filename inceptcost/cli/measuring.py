@@ -24,7 +24,7 @@ class BenchMode(str, Enum):
 
 
 def _bench_table(rows: list[dict], title: str):
-    from ..bench.runner import human_bytes
+    from ..train.bench.runner import human_bytes
 
     heads = ["model", "mode", "math", "batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU", "note"]
     right = ("batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU")
@@ -155,7 +155,7 @@ def bench(
 ) -> None:
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     from .. import load_spec
-    from ..bench.runner import BenchConfig, run_bench
+    from ..train.bench.runner import BenchConfig, run_bench
 
     with user_errors():
         if out is not None and out.suffix not in (".json", ".csv"):
@@ -182,7 +182,7 @@ def bench(
         rows = _with_progress(quiet, lambda progress: run_bench(s, cfg, compare=compare, progress=progress))
         layers = None
         if per_layer:
-            from ..bench.per_layer import per_layer as run_per_layer
+            from ..train.bench.per_layer import per_layer as run_per_layer
 
             layers = run_per_layer(s, cfg, prof)
         shown = _bench_table(rows, f"bench {s.name} ({spec})")
@@ -215,7 +215,7 @@ def tradeoff(
 ) -> None:
     """Best top-1 against MACs (or step time) over comparable training runs: the seeds of a spec make one point
     with an error bar; table and plot with the Pareto frontier."""
-    from ..bench.tradeoff_plot import write_tradeoff
+    from ..study.tradeoff_plot import write_tradeoff
 
     with user_errors():
         run, _ = time_run(profile, batch, Mode.train, None)

@@ -14,7 +14,7 @@ import warnings
 
 import torch
 
-from ..nn import InceptionNet, main_net
+from ..graph.model.blocks import InceptionNet, main_net
 
 INPUT, OUTPUT = "images", "logits"
 OPSET = 17

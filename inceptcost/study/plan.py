@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InceptcostError, did_you_mean
-from ..yamlsafe import load_yaml
+from ..spec.yamlsafe import load_yaml
 
 KEYS = (
     "name", "data", "epochs", "batch_size", "seeds", "device", "gpus", "threads", "recipe", "profile", "specs", "widths",

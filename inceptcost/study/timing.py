@@ -25,7 +25,7 @@ def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path,
 
     if threads is not None:
         torch.set_num_threads(threads)
-    from ..bench.runner import BenchConfig, run_bench
+    from ..train.bench.runner import BenchConfig, run_bench
 
     key = {
         "spec_sha256": hashlib.sha256(Path(spec_file).read_bytes()).hexdigest(),

@@ -125,7 +125,7 @@ class Trainer:
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
 
         from inceptcost.analyze.memory import Setup
-        from inceptcost.bench.memory_check import check_memory
+        from inceptcost.train.bench.memory_check import check_memory
 
         dtype = "bf16" if self.amp else "fp32"
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)

@@ -123,7 +123,7 @@ def test_export_and_bench_take_weights_and_report_bad_ones_in_one_line(cli, root
 
 
 def test_bench_runs_the_loaded_weights(root, tmp_path):
-    from inceptcost.bench.runner import spec_subject
+    from inceptcost.train.bench.runner import spec_subject
 
     spec = load_spec(root / "specs/googlenet-torchvision.yaml")
     source = _fresh(spec, 1)
