@@ -12,7 +12,7 @@ mode, torch.compile(mode="reduce-overhead") when compiled). All subjects of one 
 built and warmed up first, then timed in interleaved rounds (each round times every subject for FB_STEPS steps),
 so that load from other processes falls on all of them alike; ms/step is the median over rounds, with the
 fastest and slowest round beside it. FLOPs = 2 x MACs per image (x3 for a train step), each model's own count;
-MFU against the device's dense peak for the math in use (inceptcost.bench.peaks).
+MFU against the device's dense peak for the math in use (inceptcost.train.bench.peaks).
 
 Settings (environment): FB_DEVICE (cuda when available, else cpu), FB_SPEC (specs/googlenet-torchvision.yaml),
 FB_BATCHES (64,256 | 4), FB_MODES (train,infer), FB_COMPILE (0,1 | 0), FB_COMPILE_BATCHES (256: compiling
@@ -37,11 +37,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from inceptcost import compile_graph, load_spec, summarize  # noqa: E402
-from inceptcost.bench import peaks  # noqa: E402
-from inceptcost.bench.runner import Timer, torchvision_subject  # noqa: E402
 from inceptcost.errors import ToolMissing  # noqa: E402
-from inceptcost.graph.fast import FastOptions  # noqa: E402
 from inceptcost.graph.model import build_model  # noqa: E402
+from inceptcost.graph.model.fast import FastOptions  # noqa: E402
+from inceptcost.train.bench import peaks  # noqa: E402
+from inceptcost.train.bench.runner import Timer, torchvision_subject  # noqa: E402
 
 
 def env(name: str, gpu: str, cpu: str | None = None) -> str:

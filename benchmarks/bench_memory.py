@@ -69,7 +69,7 @@ DTYPES = ("fp32", "bf16")
 def cpu(batch: int, names: list[str] | None = None, rows: Rows | None = None, dtypes=DTYPES) -> bool:
     from inceptcost import compile_graph, load_spec
     from inceptcost.analyze.memory import Setup, memory
-    from inceptcost.bench.memory_check import measured_peak, measured_saved
+    from inceptcost.train.bench.memory_check import measured_peak, measured_saved
 
     rows = rows or Rows(None, "cpu")
     good = True
@@ -97,7 +97,7 @@ def cuda(batches: list[int], names: list[str] | None = None, rows: Rows | None =
 
     from inceptcost import compile_graph, load_spec
     from inceptcost.analyze.memory import Setup, memory
-    from inceptcost.bench.memory_check import measured_peak
+    from inceptcost.train.bench.memory_check import measured_peak
 
     torch.backends.cudnn.benchmark = False
     rows = rows or Rows(None, "cuda")
@@ -122,7 +122,7 @@ def against_torchinfo(batch: int) -> bool:
 
     from inceptcost import build_model, compile_graph, load_spec
     from inceptcost.analyze.memory import Setup, memory
-    from inceptcost.bench.memory_check import measured_peak, measured_saved
+    from inceptcost.train.bench.memory_check import measured_peak, measured_saved
 
     spec = load_spec(ROOT / "specs" / "googlenet.yaml")
     graph = compile_graph(spec)

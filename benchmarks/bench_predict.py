@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from inceptcost import compile_graph, load_spec, summarize  # noqa: E402
-from inceptcost.analyze.predict import predict, step_macs  # noqa: E402
-from inceptcost.analyze.profile import load_profile, parse_profile  # noqa: E402
+from inceptcost.analyze.timing.predict import predict, step_macs  # noqa: E402
+from inceptcost.analyze.timing.profile import load_profile, parse_profile  # noqa: E402
 from inceptcost.io import write_atomic  # noqa: E402
 
 SHIPPED_BATCHES = (1, 2, 4)
@@ -151,8 +151,8 @@ def measure(
     (a calibration round: then the profile and the nets sample the same minutes of a machine whose speed drifts)."""
     import torch
 
-    from inceptcost.bench.runner import BenchConfig, _step_fn
     from inceptcost.graph.model import build_model
+    from inceptcost.train.bench.runner import BenchConfig, _step_fn
 
     dev = torch.device(device)
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: --out-dir {args.out_dir}: {e.strerror}; give a folder you can write") from None
     import torch
 
-    from inceptcost.bench.calibrate import CLOCKS, Calibration, check_clock
+    from inceptcost.train.bench.calibrate import CLOCKS, Calibration, check_clock
 
     if args.device == "cpu":
         torch.set_num_threads(args.threads)

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from inceptcost import compile_graph, load_spec, summarize  # noqa: E402
-from inceptcost.analyze.sweep import Sweep, parse_widths  # noqa: E402
+from inceptcost.analyze.costs.sweep import Sweep, parse_widths  # noqa: E402
 
 
 def rate(fn, widths: list[float], rounds: int) -> float:

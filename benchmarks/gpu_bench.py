@@ -1,5 +1,5 @@
 """GoogLeNet on one GPU: ours (both shipped specs) against torchvision's, bf16 + channels_last, train and infer,
-eager and torch.compile, all in one harness (inceptcost.bench.runner). Prints a compact table; writes
+eager and torch.compile, all in one harness (inceptcost.train.bench.runner). Prints a compact table; writes
 $OUT/gpu_bench.json when OUT is set (or GB_JSON=path).
 
     python benchmarks/gpu_bench.py                      # the full run (~5-8 min on one H100)
@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from inceptcost import load_spec  # noqa: E402
-from inceptcost.bench.runner import BenchConfig, bench_subject, spec_subject, torchvision_subject  # noqa: E402
 from inceptcost.errors import ToolMissing  # noqa: E402
+from inceptcost.train.bench.runner import BenchConfig, bench_subject, spec_subject, torchvision_subject  # noqa: E402
 
 
 def env(name: str, default: str) -> str:
@@ -77,7 +77,7 @@ def main() -> int:
                     torch._dynamo.reset()
     per_layer = None
     if env("GB_PER_LAYER", "1" if device.startswith("cuda") else "0") == "1":
-        from inceptcost.bench.per_layer import per_layer as run_per_layer
+        from inceptcost.train.bench.per_layer import per_layer as run_per_layer
 
         per_layer = run_per_layer(specs[0], BenchConfig(mode="infer", **{**base, "steps": 10, "warmup": 3}))
 

@@ -25,7 +25,7 @@ def on_config(config):
 def on_page_markdown(markdown: str, page, config, files) -> str:
     if MARKER not in markdown:
         return markdown
-    from inceptcost.layers import kinds_reference  # the registry's one renderer
+    from inceptcost.kinds import kinds_reference  # the registry's one renderer
 
     return markdown.replace(MARKER, kinds_reference())
 

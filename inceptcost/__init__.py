@@ -17,10 +17,20 @@ __version__ = "0.1.0"
 
 def build_model(spec_or_graph: Any, aux: bool = False, fast: Any = False):
     """Spec or IR graph -> torch nn.Module with the IR's dotted names (imports torch); aux heads only with `aux`;
-    `fast`: True or a FastOptions (inceptcost.graph.fast) for the fast build of the same model."""
+    `fast`: True or a FastOptions (inceptcost.graph.model.fast) for the fast build of the same model."""
     from .graph.model import build_model as _build
 
     return _build(spec_or_graph, aux=aux, fast=fast)
 
+
+def _spec_html(spec: Spec) -> str:
+    """A spec in Jupyter shows its analysis (Table 1 view and totals). Registered here, above both, so that the
+    spec package never imports analyze."""
+    from .analyze.analysis import analyze_spec
+
+    return analyze_spec(spec)._repr_html_()
+
+
+Spec._repr_html_ = _spec_html  # type: ignore[attr-defined]
 
 __all__ = ["Spec", "build_model", "compile_graph", "costs_table", "load_spec", "row_costs", "summarize"]

@@ -11,7 +11,7 @@ import pytest
 from support import ROOT
 
 from inceptcost import compile_graph, load_spec, summarize
-from inceptcost.layers import KIND_ALIASES, KINDS, kinds_reference
+from inceptcost.kinds import KIND_ALIASES, KINDS, kinds_reference
 
 README = (ROOT / "README.md").read_text()
 DOCS = ROOT / "docs"

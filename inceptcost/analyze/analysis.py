@@ -1,67 +1,24 @@
-"""One analysis of a spec: costs, Table 1 checks, claims, budget and memory gathered into an `Analysis`.
+"""One analysis of a spec: costs, Table 1 checks, claims, budget and memory gathered into an `Analysis`
+(the dataclass lives beside its views in report_views.py, which its `_repr_html_` uses).
 
 Its renderings (JSON, views, markdown, csv) are in report.py. Nothing here imports torch, pandas or rich.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
 
 from ..graph.compile import compile_graph
 from ..spec import Spec, load_spec
-from .budget import Budget, budget_verdict
-from .claims import Claim, claims
-from .costs import RowCost, row_costs, summarize
-from .memory import Memory, Setup, memory
-from .printed import OFF
-from .table import table_records
-from .verify import RowCheck, SelfCheck, check_row, self_check
+from .costs import row_costs, summarize
+from .costs.budget import budget_verdict
+from .costs.claims import claims
+from .costs.table import table_records
+from .costs.verify import check_row, self_check
+from .memory import Setup, memory
+from .report_views import Analysis
 
-
-@dataclass
-class Analysis:
-    spec_path: str
-    graph: nx.DiGraph
-    totals: dict[str, Any]
-    rows: list[RowCost]
-    records: list[dict[str, Any]]
-    checks: dict[str, RowCheck]
-    self_checks: list[SelfCheck]
-    claims: list[Claim]
-    budget: Budget
-    memory: Memory  # one training step (SGD momentum, CUDA autocast rules)
-    inference: Memory  # one inference forward
-
-    @property
-    def name(self) -> str:
-        return self.totals["spec"]
-
-    @property
-    def rows_off(self) -> list[str]:
-        return [n for n, c in self.checks.items() if c.worst == OFF]
-
-    @property
-    def failed(self) -> list[str]:
-        """What `--strict` fails on: over budget, or a row off the paper beyond one unit of its last digit."""
-        reasons = []
-        if self.budget.within is False:
-            reasons.append(f"over budget ({self.budget.macs:,} > {self.budget.limit_macs:,.0f} MACs)")
-        if self.rows_off:
-            reasons.append(f"{len(self.rows_off)} row(s) off the paper: {', '.join(self.rows_off)}")
-        return reasons
-
-    def __repr__(self) -> str:
-        t = self.totals
-        return f"<Analysis {self.name}: {t['params']:,} params, {t['macs']:,} MACs, {len(self.rows)} rows>"
-
-    def _repr_html_(self) -> str:
-        from .notebook import analysis_html
-
-        return analysis_html(self)
+__all__ = ["Analysis", "analyze_spec"]
 
 
 def analyze_spec(path: str | Path | Spec, budget: float | None = None, batch: int = 1, dtype: str = "fp32") -> Analysis:

@@ -14,10 +14,11 @@ from typing import Any
 from ..spec import TABLE_COLUMNS
 from .analysis import Analysis, analyze_spec
 from .costs import row_costs
-from .printed import CLOSE
-from .report_views import UNITS, View, summary_lines, table_view, verify_views, view_markdown
-from .traffic import totals as traffic_totals
-from .traffic import traffic
+from .costs.printed import CLOSE
+from .report_views import UNITS, summary_lines, table_view, verify_views
+from .timing.traffic import totals as traffic_totals
+from .timing.traffic import traffic
+from .view import View, view_markdown
 
 __all__ = [
     "Analysis",

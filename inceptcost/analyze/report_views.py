@@ -1,11 +1,11 @@
-"""The views of one analysis: plain tables of strings (`View`) that `view_markdown` renders here and the CLI
-renders with rich: Table 1 beside the paper, the totals, and the verification tables. Nothing here imports
-torch, pandas or rich.
+"""The views of one analysis: plain tables of strings (`View`, view.py) that the CLI renders with rich: Table 1 beside the paper, the totals, and the verification tables; the `Analysis` they show
+(built by analysis.py) and its HTML for Jupyter. Nothing here imports torch, pandas or rich.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import networkx as nx
@@ -13,10 +13,13 @@ import networkx as nx
 from ..quantities import human
 from ..spec import TABLE_COLUMNS
 from ..text import shape_text, short_word
-from .analysis import Analysis
 from .costs import RowCost
-from .printed import CLOSE, OFF, mib
-from .verify import paper_values
+from .costs.budget import Budget
+from .costs.claims import Claim
+from .costs.printed import CLOSE, OFF, mib
+from .costs.verify import RowCheck, SelfCheck, paper_values
+from .memory import Memory
+from .view import View, view_html
 
 SHORT_HEADERS = {"1x1": "1x1", "3x3reduce": "3x3r", "3x3": "3x3", "5x5reduce": "5x5r", "5x5": "5x5", "poolproj": "proj"}
 UNITS = (
@@ -27,23 +30,43 @@ UNITS = (
 
 
 @dataclass
-class View:
-    """A table of strings. On a narrow terminal the columns of the highest rank are left out first (rank 0:
-    always shown; no ranks: from the right); the columns named in `wrap` are free text that may wrap between
-    words, every other cell is shown whole on one line."""
+class Analysis:
+    spec_path: str
+    graph: nx.DiGraph
+    totals: dict[str, Any]
+    rows: list[RowCost]
+    records: list[dict[str, Any]]
+    checks: dict[str, RowCheck]
+    self_checks: list[SelfCheck]
+    claims: list[Claim]
+    budget: Budget
+    memory: Memory  # one training step (SGD momentum, CUDA autocast rules)
+    inference: Memory  # one inference forward
 
-    title: str
-    columns: list[tuple[str, str]]  # (header, "l" | "r")
-    rows: list[list[str]]
-    notes: list[str] = field(default_factory=list)
-    ranks: list[int] | None = None
-    wrap: tuple[str, ...] = ()
-    legends: dict[str, str] = field(default_factory=dict)  # column header -> what it means, shown with its column
+    @property
+    def name(self) -> str:
+        return self.totals["spec"]
 
-    def legend(self, shown: list[str] | None = None) -> str:
-        """The legends of the columns shown (all by default), as one line after the notes ('' when none)."""
-        heads = {h for h, _ in self.columns} if shown is None else set(shown)
-        return " ".join(text for head, text in self.legends.items() if head in heads)
+    @property
+    def rows_off(self) -> list[str]:
+        return [n for n, c in self.checks.items() if c.worst == OFF]
+
+    @property
+    def failed(self) -> list[str]:
+        """What `--strict` fails on: over budget, or a row off the paper beyond one unit of its last digit."""
+        reasons = []
+        if self.budget.within is False:
+            reasons.append(f"over budget ({self.budget.macs:,} > {self.budget.limit_macs:,.0f} MACs)")
+        if self.rows_off:
+            reasons.append(f"{len(self.rows_off)} row(s) off the paper: {', '.join(self.rows_off)}")
+        return reasons
+
+    def __repr__(self) -> str:
+        t = self.totals
+        return f"<Analysis {self.name}: {t['params']:,} params, {t['macs']:,} MACs, {len(self.rows)} rows>"
+
+    def _repr_html_(self) -> str:
+        return analysis_html(self)
 
 
 def _short_type(graph: nx.DiGraph, rc: RowCost, rec: dict[str, Any]) -> str:
@@ -249,15 +272,6 @@ def verify_views(a: Analysis) -> list[View]:
     return [v for v in (rows_view(a), self_view(a), claims_view(a)) if v is not None]
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def view_markdown(v: View) -> str:
-    head = "| " + " | ".join(_md_cell(h) for h, _ in v.columns) + " |"
-    rule = "|" + "|".join("---:" if al == "r" else ":---" for _, al in v.columns) + "|"
-    body = ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in v.rows]
-    parts = [f"### {v.title}", "", head, rule, *body, ""]
-    for n in [*v.notes, *([v.legend()] if v.legends else [])]:
-        parts += [n, ""]
-    return "\n".join(parts).rstrip() + "\n"
+def analysis_html(a: Analysis) -> str:
+    lines = "".join(f"<li>{escape(line)}</li>" for line in summary_lines(a))
+    return f"<div>{view_html(table_view(a))}<ul>{lines}</ul></div>"

@@ -80,7 +80,7 @@ def verify(
     strict: StrictOpt = False,
 ) -> None:
     """Table 1 row by row, the paper's rows against themselves, and each claim with a verdict."""
-    from ..analyze.claims import claims_csv
+    from ..analyze.costs.claims import claims_csv
     from ..analyze.report import analyze_spec, to_json, verify_views, view_markdown
 
     with user_errors():
@@ -104,7 +104,7 @@ def compare(
     out: OutOpt = None,
 ) -> None:
     """Two specs side by side, per row (paired by position, not name) and in total, with the differences B - A."""
-    from ..analyze.compare import compare_specs, comparison_csv, comparison_json, comparison_view, unmatched_view
+    from ..analyze.costs.compare import compare_specs, comparison_csv, comparison_json, comparison_view, unmatched_view
     from ..analyze.report import view_markdown
 
     with user_errors():
@@ -136,9 +136,9 @@ def specs_index(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file instead of stdout")] = None,
 ) -> None:
     """Index of the specs in a folder: what each is, its params, MACs and budget verdict (md: the manual's block)."""
-    from ..analyze.index import index_markdown, spec_index
+    from ..analyze.costs.index import index_markdown, spec_index
     from ..quantities import human
-    from ..shipped import shipped_dir
+    from ..spec.shipped import shipped_dir
     from ..text import shape_text
 
     with user_errors():
@@ -177,7 +177,7 @@ def memory(
 ) -> None:
     """What torch keeps per layer for backward, the peak of one step, and the largest batch that fits."""
     from ..analyze.memory import Setup
-    from ..analyze.memory_report import memory_report, rows_csv, rows_view, totals_lines
+    from ..analyze.memory.capacity import memory_report, rows_csv, rows_view, totals_lines
     from ..analyze.report import view_markdown
 
     with user_errors():

@@ -63,13 +63,17 @@ def check_out_dir(folder: Path, names: list[str], *inputs: Path | None) -> None:
 
 
 def spec_input(spec: Path) -> Path:
-    """The file a spec argument reads: the path itself, or the shipped spec of that name."""
-    if spec.exists():
-        return spec
-    from ..shipped import shipped_dir
+    """The file a spec argument reads: the path itself, or the shipped spec of that name. A name no file can
+    have (too long, a NUL) is returned as it is: loading it gives the error that names it."""
+    from ..spec.shipped import shipped_dir
 
-    shipped = shipped_dir() / f"{spec.name}.yaml"
-    return shipped if shipped.is_file() else spec
+    try:
+        if spec.exists():
+            return spec
+        shipped = shipped_dir() / f"{spec.name}.yaml"
+        return shipped if shipped.is_file() else spec
+    except (OSError, ValueError):
+        return spec
 
 
 DEBUG = "INCEPTCOST_DEBUG"  # set (to anything) for the detail an error keeps beside its line

@@ -34,7 +34,7 @@ def diagram(
 ) -> None:
     """Graphviz drawing of the network or of one module, every layer filled by its multiply-adds."""
     from .. import compile_graph, load_spec
-    from ..graph.diagram import diagram_source, output_format, render
+    from ..analyze.diagram import diagram_source, output_format, render
 
     with user_errors():
         check_out(out, spec_input(spec))

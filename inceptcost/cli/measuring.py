@@ -24,7 +24,7 @@ class BenchMode(str, Enum):
 
 
 def _bench_table(rows: list[dict], title: str):
-    from ..bench.runner import human_bytes
+    from ..train.bench.runner import human_bytes
 
     heads = ["model", "mode", "math", "batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU", "note"]
     right = ("batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU")
@@ -156,7 +156,7 @@ def bench(
     """Measured images/s, step time, peak memory, TFLOP/s (from our MACs) and MFU on synthetic data."""
     with user_errors():
         from .. import load_spec
-        from ..bench.runner import BenchConfig, run_bench
+        from ..train.bench.runner import BenchConfig, run_bench
 
         if out is not None and out.suffix not in (".json", ".csv"):
             raise InceptcostError("--out must end in .json or .csv", file=str(out))
@@ -184,7 +184,7 @@ def bench(
         rows = _with_progress(quiet, lambda progress: run_bench(s, cfg, compare=compare, progress=progress))
         layers = None
         if per_layer:
-            from ..bench.per_layer import per_layer as run_per_layer
+            from ..train.bench.per_layer import per_layer as run_per_layer
 
             layers = run_per_layer(s, cfg, prof)
         shown = _bench_table(rows, f"bench {s.name} ({spec})")
@@ -217,8 +217,9 @@ def tradeoff(
 ) -> None:
     """Best top-1 against MACs (or step time) over comparable training runs: the seeds of a spec make one point
     with an error bar; table and plot with the Pareto frontier."""
-    from ..bench.runs import run_files
-    from ..bench.tradeoff import OUTPUTS, write_tradeoff
+    from ..study.results import run_files
+    from ..study.tradeoff import OUTPUTS
+    from ..study.tradeoff_plot import write_tradeoff
 
     with user_errors():
         check_out_dir(out_dir, [f"{stem}.{ext}" for ext in OUTPUTS], *run_files(runs), profile_file(profile))

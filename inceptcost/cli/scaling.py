@@ -35,9 +35,9 @@ def sweep(
 ) -> None:
     """Static costs of width-scaled variants (channels x width, rounded to multiples of 8; classifier kept)."""
     from .. import load_spec
-    from ..analyze.sweep import parse_widths
-    from ..analyze.sweep import sweep as run_sweep
-    from ..analyze.time_budget import predicted_ms
+    from ..analyze.costs.sweep import parse_widths
+    from ..analyze.costs.sweep import sweep as run_sweep
+    from ..analyze.timing.time_budget import predicted_ms
     from ..quantities import human
 
     with user_errors():
@@ -90,9 +90,9 @@ def sweep(
 
 def _fit_time(spec: Path, s, width: str, out: Path | None, run, limit: float) -> None:
     """`fit --time`: the widest variant whose predicted step time fits."""
-    from ..analyze.spec_yaml import spec_to_yaml
-    from ..analyze.sweep import parse_widths
-    from ..analyze.time_budget import fit_time
+    from ..analyze.costs.sweep import parse_widths
+    from ..analyze.timing.time_budget import fit_time
+    from ..spec.writer import spec_to_yaml
 
     record, fitted = fit_time(s, limit, parse_widths(width), run)
     nxt = (
@@ -124,10 +124,10 @@ def fit(
 ) -> None:
     """The widest width-scaled variant whose MACs (or, with --time, predicted step time) fit; writes its spec."""
     from .. import load_spec
-    from ..analyze.spec_yaml import spec_to_yaml
-    from ..analyze.sweep import fit as run_fit
-    from ..analyze.sweep import parse_widths
+    from ..analyze.costs.sweep import fit as run_fit
+    from ..analyze.costs.sweep import parse_widths
     from ..quantities import human
+    from ..spec.writer import spec_to_yaml
 
     with user_errors():
         check_out(out, spec_input(spec), profile_file(profile))

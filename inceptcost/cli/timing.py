@@ -32,14 +32,14 @@ TimeModeOpt = Annotated[Mode, typer.Option("--mode", help="predicted step: train
 
 def profile_file(profile: str | None) -> Path | None:
     """The file a --profile names (a path, or a shipped profile's file); None when not given."""
-    from ..analyze.profile import resolve_profile
+    from ..analyze.timing.profile import resolve_profile
 
     return None if profile is None else resolve_profile(profile)
 
 
 def load_profile_arg(profile: str, device: str | None = None):
     """The profile named on the command line, refused when it is for another device kind than `device`."""
-    from ..analyze.profile import load_profile
+    from ..analyze.timing.profile import load_profile
 
     prof = load_profile(profile_file(profile))
     if device is not None:
@@ -49,8 +49,8 @@ def load_profile_arg(profile: str, device: str | None = None):
 
 def time_run(profile: str | None, batch: int, mode: Mode, time_budget: str | None):
     """(TimeRun or None, budget ms or None) from the time options; --time without --profile is an error."""
-    from ..analyze.predict import check_run
-    from ..analyze.time_budget import TimeRun, parse_duration
+    from ..analyze.timing.predict import check_run
+    from ..analyze.timing.time_budget import TimeRun, parse_duration
 
     limit = parse_duration(time_budget) if time_budget is not None else None
     if profile is None:
@@ -74,8 +74,8 @@ def predict(
 ) -> None:
     """Predicted time per layer and per step from MACs, bytes moved and a device profile (no torch)."""
     from .. import compile_graph, load_spec
-    from ..analyze.predict import predict as run_predict
-    from ..analyze.predict_view import prediction_csv, prediction_markdown, prediction_view
+    from ..analyze.timing.predict import predict as run_predict
+    from ..analyze.timing.predict_view import prediction_csv, prediction_markdown, prediction_view
 
     with user_errors():
         check_out(out, spec_input(spec), profile_file(profile))
@@ -106,8 +106,8 @@ def calibrate(
     """Fit a device profile on microbenchmarks (GEMM, conv, pool, norm, copy, per-op overhead)."""
     import yaml
 
-    from ..analyze.profile import parse_profile
-    from ..bench.calibrate import calibrate as run_calibrate
+    from ..analyze.timing.profile import parse_profile
+    from ..train.bench.calibrate import calibrate as run_calibrate
 
     with user_errors():
         if out.suffix not in (".yaml", ".yml"):

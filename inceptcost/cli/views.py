@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..analyze.report_views import View
+from ..analyze.view import View
 from ..io import write_atomic
 
 FULL = 100_000  # the width of "no width": COLUMNS=0

@@ -1,4 +1,4 @@
-"""Spec -> IR graph, and the IR's readers that need no torch."""
+"""Spec -> IR graph (compile.py, shapes.py), static; and model/, the IR -> torch nn.Module (torch starts there)."""
 
 from .compile import compile_graph
 

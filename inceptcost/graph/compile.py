@@ -19,10 +19,10 @@ from typing import Any
 import networkx as nx
 
 from ..errors import ShapeError
-from ..layers import ADD, ShapeProblem
-from ..shapes import concat_shape, infer, resolve
+from ..kinds import ADD, ShapeProblem
 from ..spec import Node, Spec
 from ..text import shape_text
+from .shapes import concat_shape, infer, resolve
 
 
 @dataclass

@@ -14,15 +14,10 @@ import warnings
 
 import torch
 
-from ..graph.model import InceptionNet
+from ..graph.model.blocks import InceptionNet, main_net
 
 INPUT, OUTPUT = "images", "logits"
 OPSET = 17
-
-
-def main_net(model: InceptionNet) -> InceptionNet:
-    """The same modules without the aux heads (they run in training only), in eval mode."""
-    return InceptionNet([(name, model.get_submodule(name)) for name in model.row_names], []).eval()
 
 
 def example_input(spec, batch: int) -> torch.Tensor:
@@ -71,8 +66,9 @@ def export_spec(spec, fmt: str, batch: int = 1, weights: str | None = None) -> t
     """The file's bytes and a one-line summary of what it holds."""
     from ..analyze.memory import Setup
     from ..graph.compile import compile_graph
-    from ..graph.model import build_model, check_memory
-    from .weights import load_weights
+    from ..graph.model import build_model
+    from ..train.bench.memory_check import check_memory
+    from ..train.weights import load_weights
 
     graph = compile_graph(spec)
     check_memory(graph, Setup.checked(batch, "fp32", "infer", "sgd", "cpu"), torch.device("cpu"))

@@ -406,7 +406,7 @@ IMAGE_TIMES = 32
 
 def check_input_fits(chw: tuple[int, int, int]) -> None:
     """Refuse an input whose forward pass cannot fit in this machine's free memory, before allocating it."""
-    from ..graph.model import check_allocation
+    from ..train.bench.memory_check import check_allocation
 
     c, h, w = chw
     check_allocation(
@@ -425,7 +425,7 @@ def import_model(factory: str, aux: bool | None = None, input_chw: tuple[int, in
     from ..graph.compile import compile_graph
     from ..graph.model import build_model
     from ..spec import load_spec
-    from .weights import load_state
+    from ..train.weights import load_state
 
     if input_chw is not None:  # before the factory runs
         check_input_fits(input_chw)

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import InceptcostError, did_you_mean
 from ..io import usable_cpus
-from ..yamlsafe import load_yaml
+from ..spec.yamlsafe import load_yaml
 
 KEYS = (
     "name", "data", "epochs", "batch_size", "seeds", "device", "gpus", "threads", "recipe", "profile", "specs", "widths",
@@ -137,7 +137,7 @@ def load_plan(path: str | Path) -> Plan:
         base, widths = spec_path("widths", w["base"]), tuple(float(v) for v in values)
     profile = text("profile") if data.get("profile") is not None else None
     if profile is not None:  # before any run trains, not when the report is written
-        from ..analyze.profile import load_profile, resolve_profile
+        from ..analyze.timing.profile import load_profile, resolve_profile
 
         try:
             load_profile(resolve_profile(profile))

@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..bench.runs import load_runs
-from ..bench.tradeoff import Point, frontier, mark_pareto, md_cell, points, run_spec, to_csv, top1_text, write_files
 from ..quantities import human
 from .plan import Plan, PlanError
+from .results import load_runs
 from .runs import Job, jobs, state
+from .tradeoff import Point, frontier, mark_pareto, md_cell, points, run_spec, to_csv, top1_text, write_files
 
 AXES = {  # column -> (plot file stem, x label, MACs-style tick labels)
     "macs": ("macs", "multiply-adds per image (MACs)", True),
@@ -34,7 +34,7 @@ REPORT_FILES = ("study.md", "study.csv", "study.json") + tuple(
 def check_outputs(plan: Plan, out: Path) -> None:
     """Before any work: nothing the study writes into `out` (report, timing caches, run files) is
     one of the files it reads (the plan, its specs, its profile)."""
-    from ..analyze.profile import resolve_profile
+    from ..analyze.timing.profile import resolve_profile
     from ..errors import OutputError
     from ..io import refuse_inputs
     from ..train.config import RUN_FILES
@@ -58,7 +58,7 @@ def check_outputs(plan: Plan, out: Path) -> None:
 
 def _costs(p: Point, spec_file: Path, plan: Plan, profile, out: Path) -> dict[str, Any]:
     from ..analyze.memory import Setup, memory
-    from ..analyze.predict import predict
+    from ..analyze.timing.predict import predict
     from ..graph.compile import compile_graph
     from .timing import timed
 
@@ -87,7 +87,7 @@ def study_points(plan: Plan, finished: list[Job], out: Path) -> list[Point]:
         raise PlanError("no run of the plan has finished yet", file=str(plan.file), hint="run `inceptcost study` on it")
     profile = None
     if plan.profile is not None:
-        from ..analyze.profile import load_profile, resolve_profile
+        from ..analyze.timing.profile import load_profile, resolve_profile
 
         profile = load_profile(resolve_profile(plan.profile))
     pts = points(load_runs([j.folder for j in finished]))
@@ -178,7 +178,7 @@ def markdown(plan: Plan, table: list[dict[str, Any]], missing: list[str]) -> str
 
 
 def write_report(plan: Plan, jobs: list[Job], out: Path) -> dict[str, Any]:
-    from ..bench.tradeoff_plot import plot
+    from .tradeoff_plot import plot
 
     states = [state(j) for j in jobs]
     finished = [j for j, st in zip(jobs, states, strict=True) if st == "done"]

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bench.runs import read_json
 from ..errors import InceptcostError
 from ..io import usable_cpus
+from ..spec.yamlsafe import load_yaml
 from ..train.config import RUN_FIELDS, TrainConfig, resume_changes, resume_settings
 from ..train.recipe import recipe_from_dict
-from ..yamlsafe import load_yaml
 from .plan import Plan, PlanError, plan_error
+from .results import read_json
 from .widths import width_specs
 
 

@@ -28,7 +28,7 @@ def read_cache(cache: Path, key: dict[str, Any]) -> dict[str, Any] | None:
     and the field: a cache that is not a regular file, not JSON, not an object, or a time that is not a number."""
     import os
 
-    from ..bench.runs import field_positive, read_json
+    from .results import field_positive, read_json
 
     if not os.path.lexists(cache):
         return None
@@ -68,7 +68,7 @@ def timed(spec: Spec, spec_file: str | Path, batch: int, device: str, out: Path,
 
     if threads is not None:
         torch.set_num_threads(threads)
-    from ..bench.runner import BenchConfig, run_bench
+    from ..train.bench.runner import BenchConfig, run_bench
 
     key = {
         "spec_sha256": hashlib.sha256(Path(spec_file).read_bytes()).hexdigest(),

@@ -11,9 +11,9 @@ def width_specs(base: Path, widths: list[float], out_dir: Path, write: bool = Tr
     """`base` scaled to each width (`sweep`'s rule: conv and linear widths x w, multiples of 8, classifier kept),
     as (`out_dir/NAME.yaml`, NAME). Written unless `write` is False; a file already there with the same text is
     left as it is, so that its hash (which a finished run records) does not change."""
-    from ..analyze.spec_yaml import spec_to_yaml
-    from ..analyze.sweep import Sweep
+    from ..analyze.costs.sweep import Sweep
     from ..spec import load_spec
+    from ..spec.writer import spec_to_yaml
 
     scaler = Sweep(load_spec(base))
     paths = []

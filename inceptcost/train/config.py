@@ -34,7 +34,7 @@ class TrainConfig:
     eval_batch_size: int = 256
     log_every: int = 20
     download: bool = False
-    init: str | None = None  # a weights file to start from (interop.weights); ignored by --resume
+    init: str | None = None  # a weights file to start from (train.weights); ignored by --resume
     reset_head: bool = False  # with init: a classifier of another size starts afresh (timm's rule)
     allow_change: tuple[str, ...] = ()  # settings --resume may find changed (e.g. lr after a diverged run)
     tensorboard: bool = False  # also write TensorBoard event files into the run folder

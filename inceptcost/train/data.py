@@ -179,7 +179,7 @@ def _clutter(images: np.ndarray, labels: np.ndarray, n: int, canvas: int, seed: 
 
 def synthetic(n: int, *, size: tuple[int, int], channels: int, classes: int) -> Dataset:
     """Random images and labels at the spec's own size: for throughput, not accuracy."""
-    from inceptcost.graph.model import check_allocation
+    from inceptcost.train.bench.memory_check import check_allocation
 
     n_val = max(2, n // 8)
     image = channels * size[0] * size[1]  # bytes of one uint8 image
@@ -197,7 +197,7 @@ def synthetic(n: int, *, size: tuple[int, int], channels: int, classes: int) -> 
 
 
 def free_cpu_bytes() -> int:
-    from inceptcost.graph.model import free_memory
+    from inceptcost.train.bench.memory_check import free_memory
 
     return free_memory(torch.device("cpu"))[0]
 

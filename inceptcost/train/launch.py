@@ -30,7 +30,7 @@ def train(config: TrainConfig, reporter_factory=None, progress=None) -> dict | N
         reporter_factory = functools.partial(EventReporter, progress)
     config = config.validate()
     if config.compile:
-        from inceptcost.nn import require_compiler
+        from inceptcost.graph.model.blocks import require_compiler
 
         require_compiler()
     if ddp.under_torchrun():  # an outer torchrun started us: join its group as one worker

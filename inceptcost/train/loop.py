@@ -119,7 +119,7 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
         from inceptcost.analyze.memory import Setup
-        from inceptcost.graph.model import check_memory
+        from inceptcost.train.bench.memory_check import check_memory
 
         dtype = "bf16" if self.amp else "fp32"
         setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
@@ -137,7 +137,7 @@ class Trainer:
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(graph, aux=True, fast=config.fast)
         if config.init and not config.resume:
-            from inceptcost.interop.weights import load_weights
+            from inceptcost.train.weights import load_weights
 
             load_weights(self.model, config.init, config.reset_head)
         self.model = self.model.to(dev, memory_format=self.memory_format)

@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from inceptcost.spec.yamlsafe import load_yaml
 from inceptcost.train.errors import TrainError
-from inceptcost.yamlsafe import load_yaml
 
 SCHEDULES = ("step", "cosine", "constant")
 FP32_MAX = 3.4028234663852886e38  # torch.finfo(torch.float32).max, without importing torch

@@ -99,7 +99,7 @@ def test_bad_input_is_one_line_naming_the_value(run, spec_file, args, named):
 
 
 def test_every_layer_kind_has_a_memory_rule():
-    from inceptcost.analyze.memory_rules import MEMORY
-    from inceptcost.layers import KINDS
+    from inceptcost.analyze.memory.rules import MEMORY
+    from inceptcost.kinds import KINDS
 
     assert set(MEMORY) == set(KINDS) | {"add"}  # the residual add is the compiler's node, not a layer kind

@@ -8,7 +8,7 @@ import pytest
 
 from inceptcost import compile_graph, load_spec
 from inceptcost.analyze.memory import Setup, memory
-from inceptcost.bench.memory_check import measured_saved
+from inceptcost.train.bench.memory_check import measured_saved
 
 HEAD = "name: tiny\ninput: 12x12x3\nclasses: 5\ndefaults: {activation: relu, bias: false, norm: bn}\nlayers:\n"
 TAIL = "  - {name: gap, type: adaptive_avgpool}\n  - {name: flat, type: flatten}\n  - {name: fc, type: linear, out: 5, activation: none}\n"

@@ -2,7 +2,7 @@
 
 - saved_bytes, per layer and in total, equals what saved-tensor hooks see on the compiled model, exactly;
 - the training peak is within 5% of torch's CPU allocator as the profiler records it (memory events).
-The measurements are in inceptcost/bench/memory_check.py; they share nothing with the prediction."""
+The measurements are in inceptcost/train/bench/memory_check.py; they share nothing with the prediction."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from inceptcost import compile_graph, load_spec
 from inceptcost.analyze.memory import Setup, memory
-from inceptcost.bench.memory_check import measured_peak, measured_saved
+from inceptcost.train.bench.memory_check import measured_peak, measured_saved
 
 SPECS = sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.yaml"))
 # Of the 299x299 residual family one spec here (the rest would add minutes to the suite); test_memory_residual.py

@@ -39,7 +39,7 @@ def test_html_escapes_what_the_spec_says(write_spec):
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
 def test_a_diagram_shows_as_svg():
     graphviz = pytest.importorskip("graphviz")
-    from inceptcost.graph.diagram import diagram_source
+    from inceptcost.analyze.diagram import diagram_source
 
     svg = graphviz.Source(diagram_source(compile_graph(load_spec(SPEC))))._repr_image_svg_xml()
     assert "<svg" in svg and "inception_4e" in svg

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from inceptcost.analyze.index import END, START, index_markdown, readme_block, spec_index
+from inceptcost.analyze.costs.index import END, START, index_markdown, readme_block, spec_index
 from inceptcost.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]

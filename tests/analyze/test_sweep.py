@@ -8,10 +8,10 @@ from support import ROOT
 from typer.testing import CliRunner
 
 from inceptcost import compile_graph, load_spec, summarize
-from inceptcost.analyze.spec_yaml import spec_to_yaml
-from inceptcost.analyze.sweep import Sweep, fit, parse_widths, round_width, scale_spec
+from inceptcost.analyze.costs.sweep import Sweep, fit, parse_widths, round_width, scale_spec
 from inceptcost.cli import app
 from inceptcost.errors import CheckFailed, InceptcostError
+from inceptcost.spec.writer import spec_to_yaml
 
 SPECS = ROOT / "specs"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from support import CONV1, HAND_MACS, HAND_PARAMS, HAND_WEIGHTS, ROW_AREA, ROW_WEIGHTS, TABLE_1_INCEPTION
 
-from inceptcost.analyze.printed import printed
+from inceptcost.analyze.costs.printed import printed
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOGLENET = ROOT / "specs/googlenet.yaml"
@@ -169,7 +169,7 @@ def test_claim_aux(claims):
 def test_depth_of_a_small_hand_made_net(spec_file):
     """conv, max pool, a module with a 2-conv branch, gap, linear: 1 + 2 + 1 = 4 with params, + 2 pools = 6."""
     from inceptcost import compile_graph, load_spec
-    from inceptcost.analyze.claims import blocks, depth
+    from inceptcost.analyze.costs.claims import blocks, depth
 
     path = spec_file("""
         name: tiny

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from inceptcost import compile_graph, load_spec, summarize
-from inceptcost.bench import peaks
 from inceptcost.cli import app
+from inceptcost.train.bench import peaks
 
 from .conftest import ROOT
 
@@ -61,8 +61,8 @@ def test_bench_csv_infer_with_peak(small_spec, tmp_path):
 
 
 def test_per_layer_records(small_spec):
-    from inceptcost.bench.per_layer import per_layer
-    from inceptcost.bench.runner import BenchConfig
+    from inceptcost.train.bench.per_layer import per_layer
+    from inceptcost.train.bench.runner import BenchConfig
 
     cfg = BenchConfig(device="cpu", batch=2, steps=2, warmup=1, peak_tflops=1.0, peak_bw_gbs=100.0)
     res = per_layer(load_spec(small_spec), cfg)

@@ -18,7 +18,7 @@ def free_for_batch_3(monkeypatch, small_spec):
     """Pretend the machine has exactly the predicted peak of batch 3 free (CPU rules, fp32)."""
     graph = compile_graph(replace(load_spec(small_spec), aux=()))
     free = memory(graph, Setup.checked(3, "fp32", "train", "sgd", "cpu")).peak_bytes
-    monkeypatch.setattr("inceptcost.graph.model.free_memory", lambda device: (free, "this machine"))
+    monkeypatch.setattr("inceptcost.train.bench.memory_check.free_memory", lambda device: (free, "this machine"))
     return free
 
 

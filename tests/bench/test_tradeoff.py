@@ -5,10 +5,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from inceptcost.bench.runs import load_runs
-from inceptcost.bench.tradeoff import points, write_tradeoff
 from inceptcost.cli import app
 from inceptcost.errors import InceptcostError
+from inceptcost.study.results import load_runs
+from inceptcost.study.tradeoff import points
+from inceptcost.study.tradeoff_plot import write_tradeoff
 
 # (name, MACs, best top-1, images/s). Pareto set by hand: a, b, d.
 #   c: b is cheaper and better; e: d has the same MACs and is better; f: a is cheaper and better.

@@ -86,7 +86,7 @@ def test_build_model_refuses_a_billion_channels_up_front() -> None:
 def test_build_model_limit_follows_the_machine(monkeypatch) -> None:
     """The refusal uses the memory the build would take (weights + BN buffers) against the limit."""
     pytest.importorskip("torch")
-    import inceptcost.graph.model as model_mod
+    import inceptcost.graph.model.build as model_mod
     from inceptcost import build_model
 
     spec = load_spec_text(
@@ -107,7 +107,7 @@ def test_build_model_limit_follows_the_machine(monkeypatch) -> None:
 def test_memory_limit_is_at_most_half_the_machine() -> None:
     import os
 
-    from inceptcost.graph.model import MAX_MODEL_BYTES, _memory_limit
+    from inceptcost.graph.model.build import MAX_MODEL_BYTES, _memory_limit
 
     physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     assert _memory_limit() <= min(MAX_MODEL_BYTES, physical // 2)
@@ -136,7 +136,7 @@ def test_names_torch_cannot_take_are_refused_with_a_line(name: str) -> None:
 
 def test_compile_time_is_linear_in_the_number_of_layers(tmp_path: Path) -> None:
     """A long spec must not take quadratic time (it did: every row scanned every node added before it)."""
-    from inceptcost.analyze.table import table_records
+    from inceptcost.analyze.costs.table import table_records
 
     def seconds(rows: int) -> float:
         spec = tmp_path / f"long{rows}.yaml"

@@ -13,8 +13,8 @@ torch = pytest.importorskip("torch")
 from support import SPECS  # noqa: E402
 
 from inceptcost import build_model, compile_graph, load_spec  # noqa: E402
-from inceptcost.graph.fast import FastOptions  # noqa: E402
-from inceptcost.nn import FastParallel  # noqa: E402
+from inceptcost.graph.model.blocks import FastParallel  # noqa: E402
+from inceptcost.graph.model.fast import FastOptions  # noqa: E402
 
 ATOL = 1e-5
 OPTION_SETS = {

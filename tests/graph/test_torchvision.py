@@ -12,7 +12,7 @@ import pytest
 from support import ROOT
 
 from inceptcost import compile_graph, load_spec, summarize
-from inceptcost.interop.names import torchvision_googlenet
+from inceptcost.train.names import torchvision_googlenet
 
 SPEC = ROOT / "specs/googlenet-torchvision.yaml"
 
@@ -46,7 +46,7 @@ def test_a_torchvision_state_dict_file_loads_through_weights(tmp_path):
     torch = pytest.importorskip("torch")
     models = pytest.importorskip("torchvision.models")
     from inceptcost import build_model
-    from inceptcost.interop.weights import load_weights
+    from inceptcost.train.weights import load_weights
 
     torch.manual_seed(1)
     reference = models.googlenet(weights=None, aux_logits=True, init_weights=True).eval()

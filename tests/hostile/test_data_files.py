@@ -172,9 +172,9 @@ def test_a_valid_run_config_is_used(sandbox):
 
 def test_dollars_in_the_device_and_the_title_plot(sandbox):
     """Every text matplotlib draws is escaped for its math mode: the footer's device names and the title too."""
-    from inceptcost.bench.runs import read_run
-    from inceptcost.bench.tradeoff import frontier, points
-    from inceptcost.bench.tradeoff_plot import plot
+    from inceptcost.study.results import read_run
+    from inceptcost.study.tradeoff import frontier, points
+    from inceptcost.study.tradeoff_plot import plot
 
     sandbox.write("runs/a/summary.json", json.dumps({**SUMMARY, "device": "gpu $x^$", "finished": "$a_$"}))
     pts = points([read_run(sandbox.root / "runs/a")])

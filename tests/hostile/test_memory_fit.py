@@ -16,7 +16,7 @@ def free(monkeypatch):
     """Pretend the machine (and any device) has `value` bytes free: the figures do not depend on this machine."""
 
     def set_free(value: int) -> None:
-        monkeypatch.setattr("inceptcost.graph.model.free_memory", lambda device: (value, "this machine"))
+        monkeypatch.setattr("inceptcost.train.bench.memory_check.free_memory", lambda device: (value, "this machine"))
 
     return set_free
 
@@ -77,7 +77,7 @@ def test_bench_gives_the_largest_batch_that_fits(sandbox, free):
 
 def test_bench_checks_before_reading_weights(sandbox, free, monkeypatch):
     free(GIB)
-    monkeypatch.setattr("inceptcost.interop.weights.load_weights", lambda *a: pytest.fail("read the weights first"))
+    monkeypatch.setattr("inceptcost.train.weights.load_weights", lambda *a: pytest.fail("read the weights first"))
     spec = _spec(sandbox, "huge.yaml", input=HUGE_INPUT)
     weights = sandbox.write("w.pt", b"not read")
     sandbox.run("bench", spec, "--device", "cpu", "--weights", weights, match="not even batch 1 fits")
@@ -119,7 +119,7 @@ def test_allocator_out_of_memory_is_one_line(sandbox, monkeypatch, kind):
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("inceptcost.bench.runner.bench_subject", fail)
+    monkeypatch.setattr("inceptcost.train.bench.runner.bench_subject", fail)
     out = sandbox.run("bench", sandbox.spec, "--device", "cpu", "--steps", "1", match="error: out of memory")
     if kind == "cpu":
         assert "asked for 1384448000000 bytes" in out.stderr
@@ -139,12 +139,12 @@ def test_data_kept_on_the_device_counts_against_its_memory(monkeypatch):
     from inceptcost import compile_graph, load_spec
     from inceptcost.analyze.memory import Setup, memory
     from inceptcost.errors import InceptcostError
-    from inceptcost.graph.model import check_memory
+    from inceptcost.train.bench.memory_check import check_memory
 
     graph = compile_graph(load_spec("googlenet"))
     setup = Setup.checked(2, "fp32", "train", "sgd", "cuda")
     need = memory(graph, setup).peak_bytes
-    monkeypatch.setattr("inceptcost.graph.model.free_memory", lambda device: (need + 4 * GIB, "the GPU"))
+    monkeypatch.setattr("inceptcost.train.bench.memory_check.free_memory", lambda device: (need + 4 * GIB, "the GPU"))
     check_memory(graph, setup, torch.device("cpu"), "batch_size", 4 * GIB, "the data set d")  # fits beside it
     with pytest.raises(InceptcostError, match=r"batch_size 2 needs about .* the GPU \(after the data set d: 4,"):
         check_memory(graph, setup, torch.device("cpu"), "batch_size", 4 * GIB + need // 2, "the data set d")

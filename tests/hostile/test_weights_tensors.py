@@ -82,7 +82,7 @@ def test_a_float_counter_is_refused(sandbox, weights):
 
 @pytest.mark.parametrize("kind", ["expanded", "transposed view", "float16", "bfloat16", "float64"])
 def test_views_and_other_float_widths_load_as_their_values(sandbox, weights, kind):
-    from inceptcost.interop.weights import load_weights
+    from inceptcost.train.weights import load_weights
 
     w = weights.state[NAME]
     tensor = {

@@ -93,7 +93,7 @@ def test_recipe_values(sandbox, case):
 
 
 def test_merge_key_then_override_is_yaml_not_a_duplicate(tmp_path):
-    from inceptcost.yamlsafe import load_yaml
+    from inceptcost.spec.yamlsafe import load_yaml
 
     path = tmp_path / "m.yaml"
     path.write_text("base: &b {lr: 1, momentum: 0.5}\nx:\n  <<: *b\n  lr: 2\ny: {<<: [{a: 1}, {a: 2, b: 3}]}\n")
@@ -117,7 +117,7 @@ def test_a_recipe_with_a_merge_key_loads(tmp_path):
 def test_the_loader_is_reusable_for_other_kinds_of_file(tmp_path):
     """Device profiles use the same reader: the error class and the file's kind are the caller's."""
     from inceptcost.errors import InceptcostError, SpecError
-    from inceptcost.yamlsafe import load_yaml
+    from inceptcost.spec.yamlsafe import load_yaml
 
     class ProfileError(InceptcostError):
         pass

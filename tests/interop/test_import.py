@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from support import interop_net  # noqa: E402
 
 from inceptcost import build_model, compile_graph, load_spec, summarize  # noqa: E402
-from inceptcost.interop.weights import load_weights  # noqa: E402
+from inceptcost.train.weights import load_weights  # noqa: E402
 
 NETS = Path(__file__).with_name("nets.py")
 

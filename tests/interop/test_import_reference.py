@@ -17,7 +17,7 @@ fvcore_nn = pytest.importorskip("fvcore.nn")
 
 from inceptcost import build_model, compile_graph, load_spec, summarize  # noqa: E402
 from inceptcost.interop.fximport import import_model  # noqa: E402
-from inceptcost.interop.weights import load_weights  # noqa: E402
+from inceptcost.train.weights import load_weights  # noqa: E402
 
 
 def _reference(factory, **kw):

@@ -10,8 +10,8 @@ torch = pytest.importorskip("torch")
 
 from inceptcost import build_model, load_spec  # noqa: E402
 from inceptcost.errors import WeightsError  # noqa: E402
-from inceptcost.interop.weights import load_weights, read_state_dict  # noqa: E402
 from inceptcost.train.checkpoint import save_checkpoint  # noqa: E402
+from inceptcost.train.weights import load_weights, read_state_dict  # noqa: E402
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_export_and_bench_take_weights_and_report_bad_ones_in_one_line(cli, root
 
 
 def test_bench_runs_the_loaded_weights(root, tmp_path):
-    from inceptcost.bench.runner import spec_subject
+    from inceptcost.train.bench.runner import spec_subject
 
     spec = load_spec(root / "specs/googlenet-torchvision.yaml")
     source = _fresh(spec, 1)
@@ -209,7 +209,7 @@ def test_a_classifier_of_another_size_is_one_line_or_starts_afresh_with_reset_he
 
 
 def test_the_classifiers_are_the_last_linear_layers_of_the_net_and_of_each_aux_head(root):
-    from inceptcost.interop.weights import head_names
+    from inceptcost.train.weights import head_names
 
     # torchvision's GoogLeNet: fc, and fc2 in each of its aux heads (fc1 is a hidden layer)
     model = build_model(load_spec(root / "specs/googlenet-torchvision.yaml"), aux=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inceptcost.bench.calibrate import _fit_kind, _wls
+from inceptcost.train.bench.calibrate import _fit_kind, _wls
 
 SHAPES = [(1e9, 1, 1e6), (5e8, 1, 4e6), (2e7, 1, 3e5), (3e9, 2, 2e7), (1e8, 1, 1e5)]  # (work, kernels, bytes)
 

@@ -10,8 +10,8 @@ import pytest
 from support import ROOT
 
 from inceptcost import compile_graph, load_spec
-from inceptcost.analyze.predict import predict
-from inceptcost.analyze.profile import KINDS, ProfileError, load_profile, parse_profile
+from inceptcost.analyze.timing.predict import predict
+from inceptcost.analyze.timing.profile import KINDS, ProfileError, load_profile, parse_profile
 
 TINY = """
 name: tiny

@@ -10,7 +10,7 @@ import pytest
 from support import ROOT
 from typer.testing import CliRunner
 
-from inceptcost.analyze.profile import ProfileError, load_profile
+from inceptcost.analyze.timing.profile import ProfileError, load_profile
 
 SHIPPED = (ROOT / "profiles/cpu.yaml").read_text()
 START = SHIPPED[: SHIPPED.index("\npeak_tflops:")].count("\n") + 1  # above: names, date, versions (text)

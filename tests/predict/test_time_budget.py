@@ -8,9 +8,9 @@ import pytest
 from support import ROOT
 
 from inceptcost import load_spec
-from inceptcost.analyze.profile import load_profile
-from inceptcost.analyze.sweep import scale_spec
-from inceptcost.analyze.time_budget import TimeRun, parse_duration
+from inceptcost.analyze.costs.sweep import scale_spec
+from inceptcost.analyze.timing.profile import load_profile
+from inceptcost.analyze.timing.time_budget import TimeRun, parse_duration
 
 GOOGLENET = ROOT / "specs/googlenet.yaml"
 

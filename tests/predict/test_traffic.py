@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inceptcost import compile_graph, load_spec
-from inceptcost.analyze.traffic import optimizer_kernels, traffic
+from inceptcost.analyze.timing.traffic import optimizer_kernels, traffic
 
 TINY = """
 name: tiny

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inceptcost import compile_graph, load_spec
-from inceptcost.layers import KINDS
+from inceptcost.kinds import KINDS
 
 # the fewest keys each kind needs; a kind added to the registry must be added here
 ARGS = {

@@ -73,8 +73,8 @@ def test_tiny_plan_trains_skips_resumes_and_averages(tmp_path):
 
 
 def test_specs_at_other_image_sizes_are_not_averaged_together(tmp_path):
-    from inceptcost.bench.runs import load_runs
-    from inceptcost.bench.tradeoff import points
+    from inceptcost.study.results import load_runs
+    from inceptcost.study.tradeoff import points
 
     for name, size in (("a", 16), ("b", 24)):
         d = tmp_path / name

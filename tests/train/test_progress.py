@@ -88,9 +88,9 @@ def test_bench_shows_its_phases_on_the_terminal_and_its_table_on_stdout(tmp_path
 
 
 def test_python_api_gets_the_same_phases(tmp_path):
-    from inceptcost.bench.runner import BenchConfig, run_bench
     from inceptcost.spec import load_spec
     from inceptcost.train import TrainConfig, train
+    from inceptcost.train.bench.runner import BenchConfig, run_bench
 
     spec = write_tiny_spec(tmp_path)
     events = []

@@ -272,7 +272,7 @@ def test_one_gpu_bf16_channels_last(tmp_path, tiny_spec, compile):
 def test_a_run_compiles_its_spec_once(tmp_path, tiny_spec, monkeypatch):
     import inceptcost
     import inceptcost.graph.compile as compile_module
-    import inceptcost.graph.model as model_module
+    import inceptcost.graph.model.build as model_module
 
     calls = []
     real = compile_module.compile_graph

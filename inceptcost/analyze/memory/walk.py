@@ -1,0 +1,381 @@
+"""What torch really keeps: saved tensors per layer and the peak of live tensors, by walking the IR.
+
+The walk runs the compiled model's op order (rows in order, branches in order then the concat, each aux head
+right after the row it taps), with each op's tensors from its rule in `rules.py`:
+- a storage lives while a later op still reads it, or an op's backward still needs it (saved), or the caller
+  holds it (the input batch, the labels, the logits); in-place ops and views share their input's storage;
+- `saved_bytes` counts every storage that autograd saves, once, on the layer that saves it first (what
+  saved-tensor hooks see: parameters are not in it, their autocast copies are);
+- training: the forward (saved tensors pile up), the loss (fp32 log-softmax per head, the int64 labels), then
+  backward in reverse order: each op's gradients flow along its chain of buffers (two live at a time), the
+  gradient of a tensor read by several ops is accumulated into one buffer, a concat's gradient is sliced
+  (views) and lives until every branch has used it, an op's saved tensors are freed after its backward, its
+  parameters' fp32 gradients appear then. Weights, BN buffers and optimizer state (SGD momentum: one copy,
+  AdamW: two; fp32 even under autocast) are there throughout; gradients from backward to the optimizer step,
+  where CUDA's multi-tensor AdamW adds one parameter-sized temporary.
+- inference: the same forward without saved tensors (dropout returns its input), weights included.
+Autocast's cached low-precision weight copies live from their first use to the end of the forward (and on,
+while backward still needs them). Not modelled: library workspaces (cuDNN, oneDNN) and the allocator's
+rounding and fragmentation, which is why the GPU check allows 10%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any
+
+import networkx as nx
+
+from ...errors import InceptcostError, SettingError, literal
+from .rules import DEVICES, MEMORY, SIZES, Buf, Ctx
+
+DTYPES = ("fp32", "bf16", "fp16")
+MODES = ("train", "infer")
+OPTIMIZER_COPIES = {"sgd": 1, "adamw": 2}  # SGD momentum; AdamW exp_avg and exp_avg_sq
+_ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float64": "fp64"}
+MAX_BATCH = 1 << 32
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp64": 8}  # what the traffic and time models accept
+PARAM_BYTES = 4  # fp32 master weights, gradients and optimizer state, also under autocast
+
+
+def dtype_bytes(dtype: str) -> tuple[str, int]:
+    """A dtype name (or alias such as bfloat16) -> (its short name, bytes per element)."""
+    name = _ALIASES.get(dtype.lower(), dtype.lower())
+    if name not in DTYPE_BYTES:
+        raise InceptcostError(f"unknown dtype '{dtype}'", hint=f"one of: {', '.join(DTYPE_BYTES)}")
+    return name, DTYPE_BYTES[name]
+
+
+def _choice(value: str, options: tuple[str, ...] | dict, setting: str) -> str:
+    name = _ALIASES.get(value.lower(), value.lower()) if isinstance(value, str) else value
+    if name not in options:
+        raise SettingError(
+            f"unknown {{{setting}}} '{literal(value)}'", hint=f"give {{{setting}}} one of: {', '.join(options)}"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Setup:
+    batch: int
+    dtype: str = "fp32"
+    mode: str = "train"
+    optimizer: str = "sgd"
+    device: str = "cuda"
+    channels_last: bool = False
+
+    @classmethod
+    def checked(
+        cls,
+        batch: Any,
+        dtype: str = "fp32",
+        mode: str = "train",
+        optimizer: str = "sgd",
+        device: str = "cuda",
+        channels_last: bool = False,
+    ) -> Setup:
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+            raise SettingError(
+                f"{{batch}} must be a whole number from 1 to {MAX_BATCH:,}, got {literal(repr(batch))}",
+                hint="e.g. {batch} 32",
+            )
+        return cls(
+            batch,
+            _choice(dtype, DTYPES, "dtype"),
+            _choice(mode, MODES, "mode"),
+            _choice(optimizer, OPTIMIZER_COPIES, "optimizer"),
+            _choice(device, DEVICES, "device"),
+            bool(channels_last),
+        )
+
+
+@dataclass
+class Memory:
+    setup: Setup
+    rows: list[dict[str, Any]]  # one per op (IR node) in run order, then the loss: name, row, saved_bytes, keeps
+    saved_bytes: int
+    peak_bytes: int
+    peak_at: str
+    weights_bytes: int
+    buffers_bytes: int
+    grads_bytes: int
+    optimizer_bytes: int
+    outputs: dict[str, int] = field(default_factory=dict)  # IR node -> bytes of its output tensor
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.setup
+        return {
+            "batch": s.batch,
+            "dtype": s.dtype,
+            "mode": s.mode,
+            "optimizer": s.optimizer,
+            "device": s.device,
+            "channels_last": s.channels_last,
+            "saved_bytes": self.saved_bytes,
+            "peak_bytes": self.peak_bytes,
+            "peak_at": self.peak_at,
+            "weights_bytes": self.weights_bytes,
+            "buffers_bytes": self.buffers_bytes,
+            "grads_bytes": self.grads_bytes,
+            "optimizer_bytes": self.optimizer_bytes,
+            "rows": [dict(r) for r in self.rows],
+        }
+
+
+def run_order(graph: nx.DiGraph, train: bool) -> list[str]:
+    """The op nodes in the order the compiled model runs them (aux heads after their row, in training)."""
+    by_row: dict[str, list] = {}
+    for head in graph.graph["aux"] if train else []:
+        by_row.setdefault(head.at, []).append(head)
+    order = []
+    for row in graph.graph["rows"]:
+        order += row.nodes
+        for head in by_row.get(row.name, []):
+            order += head.nodes
+    return order
+
+
+class _Walk:
+    """Storages with their bytes and what keeps them alive; tracks the running total and its peak."""
+
+    def __init__(self) -> None:
+        self.bytes: dict[int, int] = {}
+        self.readers: dict[int, int] = {}  # ops still to read it in the forward (or views of a gradient)
+        self.savers: dict[int, set[str]] = {}
+        self.held: set[int] = set()
+        self.live = self.peak = 0
+        self.peak_at = ""
+        self._next = 0
+
+    def new(self, nbytes: int, where: str, readers: int = 0) -> int:
+        sid, self._next = self._next, self._next + 1
+        self.bytes[sid], self.readers[sid], self.savers[sid] = nbytes, readers, set()
+        self.live += nbytes
+        if self.live > self.peak:
+            self.peak, self.peak_at = self.live, where
+        return sid
+
+    def release(self, sid: int) -> None:
+        if sid in self.bytes and self.readers[sid] <= 0 and not self.savers[sid] and sid not in self.held:
+            self.live -= self.bytes.pop(sid)
+
+    def read(self, sid: int) -> None:
+        self.readers[sid] -= 1
+        self.release(sid)
+
+    def unsave(self, sid: int, op: str) -> None:
+        self.savers[sid].discard(op)
+        self.release(sid)
+
+
+@dataclass
+class _Value:
+    sid: int
+    dtype: str
+    numel: int
+    needs_grad: bool
+
+
+def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
+    """Saved tensors per layer and the peak, for one training step or one inference forward (rules above)."""
+    train, amp = setup.mode == "train", None if setup.dtype == "fp32" else setup.dtype
+    ctx = Ctx(setup.batch, amp, setup.device, train, setup.channels_last)
+    order = run_order(graph, train)
+    nodes = graph.nodes
+    params = sum(a["params"] for _, a in graph.nodes(data=True))
+    bn = [
+        n for n in graph if nodes[n]["op"] == "bn" or nodes[n]["op"] == "conv" and nodes[n]["args"].get("norm") == "bn"
+    ]
+    weights = 4 * params
+    buffers = sum(4 * 2 * nodes[n]["out_shape"][0] + 8 for n in bn)  # running mean, var; int64 batch count
+    opt = OPTIMIZER_COPIES[setup.optimizer] * weights if train else 0
+    w = _Walk()
+    w.live = weights + buffers + opt
+    w.peak, w.peak_at = w.live, "start"
+    consumers = {n: sum(1 for s in graph.successors(n) if s in order) for n in ["input", *order]}
+    spec = graph.graph["spec"]
+    numel = setup.batch * prod(spec.input)
+    image = _Value(w.new(numel * 4, "input", consumers["input"]), "fp32", numel, False)
+    w.held.add(image.sid)
+    if train:  # int64 class indices, the caller's like the batch
+        w.held.add(labels := w.new(setup.batch * 8, "input"))
+    values: dict[str, _Value] = {"input": image}
+    saved: dict[str, list[int]] = {}  # op -> storages it saves
+    owner: dict[int, str] = {}  # storage -> first op that saved it
+    keeps: dict[str, list[str]] = {n: [] for n in order}
+    owned: dict[str, int] = {n: 0 for n in order}
+    chains: dict[str, list[Buf]] = {}  # op -> its chain of buffers, for its backward
+    casts: dict[str, list[int]] = {}
+    grads_by_op: dict[str, int] = {}
+
+    def save(op: str, sid: int, why: str) -> None:
+        if op in w.savers[sid]:
+            return
+        w.savers[sid].add(op)
+        saved.setdefault(op, []).append(sid)
+        if sid not in owner:
+            owner[sid] = op
+            owned[op] += w.bytes[sid]
+            keeps[op].append(f"{why} {w.bytes[sid]:,} B")
+
+    for n in order:
+        a = nodes[n]
+        where = f"{n} (forward)"
+        preds = [values[p] for p in graph.predecessors(n)]
+        if a["op"] == "concat":
+            dt = max((v.dtype for v in preds), key=lambda d: SIZES[d])
+            temps = [w.new(v.numel * SIZES[dt], where) for v in preds if v.dtype != dt]
+            numel = sum(v.numel for v in preds)
+            values[n] = _Value(w.new(numel * SIZES[dt], where, consumers[n]), dt, numel, True)
+            for sid in temps:
+                w.release(sid)
+            chains[n] = []
+        else:
+            x = preds[0]  # a residual add's body; its shortcut is preds[1]
+            args = {**a["args"], "shortcut_dtype": preds[1].dtype} if a["op"] == "add" else a["args"]
+            op = MEMORY[a["op"]](args, x.dtype, a["in_shape"], a["out_shape"], ctx)
+            grads_by_op[n] = op.param_bytes if train else 0
+            casts[n] = []
+            for k, elements in enumerate(op.weight_casts):
+                sid = w.new(elements * SIZES[amp], where)
+                casts[n].append(sid)
+                if k == 0 and train:
+                    save(n, sid, f"weight ({amp} copy)")
+            if op.saves_input:
+                save(n, x.sid, f"input ({x.dtype})")
+            chain_bufs, prev = [], None
+            for b in op.bufs:
+                if b.alias:
+                    chain_bufs.append(b)
+                    continue
+                sid = w.new(b.nbytes, where)
+                if b.saved:
+                    save(n, sid, b.what)
+                if b.side:
+                    w.release(sid)
+                    continue
+                if prev is not None:
+                    w.release(prev)
+                chain_bufs.append(b)
+                prev = sid
+            chains[n] = chain_bufs
+            if op.out_is_input:
+                values[n] = _Value(x.sid, x.dtype, x.numel, x.needs_grad)
+                w.readers[x.sid] += consumers[n]
+            else:
+                values[n] = _Value(prev, op.chain_dtype(x.dtype), chain_bufs[-1].numel, True)
+                w.readers[prev] += consumers[n]
+        for v in preds:
+            w.read(v.sid)
+    outputs = [graph.graph["output"]] + ([h.output for h in graph.graph["aux"]] if train else [])
+    for o in outputs:
+        w.held.add(values[o].sid)
+    if train:  # cross-entropy per head on fp32 logits: log-softmax output, nll's 0-dim total weight, labels
+        keeps["loss"], owned["loss"] = [], 0
+        save("loss", labels, "labels (int64)")
+        for o in outputs:
+            v = values[o]
+            cast = w.new(v.numel * 4, "loss") if v.dtype != "fp32" else None
+            save("loss", w.new(v.numel * 4, "loss"), f"{o} log-softmax (fp32)")
+            save("loss", w.new(4, "loss"), "total weight")
+            if cast is not None:
+                w.release(cast)
+    for n in order:  # autocast's cache of parameter copies ends with the forward
+        for sid in casts.get(n, []):
+            w.release(sid)
+    if train:
+        _backward(w, graph, order, values, chains, saved, grads_by_op, outputs)
+        if setup.optimizer == "adamw" and setup.device == "cuda":  # foreach AdamW: one param-sized temporary
+            w.new(weights, "optimizer step")
+    rows = [
+        {
+            "name": n,
+            "row": "loss" if n == "loss" else nodes[n]["aux"] or nodes[n]["row"],
+            "op": "loss" if n == "loss" else nodes[n]["op"],
+            "saved_bytes": owned[n],
+            "keeps": "; ".join(keeps[n]),
+        }
+        for n in keeps
+    ]
+    return Memory(
+        setup=setup,
+        rows=rows,
+        saved_bytes=sum(r["saved_bytes"] for r in rows),
+        peak_bytes=w.peak,
+        peak_at=w.peak_at,
+        weights_bytes=weights,
+        buffers_bytes=buffers,
+        grads_bytes=weights if train else 0,
+        optimizer_bytes=opt,
+        outputs={n: values[n].numel * SIZES[values[n].dtype] for n in order},
+    )
+
+
+def _backward(w: _Walk, graph: nx.DiGraph, order: list[str], values, chains, saved, param_grads, outputs) -> None:
+    """Reverse run order; gradients as described in the module docstring."""
+    grad: dict[str, int] = {}
+    views: set[str] = set()  # values whose gradient is a slice of a concat's gradient
+
+    def give(node: str, sid: int, view: bool) -> None:
+        if node not in grad:
+            grad[node] = sid
+            if view:
+                views.add(node)
+            return
+        if node in views:  # a view cannot take the sum in place: autograd adds into a new buffer
+            v = values[node]
+            total = w.new(v.numel * SIZES[v.dtype], f"{node} (backward)", 1)
+            w.read(grad[node])
+            views.discard(node)
+            grad[node] = total
+        w.read(sid)
+
+    for o in outputs:
+        v = values[o]
+        give(o, w.new(v.numel * SIZES[v.dtype], "loss (backward)", 1), False)
+    for sid in saved.get("loss", []):
+        w.unsave(sid, "loss")
+    for n in reversed(order):
+        where = f"{n} (backward)"
+        g = grad.pop(n)
+        preds = list(graph.predecessors(n))
+        if not chains[n]:  # concat slices, views and identities pass the gradient on as views
+            w.readers[g] += len(preds)
+            for p in preds:
+                if values[p].needs_grad:
+                    give(p, g, True)
+                else:
+                    w.read(g)
+            w.read(g)
+        else:
+            cur = g
+            for b in reversed(chains[n][:-1]):
+                nxt = w.new(b.numel * SIZES[b.dtype], where, 1)
+                w.read(cur)
+                cur = nxt
+            w.held.add(w.new(param_grads[n], where))
+            if graph.nodes[n]["op"] == "add":
+                _add_backward(w, graph.nodes[n]["args"]["scale"], values, preds, n, cur, give, where)
+            else:
+                x = values[preds[0]]
+                if x.needs_grad:
+                    give(preds[0], w.new(x.numel * SIZES[x.dtype], where, 1), False)
+            w.read(cur)
+        for sid in saved.get(n, []):
+            w.unsave(sid, n)
+
+
+def _add_backward(w: _Walk, scale: float, values, preds: list[str], n: str, cur: int, give, where: str) -> None:
+    """The add passes its gradient on as it is (shared, like a concat's slices), except to the body when
+    scaled and to an input of a narrower dtype: those get a new tensor."""
+    out = values[n].dtype
+    for k, p in enumerate(preds):
+        v = values[p]
+        if not v.needs_grad:
+            continue
+        if (k == 0 and scale != 1) or v.dtype != out:
+            give(p, w.new(v.numel * SIZES[v.dtype], where, 1), False)
+        else:
+            w.readers[cur] += 1
+            give(p, cur, True)
