@@ -1,4 +1,5 @@
-"""Numbers written the paper's way: `2.7K`, `34M`, `1.5G`, `28x28x256`, `7x7/2`."""
+"""Quantities read and written in one place: counts the paper's way (`2.7K`, `34M`, `1.5G`), sizes (`28x28x256`,
+`7x7/2`), bytes (`80GiB`, `24GB`; printed `12.3 MiB`) and durations (`4ms`, `0.5s`, `250us`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,22 @@ from .errors import BadValue
 
 _SUFFIX = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
 _COUNT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KMGT]?)\s*$", re.IGNORECASE)
+
+# Bytes: decimal and binary units, a bare number is bytes. A size is written without an exponent.
+BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+BYTE_UNITS |= {"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+MIN_BYTES, MAX_BYTES = 1, 1 << 60  # 1 B to 1 EiB: more memory than any machine holds, inside an int64 byte count
+_BYTES = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*$")
+_BINARY = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+
+# Durations, in milliseconds: 1 us (below a kernel launch) to 1e6 s (11 days for one step).
+MS_PER_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+MIN_MS, MAX_MS = 1e-3, 1e9
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(us|ms|s)\s*$", re.IGNORECASE)
+
+
+class OutOfRange(BadValue):
+    """A quantity that reads as a number but lies outside its bounds (or is not finite)."""
 
 
 def parse_count(value: object, base: int = 1000) -> float:
@@ -61,3 +78,42 @@ def human(n: float, base: int = 1000, digits: int = 3) -> str:
         if abs(n) >= unit:
             return f"{n / unit:.{digits}g}{suffix}" if n / unit < 1000 else f"{n / unit:.0f}{suffix}"
     return f"{n:g}"
+
+
+def parse_bytes(text: str) -> int:
+    """`80GiB`, `24GB`, `1.5TiB`, `512` -> bytes. BadValue when it does not read as a positive size, OutOfRange
+    when it is below MIN_BYTES or above MAX_BYTES (400 nines read as inf, which is above)."""
+    match = _BYTES.match(text)
+    unit = match.group(2).upper() if match else ""
+    if not match or unit not in BYTE_UNITS or float(match.group(1)) <= 0:
+        raise BadValue(f"expected a size like 80GiB or 24GB, got {text!r}")
+    size = float(match.group(1)) * BYTE_UNITS[unit]
+    if not MIN_BYTES <= size <= MAX_BYTES:
+        raise OutOfRange(f"expected a size from 1 B to 1 EiB, got {text[:40]!r}")
+    return int(size)
+
+
+def parse_ms(text: str | None) -> float:
+    """A duration in milliseconds: '4ms' -> 4.0, '0.5s' -> 500.0, '250us' -> 0.25. BadValue when it does not
+    read as a positive duration, OutOfRange outside MIN_MS..MAX_MS (1e400 reads as inf, 1e-320 as a denormal)."""
+    match = _DURATION.match(text or "")
+    if not match or float(match.group(1)) <= 0:
+        raise BadValue(f"expected a time like 4ms, 0.5s or 250us, got {text!r}")
+    ms = float(match.group(1)) * MS_PER_UNIT[match.group(2).lower()]
+    if not MIN_MS <= ms <= MAX_MS:
+        raise OutOfRange(f"expected a time from 1us to 1000000s, got {str(text)[:40]!r}")
+    return ms
+
+
+def format_bytes(n: float, digits: int = 3, *, decimals: int | None = None) -> str:
+    """Bytes in binary units. By default `digits` significant digits up to GiB, as the reports print them:
+    `12.3 MiB`, `4.56 GiB`, `2048 GiB`, `512 B`. With `decimals`, that many decimals up to TiB, as the bench
+    table prints them: `12.3 MiB`, `1.5 TiB`, `512.0 B`."""
+    units = _BINARY if decimals is not None else _BINARY[1:]
+    for suffix, unit in units:
+        if abs(n) >= unit:
+            x = n / unit
+            if decimals is not None:
+                return f"{x:.{decimals}f} {suffix}"
+            return f"{x:.{digits}g} {suffix}" if x < 10**digits else f"{x:.0f} {suffix}"
+    return f"{n:.{decimals}f} B" if decimals is not None else f"{n:g} B"

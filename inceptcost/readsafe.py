@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 from .errors import InceptcostError
+from .quantities import format_bytes
 
 
 def read_regular(
@@ -52,12 +53,5 @@ def read_regular(
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise error(f"file is larger than {_size(limit)}", file=shown, hint=f"a {what} file is far smaller")
+        raise error(f"file is larger than {format_bytes(limit, 6)}", file=shown, hint=f"a {what} file is far smaller")
     return data
-
-
-def _size(n: int) -> str:
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift:
-            return f"{n / (1 << shift):g} {unit}"
-    return f"{n} bytes"

@@ -10,13 +10,13 @@ from typing import Any
 
 import networkx as nx
 
-from ..quantities import human
+from ..quantities import format_bytes, human
 from ..spec import TABLE_COLUMNS
 from ..text import shape_text, short_word
 from .costs import RowCost
 from .costs.budget import Budget
 from .costs.claims import Claim
-from .costs.printed import CLOSE, OFF, mib
+from .costs.printed import CLOSE, OFF
 from .costs.verify import RowCheck, SelfCheck, paper_values
 from .memory import Memory
 from .view import View, view_html
@@ -114,7 +114,7 @@ def table_view(a: Analysis, activations: bool = True) -> View:
         else:
             cells += [human(rc.macs) if rc.macs else "", "", ""]
         if activations:
-            cells.append(mib(a.memory.outputs[rc.row.output]))
+            cells.append(format_bytes(a.memory.outputs[rc.row.output]))
         out.append(cells)
     t = a.totals
     paper_k = sum(p.value for p, _ in map(paper_values, a.rows) if p)
@@ -169,9 +169,9 @@ def summary_lines(a: Analysis) -> list[str]:
     i, amp = a.inference, "fp32" if m.setup.dtype == "fp32" else f"{m.setup.dtype} autocast"
     lines.append(
         f"memory at batch {m.setup.batch}, {amp} (CUDA rules; `inceptcost memory` per layer): inference peak"
-        f" {mib(i.peak_bytes)} (at {i.peak_at}); training step peak {mib(m.peak_bytes)} (at {m.peak_at})"
-        f" with fp32 weights {mib(m.weights_bytes)} + grads {mib(m.grads_bytes)} + SGD momentum"
-        f" {mib(m.optimizer_bytes)}; saved for backward {mib(m.saved_bytes)}"
+        f" {format_bytes(i.peak_bytes)} (at {i.peak_at}); training step peak {format_bytes(m.peak_bytes)} (at {m.peak_at})"
+        f" with fp32 weights {format_bytes(m.weights_bytes)} + grads {format_bytes(m.grads_bytes)} + SGD momentum"
+        f" {format_bytes(m.optimizer_bytes)}; saved for backward {format_bytes(m.saved_bytes)}"
     )
     return lines
 

@@ -23,9 +23,13 @@ class BenchMode(str, Enum):
     infer = "infer"
 
 
-def _bench_table(rows: list[dict], title: str):
-    from ..train.bench.runner import human_bytes
+def _peak_text(n: float | None) -> str:
+    from ..quantities import format_bytes
 
+    return "-" if n is None else "0" if n == 0 else format_bytes(n, decimals=1)
+
+
+def _bench_table(rows: list[dict], title: str):
     heads = ["model", "mode", "math", "batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU", "note"]
     right = ("batch", "images/s", "ms/step", "peak mem", "TFLOP/s", "MFU")
     t = table(title, heads, right, ranks=[0, 1, 2, 1, 0, 0, 2, 1, 1, 0], wrap=("note",))
@@ -38,7 +42,7 @@ def _bench_table(rows: list[dict], title: str):
                 str(r["batch"]),
                 f"{r['images_per_s']:,.1f}" if r["images_per_s"] else "-",
                 f"{r['ms_per_step']:.2f}" if r["ms_per_step"] else "-",
-                human_bytes(r.get("peak_mem_bytes"))
+                _peak_text(r.get("peak_mem_bytes"))
                 + (" (RSS)" if r.get("peak_mem_kind", "").startswith("cpu") else ""),
                 f"{r['tflops']:.2f}" if r["tflops"] is not None else "-",
                 f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-",

@@ -76,11 +76,3 @@ def printed(text: object, base: int = 1000) -> Printed | None:
         scale=scale,
         decimals=decimals,
     )
-
-
-def mib(n_bytes: float) -> str:
-    """Bytes in binary units: `12.3 MiB`, `4.56 GiB`."""
-    for suffix, unit in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if abs(n_bytes) >= unit:
-            return f"{n_bytes / unit:.3g} {suffix}" if n_bytes / unit < 1000 else f"{n_bytes / unit:.0f} {suffix}"
-    return f"{n_bytes:g} B"

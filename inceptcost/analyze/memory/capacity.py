@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import replace
 
 import networkx as nx
 
-from ...errors import SettingError, literal
-from ..costs.printed import mib
+from ...errors import BadValue, SettingError, literal
+from ...quantities import OutOfRange, format_bytes, parse_bytes
 from .walk import MAX_BATCH, Memory, Setup, memory
 
 # Nominal memory of each device. The driver and the CUDA context take some of it (a few hundred MiB to about
 # 1 GiB), so near the limit give the free memory that `torch.cuda.mem_get_info` reports as a size instead.
 DEVICES = {"A100-40GB": 40 << 30, "A100-80GB": 80 << 30, "H100": 80 << 30, "H200": 141 << 30}
-_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
-_UNITS |= {"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
-MAX_CAPACITY = 1 << 60  # 1 EiB: more memory than any machine holds, and well inside an int64 byte count
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*$")
 
 
 def parse_capacity(text: str) -> tuple[int, str]:
@@ -29,21 +24,19 @@ def parse_capacity(text: str) -> tuple[int, str]:
     key = text.strip().upper()
     if key in names:
         name = names[key]
-        return DEVICES[name], f"{name} ({mib(DEVICES[name])})"
-    match = _SIZE.match(text)
-    unit = match.group(2).upper() if match else ""
-    if not match or unit not in _UNITS or float(match.group(1)) <= 0:
-        raise SettingError(
-            f"{{fits}} '{literal(text)}' is neither a size nor a known device",
-            hint=f"give a size like 80GiB or 24GB, or one of: {', '.join(DEVICES)}",
-        )
-    size = float(match.group(1)) * _UNITS[unit]  # 400 nines: inf, which int() refuses
-    if not 1 <= size <= MAX_CAPACITY:
+        return DEVICES[name], f"{name} ({format_bytes(DEVICES[name])})"
+    try:
+        return parse_bytes(text), text.strip()
+    except OutOfRange:  # 400 nines: inf, above the bound
         raise SettingError(
             f"{{fits}} '{literal(text[:40])}' is out of range",
             hint="give a size from 1 B to 1 EiB, like 80GiB",
-        )
-    return int(size), text.strip()
+        ) from None
+    except BadValue:
+        raise SettingError(
+            f"{{fits}} '{literal(text)}' is neither a size nor a known device",
+            hint=f"give a size like 80GiB or 24GB, or one of: {', '.join(DEVICES)}",
+        ) from None
 
 
 def largest_batch(graph: nx.DiGraph, setup: Setup, capacity: int) -> tuple[int, Memory | None]:
@@ -73,8 +66,8 @@ def check_fits(graph: nx.DiGraph, setup: Setup, free: int, where: str, setting: 
     fits, _ = largest_batch(graph, setup, free)
     advice = f"use {{{setting}}} {fits} or less" if fits else _why_not_one(graph, setup, free)
     raise SettingError(
-        f"{{{setting}}} {setup.batch} needs about {mib(m.peak_bytes)} ({setup.mode}, {setup.dtype}) but"
-        f" {literal(where)} has {mib(free)} free",
+        f"{{{setting}}} {setup.batch} needs about {format_bytes(m.peak_bytes)} ({setup.mode}, {setup.dtype}) but"
+        f" {literal(where)} has {format_bytes(free)} free",
         hint=advice,
     )
 
@@ -88,13 +81,13 @@ def _why_not_one(graph: nx.DiGraph, setup: Setup, free: int) -> str:
     image = 4 * c * h * w  # the float32 input of one image
     if fixed > free:
         kept = " with their gradients and optimizer state" if setup.mode == "train" else ""
-        why = f"the weights alone{kept} need {mib(fixed)}"
+        why = f"the weights alone{kept} need {format_bytes(fixed)}"
         fix = "narrow the layers (or fewer classes)"
     elif image > free:
-        why = f"one {h}x{w}x{c} input image alone needs {mib(image)}"
+        why = f"one {h}x{w}x{c} input image alone needs {format_bytes(image)}"
         fix = "shrink the input size"
     else:
-        why = f"batch 1 needs {mib(one.peak_bytes)} ({mib(fixed)} weights, the rest activations)"
+        why = f"batch 1 needs {format_bytes(one.peak_bytes)} ({format_bytes(fixed)} weights, the rest activations)"
         fix = "shrink the input or the widths"
     return f"not even batch 1 fits: {why}; {fix}, or use a device with more memory"
 
@@ -125,18 +118,18 @@ def totals_lines(r: dict) -> list[str]:
     lines = [
         f"{r['spec']}, batch {r['batch']}, {amp}, {what} on {r['device']}"
         + (", channels-last" if r["channels_last"] else ""),
-        f"peak {mib(r['peak_bytes'])} ({r['peak_bytes']:,} B) at {r['peak_at']}; weights {mib(r['weights_bytes'])}"
-        f" + BN buffers {mib(r['buffers_bytes'])} + grads {mib(r['grads_bytes'])}"
-        f" + {r['optimizer']} state {mib(r['optimizer_bytes'])}",
+        f"peak {format_bytes(r['peak_bytes'])} ({r['peak_bytes']:,} B) at {r['peak_at']}; weights {format_bytes(r['weights_bytes'])}"
+        f" + BN buffers {format_bytes(r['buffers_bytes'])} + grads {format_bytes(r['grads_bytes'])}"
+        f" + {r['optimizer']} state {format_bytes(r['optimizer_bytes'])}",
     ]
     if r["mode"] == "train":
-        lines.append(f"saved for backward: {mib(r['saved_bytes'])} ({r['saved_bytes']:,} B)")
+        lines.append(f"saved for backward: {format_bytes(r['saved_bytes'])} ({r['saved_bytes']:,} B)")
     if "fits" in r:
         f = r["fits"]
         if f["largest_batch"]:
             lines.append(
-                f"fits {f['capacity']}: batch {f['largest_batch']:,} at most (peak {mib(f['peak_bytes'])},"
-                f" {mib(f['left_bytes'])} left)"
+                f"fits {f['capacity']}: batch {f['largest_batch']:,} at most (peak {format_bytes(f['peak_bytes'])},"
+                f" {format_bytes(f['left_bytes'])} left)"
             )
         else:
             lines.append(f"fits {f['capacity']}: not even batch 1")
@@ -148,7 +141,7 @@ def rows_view(r: dict):
     from ..view import View
 
     cols = [("layer", "l"), ("op", "l"), ("saved", "r"), ("what it keeps for backward", "l")]
-    rows = [[x["name"], x["op"], mib(x["saved_bytes"]), x["keeps"]] for x in r["rows"]]
+    rows = [[x["name"], x["op"], format_bytes(x["saved_bytes"]), x["keeps"]] for x in r["rows"]]
     return View(f"{r['spec']}: memory per layer", cols, rows, ranks=[0, 1, 0, 0], wrap=(cols[3][0],))
 
 

@@ -6,33 +6,30 @@ a time budget is found by binary search over the grid, as for a MAC budget.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ...errors import CheckFailed, InceptcostError
+from ...errors import BadValue, CheckFailed, InceptcostError
 from ...graph.compile import compile_graph
+from ...quantities import OutOfRange, parse_ms
 from ...spec import Spec
 from ..costs.sweep import scale_spec
 from .predict import predict
 from .profile import Profile
 
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-MIN_MS, MAX_MS = 1e-3, 1e9  # 1 us (below a kernel launch) to 1e6 s (11 days for one step)
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(us|ms|s)\s*$", re.IGNORECASE)
-
 
 def parse_duration(text: str) -> float:
     """'4ms' -> 4.0, '0.5s' -> 500.0, '250us' -> 0.25 (milliseconds)."""
-    m = _DURATION.match(text or "")
-    if not m or float(m.group(1)) <= 0:
-        raise InceptcostError(f"--time: cannot read {text!r} as a time", hint="write it like 4ms, 0.5s or 250us")
-    ms = float(m.group(1)) * _UNITS[m.group(2).lower()]
-    if not MIN_MS <= ms <= MAX_MS:  # 1e400 or 400 nines read as inf; 1e-320 as a denormal nothing fits in
+    try:
+        return parse_ms(text)
+    except OutOfRange:  # 1e400 or 400 nines read as inf; 1e-320 as a denormal nothing fits in
         raise InceptcostError(
             f"--time {text[:40]!r} is out of range", hint="give a step time from 1us to 1000000s, like 4ms"
-        )
-    return ms
+        ) from None
+    except BadValue:
+        raise InceptcostError(
+            f"--time: cannot read {text!r} as a time", hint="write it like 4ms, 0.5s or 250us"
+        ) from None
 
 
 @dataclass(frozen=True)

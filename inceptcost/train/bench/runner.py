@@ -387,13 +387,3 @@ def _check_memory(spec, cfg: BenchConfig) -> None:
     graph = compile_graph(spec if cfg.aux else replace(spec, aux=()))
     setup = Setup.checked(cfg.batch, "bf16" if cfg.amp else "fp32", cfg.mode, "sgd", device.type, cfg.channels_last)
     check_memory(graph, setup, device)
-
-
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    if n == 0:
-        return "0"
-    units = ("B", "KiB", "MiB", "GiB", "TiB")
-    i = min(int(math.log(n, 1024)), len(units) - 1)
-    return f"{n / 1024**i:.1f} {units[i]}"
