@@ -11,20 +11,20 @@ import networkx as nx
 
 from ...errors import BadValue, SettingError, literal
 from ...quantities import OutOfRange, format_bytes, parse_bytes
+from ..devices import fits_device, memory_devices
 from .walk import MAX_BATCH, Memory, Setup, memory
 
-# Nominal memory of each device. The driver and the CUDA context take some of it (a few hundred MiB to about
-# 1 GiB), so near the limit give the free memory that `torch.cuda.mem_get_info` reports as a size instead.
-DEVICES = {"A100-40GB": 40 << 30, "A100-80GB": 80 << 30, "H100": 80 << 30, "H200": 141 << 30}
+# The devices --fits knows by name are the device table's (analyze/devices.py: the shipped profiles). Their
+# memory is nominal: the driver and the CUDA context take some of it (a few hundred MiB to about 1 GiB), so
+# near the limit give the free memory that `torch.cuda.mem_get_info` reports as a size instead.
 
 
 def parse_capacity(text: str) -> tuple[int, str]:
     """`80GiB`, `80GB`, `1.5TiB`, or a device name -> (bytes, label)."""
-    names = {k.upper(): k for k in DEVICES} | {"H100-80GB": "H100", "H200-141GB": "H200"}
-    key = text.strip().upper()
-    if key in names:
-        name = names[key]
-        return DEVICES[name], f"{name} ({format_bytes(DEVICES[name])})"
+    device = fits_device(text)
+    if device is not None:
+        name, size = device
+        return size, f"{name} ({format_bytes(size)})"
     try:
         return parse_bytes(text), text.strip()
     except OutOfRange:  # 400 nines: inf, above the bound
@@ -35,7 +35,7 @@ def parse_capacity(text: str) -> tuple[int, str]:
     except BadValue:
         raise SettingError(
             f"{{fits}} '{literal(text)}' is neither a size nor a known device",
-            hint=f"give a size like 80GiB or 24GB, or one of: {', '.join(DEVICES)}",
+            hint=f"give a size like 80GiB or 24GB, or one of: {', '.join(memory_devices())}",
         ) from None
 
 

@@ -12,6 +12,7 @@ with the software versions and date), and gives:
 - `serial_gbs` (optional): per compute kind, the rate at which it moves bytes that its arithmetic does not
   hide (on a CPU: oneDNN's layout reorders around a convolution, cache misses). A kind listed here takes
   arithmetic + bytes / rate, not the roofline's max of the two;
+- `devices` (optional): the device models of the chip, the one device table (see analyze/devices.py);
 - `first_touch` (optional): `{gbs: R, above_mib: M}`: a new tensor of M MiB or more costs its bytes / R on
   top of its kernel (glibc's allocator maps such blocks fresh from the OS on each allocation and unmaps them
   on free; the first write faults every page in, which the OS zeroes).
@@ -19,25 +20,32 @@ with the software versions and date), and gives:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...errors import InceptcostError, SpecError
+from ...errors import SpecError
 from ...spec.yamlsafe import load_yaml
+from ..devices import (
+    FIX,
+    MAX_GBS,
+    MAX_MIB,
+    MAX_TFLOPS,
+    MAX_THREADS,
+    MAX_US,
+    SHIPPED,
+    ProfileError,
+    parse_devices,
+)
+from ..devices import figure as _number
+from ..devices import line_of as _line
 from .traffic import COMPUTE_KINDS, FALLBACK, KINDS, WINDOW_KINDS
 
 DEVICES = ("cpu", "cuda")
 SOURCES = ("datasheet", "calibrated")
 MATH = ("fp32", "tf32", "bf16", "fp16", "fp64")
 REQUIRED = ("name", "device", "device_name", "source", "peak_tflops", "bandwidth_gbs", "efficiency", "overhead_us")
-OPTIONAL = ("date", "versions", "threads", "serial_gbs", "first_touch", "notes", "assumptions", "fit")
-FIX = "fix the file, or make a new one with `inceptcost calibrate --out FILE`"
-
-
-class ProfileError(InceptcostError):
-    """A device profile that cannot be read, is incomplete, or is for another device kind."""
+OPTIONAL = ("date", "versions", "threads", "serial_gbs", "first_touch", "notes", "assumptions", "fit", "devices")
 
 
 @dataclass(frozen=True)
@@ -98,39 +106,6 @@ class Profile:
             "first_touch": {"gbs": self.first_touch[0], "above_mib": self.first_touch[1]} if self.first_touch else None,
         }
         return {k: v for k, v in {**out, **self.extra}.items() if v is not None}
-
-
-def _line(m: Any, key: Any = None) -> int | None:
-    """The line of `key` in a mapping read from a file (None for a plain dict, e.g. a fresh calibration)."""
-    if key is None:
-        return getattr(m, "line", None)
-    return m.line_of(key) if hasattr(m, "line_of") else None
-
-
-# The largest value each kind of profile figure may take: far beyond any device (an H200 has 989 dense bf16
-# TFLOP/s and 4.8 TB/s), so that only a typo or a hostile file (`.inf`, `1e400`, 400 nines) is refused.
-MAX_TFLOPS = 1e5
-MAX_GBS = 1e9  # 1 EB/s: a hand-computed profile may use it to make the memory time vanish
-MAX_US = 1e6
-MAX_MIB = 1e9
-MAX_THREADS = 4096
-MIN_FIGURE = 1e-9  # below it a figure divides a step into an overflow; a denormal is a typo, not a device
-
-
-def _number(value: Any, what: str, file: str, line: int | None, upper: float) -> float:
-    """A figure of the profile: a finite number from MIN_FIGURE to `upper` (every numeric field has one)."""
-    number = math.nan
-    if not isinstance(value, bool) and isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:  # an int beyond a float's range
-            number = math.inf
-    if not MIN_FIGURE <= number <= upper:  # NaN and inf fail here too
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise ProfileError(
-            f"{what} must be a number above 0 and at most {upper:g}, got {shown}", file=file, line=line, hint=FIX
-        )
-    return number
 
 
 def _mapping(data: Any, key: str, file: str) -> Any:
@@ -231,6 +206,8 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(data, "threads"),
             hint=FIX,
         )
+    if "devices" in data:  # the device table's part of the profile (analyze/devices.py), checked here too
+        parse_devices(data["devices"], file, _line(data, "devices"))
     versions = data.get("versions") or {}
     if not isinstance(versions, dict):
         raise ProfileError("'versions' must be a mapping", file=file, line=_line(data, "versions"), hint=FIX)
@@ -265,11 +242,6 @@ def load_profile(path: str | Path) -> Profile:
             hint="shipped profiles are in profiles/; make one with `inceptcost calibrate --out FILE`",
         ) from None
     return parse_profile(data, shown)
-
-
-_PACKAGE = Path(__file__).resolve().parents[2]  # the inceptcost package (this module is in analyze/timing/)
-# The installed copy (pyproject.toml maps the package `inceptcost.profiles` onto profiles/), else the source tree's.
-SHIPPED = _PACKAGE / "profiles" if (_PACKAGE / "profiles").is_dir() else _PACKAGE.parent / "profiles"
 
 
 def resolve_profile(arg: str | Path) -> Path:

@@ -1,12 +1,15 @@
 """Known accelerators' peak dense throughput and memory bandwidth, detected by device name.
 
-Figures are the vendors' dense (no sparsity) datasheet numbers: TFLOP/s for bf16, tf32 and fp32 tensor or
-vector math, and HBM bandwidth in GB/s. The H200 has the H100 SXM's compute with faster memory.
+The figures are the device table's (the shipped profiles' `devices`, read by analyze/devices.py): the vendors'
+dense (no sparsity) datasheet numbers, TFLOP/s for bf16, tf32 and fp32 tensor or vector math, and HBM
+bandwidth in GB/s.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ...analyze import devices
 
 
 @dataclass(frozen=True)
@@ -18,22 +21,9 @@ class Peak:
     bandwidth_gbs: float
 
 
-# Order matters: the first entry whose every word is in the device name wins (PCIe before SXM).
-KNOWN: list[tuple[tuple[str, ...], Peak]] = [
-    (("h200",), Peak("H200", 989.0, 495.0, 67.0, 4800.0)),
-    (("h100", "pcie"), Peak("H100 PCIe", 756.0, 378.0, 51.0, 2000.0)),
-    (("h100",), Peak("H100 SXM", 989.0, 495.0, 67.0, 3350.0)),
-    (("a100", "80gb"), Peak("A100 80GB", 312.0, 156.0, 19.5, 2039.0)),
-    (("a100",), Peak("A100 40GB", 312.0, 156.0, 19.5, 1555.0)),
-]
-
-
 def detect(device_name: str) -> Peak | None:
-    name = device_name.lower()
-    for words, peak in KNOWN:
-        if all(w in name for w in words):
-            return peak
-    return None
+    d = devices.detect(device_name)
+    return None if d is None else Peak(d.name, d.bf16, d.tf32, d.fp32, d.bandwidth_gbs)
 
 
 def peak_tflops(peak: Peak | None, math: str) -> float | None:
