@@ -47,10 +47,36 @@ class KernelTime:
         return both + self.first_touch + self.overhead
 
 
+@dataclass(frozen=True)
+class Roofline:
+    """The two arms of a roofline, in seconds: the arithmetic at a FLOP rate and the bytes at a bandwidth; an
+    arm whose rate is not known is None."""
+
+    compute: float | None
+    memory: float | None
+
+    @classmethod
+    def of(cls, flops: float, nbytes: float, flops_per_s: float | None, bytes_per_s: float | None) -> Roofline:
+        compute = (flops / flops_per_s if flops else 0.0) if flops_per_s else None
+        return cls(compute, nbytes / bytes_per_s if bytes_per_s else None)
+
+    @property
+    def seconds(self) -> float | None:
+        """The slower known arm; None when no arm takes any time (no rate known, or nothing to do)."""
+        arms = [t for t in (self.compute, self.memory) if t is not None]
+        return max(arms) if any(arms) else None
+
+    @property
+    def bound(self) -> str | None:
+        """`compute` or `memory`, where both arms are known."""
+        if self.compute is None or self.memory is None:
+            return None
+        return "compute" if self.compute >= self.memory else "memory"
+
+
 def kernel_time(k: Kernel, profile: Profile, dtype: str) -> KernelTime:
     base = k.kind.removesuffix("_bwd")
     eff = profile.efficiency[k.kind]
-    compute = 2 * k.macs / (profile.peak_flops(base, dtype) * eff) if k.macs else 0.0
     overhead = profile.overhead_us.get(k.kind, profile.overhead_us["backward" if k.backward else "forward"]) * 1e-6
     touch = 0.0
     if profile.first_touch:
@@ -61,7 +87,8 @@ def kernel_time(k: Kernel, profile: Profile, dtype: str) -> KernelTime:
         rate = profile.serial_gbs[k.kind] * 1e9
     else:
         rate = profile.bandwidth_gbs * 1e9 * (profile.efficiency["copy"] if base in COMPUTE_KINDS else eff)
-    return KernelTime(compute, k.bytes / rate, overhead, serial, touch)
+    arms = Roofline.of(2 * k.macs, k.bytes, profile.peak_flops(base, dtype) * eff if k.macs else None, rate)
+    return KernelTime(arms.compute if arms.compute is not None else 0.0, arms.memory, overhead, serial, touch)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Each IR op is timed by forward hooks on its module (a device synchronize before and after, so layers do not
 overlap; eager, forward only, in inference mode). A concat is not a module: its time is the module's total
 minus its branches' (so it also holds the branch bookkeeping). The roofline estimate of a node is
-max(2 x MACs x batch / peak FLOP/s, bytes moved / peak bandwidth), bytes = (input + output activations) x batch
+max(2 x MACs x batch / peak FLOP/s, bytes moved / peak bandwidth) (the predictor's Roofline at the peaks), bytes = (input + output activations) x batch
 x dtype size + weights x dtype size. Conv units include their norm and activation, as in the model. With a
 device profile each row also shows the predictor's time (analyze/timing/predict.py) and its error.
 """
@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
+from ...analyze.timing.predict import Roofline, predict
 from ...errors import InceptcostError
 from ...text import dims_text
 from . import peaks
@@ -110,12 +111,8 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
             in_el, out_el = math.prod(a["in_shape"]), math.prod(a["out_shape"])
         flops = 2 * a["macs"] * cfg.batch
         moved = (in_el + out_el) * cfg.batch * dtype_bytes + a["params"] * dtype_bytes
-        t_compute = flops / (peak_tf * 1e12) * 1e3 if peak_tf else None
-        t_memory = moved / (peak_bw * 1e9) * 1e3 if peak_bw else None
-        estimate = max(t for t in (t_compute, t_memory) if t is not None) if (t_compute or t_memory) else None
-        bound = None
-        if t_compute is not None and t_memory is not None:
-            bound = "compute" if t_compute >= t_memory else "memory"
+        arms = Roofline.of(flops, moved, peak_tf * 1e12 if peak_tf else None, peak_bw * 1e9 if peak_bw else None)
+        estimate = arms.seconds * 1e3 if arms.seconds is not None else None
         records.append(
             {
                 "name": n,
@@ -124,7 +121,7 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
                 "bytes_moved": moved,
                 "measured_ms": measured,
                 "roofline_ms": estimate,
-                "bound": bound,
+                "bound": arms.bound,
                 "measured_over_roofline": measured / estimate if estimate else None,
             }
         )
@@ -166,8 +163,6 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
 
 def _add_prediction(records: list[dict[str, Any]], graph, profile, cfg: BenchConfig) -> None:
     """The predictor's inference time per node beside the measurement (same batch and dtype)."""
-    from ...analyze.timing.predict import predict
-
     profile.check_device(cfg.device)
     rows = {r.name: r for r in predict(graph, profile, cfg.batch, "bf16" if cfg.amp else "fp32", "infer").rows}
     for r in records:
