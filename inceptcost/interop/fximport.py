@@ -23,10 +23,10 @@ import torch
 from torch import fx, nn
 
 from ..errors import ImportFailed, printable
+from ..spec.writer import spec_text
 from .extras import need
 from .fxgraph import Par, Reader, Res, common_path, fold, local_name, paths, unit_path, valid
 from .fxops import Atom
-from .spec_text import spec_text
 
 MAX_SOURCE_BYTES = 1 << 24  # a model's Python file is a few hundred KB at most
 AUX_WEIGHT = 0.3  # the paper's; a spec's aux weight is a training choice, not part of the model
