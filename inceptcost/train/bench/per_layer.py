@@ -38,7 +38,6 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
     """Time every IR node; with a device `profile`, each row also gets the predicted time and the error."""
     torch = _torch()
     from ...graph.compile import compile_graph
-    from ...graph.model import build_model
 
     spec = replace(spec, aux=())
     graph = compile_graph(spec)
@@ -48,11 +47,35 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
     peak = peaks.detect(dev_name) if device.type == "cuda" else None
     peak_tf = cfg.peak_tflops if cfg.peak_tflops is not None else peaks.peak_tflops(peak, math_kind)
     peak_bw = cfg.peak_bw_gbs if cfg.peak_bw_gbs is not None else (peak.bandwidth_gbs if peak else None)
-    dtype_bytes = 2 if cfg.amp else 4
+    med = _median_ms(torch, graph, spec.input, device, cfg)
+    records = _records(graph, med, cfg, peak_tf, peak_bw)
+    if profile is not None:
+        _add_prediction(records, graph, profile, cfg)
+    total_ms = sum(r["measured_ms"] for r in records)
+    return {
+        "spec": spec.name,
+        "device_name": dev_name,
+        "batch": cfg.batch,
+        "math": math_kind,
+        "peak_tflops": peak_tf,
+        "peak_bw_gbs": peak_bw,
+        "method": "forward hooks with device synchronize, eager inference, median over steps",
+        "total_measured_ms": total_ms,
+        "total_predicted_ms": sum(r["predicted_ms"] for r in records) if profile is not None else None,
+        "profile": profile.file if profile is not None else None,
+        "layers": records,
+        "by_op": _by_op(records, total_ms, profile is not None, bool(peak_tf or peak_bw)),
+    }
+
+
+def _median_ms(torch, graph, input_chw, device, cfg: BenchConfig) -> dict[str, float]:
+    """The median forward time of each IR node's module (and of each parallel module, for its concat), in ms."""
+    from ...graph.model import build_model
+
     model = build_model(graph).to(device).eval()
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    x = torch.randn(cfg.batch, *spec.input, device=device)
+    x = torch.randn(cfg.batch, *input_chw, device=device)
     if cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
@@ -93,12 +116,17 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
             h.remove()
     if not times:
         raise InceptcostError("no layer was timed", hint="is the spec empty?")
+    return {n: statistics.median(v) for n, v in times.items()}
 
-    med = {n: statistics.median(v) for n, v in times.items()}
+
+def _records(graph, med: dict[str, float], cfg: BenchConfig, peak_tf, peak_bw) -> list[dict[str, Any]]:
+    """One row per IR node: measured time, MACs, bytes moved, the roofline at the peaks, and the shares."""
+    dtype_bytes = 2 if cfg.amp else 4
+    ops = [n for n in graph if graph.nodes[n]["op"] not in ("input",)]
     members: dict[str, list[str]] = defaultdict(list)
-    for n in modules:
+    for n in ops:
         mod = graph.nodes[n]["module"]
-        if mod is not None:
+        if graph.nodes[n]["op"] != "concat" and mod is not None:
             members[f"{mod}.concat"].append(n)
     records = []
     for n in ops:
@@ -125,9 +153,11 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
                 "measured_over_roofline": measured / estimate if estimate else None,
             }
         )
-    if profile is not None:
-        _add_prediction(records, graph, profile, cfg)
-    total_ms = sum(r["measured_ms"] for r in records)
+    return records
+
+
+def _by_op(records: list[dict[str, Any]], total_ms: float, predicted: bool, roofline: bool) -> list[dict[str, Any]]:
+    """The rows summed per op class, slowest first; fills each row's time and MACs shares on the way."""
     total_macs = sum(r["macs"] for r in records) or 1
     for r in records:
         r["time_share"] = r["measured_ms"] / total_ms if total_ms else None
@@ -139,26 +169,13 @@ def per_layer(spec, cfg: BenchConfig, profile=None) -> dict[str, Any]:
         g["macs"] += r["macs"]
         g["measured_ms"] += r["measured_ms"]
         g["roofline_ms"] += r["roofline_ms"] or 0.0
-        if profile is not None:
+        if predicted:
             g["predicted_ms"] = g.get("predicted_ms", 0.0) + r["predicted_ms"]
     for g in groups.values():
         g["macs_share"] = g["macs"] / total_macs
         g["time_share"] = g["measured_ms"] / total_ms if total_ms else None
-        g["roofline_ms"] = g["roofline_ms"] if (peak_tf or peak_bw) else None
-    return {
-        "spec": spec.name,
-        "device_name": dev_name,
-        "batch": cfg.batch,
-        "math": math_kind,
-        "peak_tflops": peak_tf,
-        "peak_bw_gbs": peak_bw,
-        "method": "forward hooks with device synchronize, eager inference, median over steps",
-        "total_measured_ms": total_ms,
-        "total_predicted_ms": sum(r["predicted_ms"] for r in records) if profile is not None else None,
-        "profile": profile.file if profile is not None else None,
-        "layers": records,
-        "by_op": sorted(groups.values(), key=lambda g: -g["measured_ms"]),
-    }
+        g["roofline_ms"] = g["roofline_ms"] if roofline else None
+    return sorted(groups.values(), key=lambda g: -g["measured_ms"])
 
 
 def _add_prediction(records: list[dict[str, Any]], graph, profile, cfg: BenchConfig) -> None:
