@@ -116,6 +116,40 @@ def _mapping(data: Any, key: str, file: str) -> Any:
 
 
 def parse_profile(data: Any, file: str) -> Profile:
+    """A profile's mapping, checked key by key; each error names the file and the line."""
+    _check_head(data, file)
+    peak = _peaks(data, file)
+    eff = _efficiency(data, file)
+    overhead = _overhead(data, file)
+    serial = _serial(data, file)
+    first_touch = _first_touch(data, file)
+    threads = _threads(data, file)
+    if "devices" in data:  # the device table's part of the profile (analyze/devices.py), checked here too
+        parse_devices(data["devices"], file, _line(data, "devices"))
+    versions = data.get("versions") or {}
+    if not isinstance(versions, dict):
+        raise ProfileError("'versions' must be a mapping", file=file, line=_line(data, "versions"), hint=FIX)
+    return Profile(
+        file=file,
+        name=data["name"],
+        device=data["device"],
+        device_name=data["device_name"],
+        source=data["source"],
+        peak_tflops=peak,
+        bandwidth_gbs=_number(data["bandwidth_gbs"], "bandwidth_gbs", file, _line(data, "bandwidth_gbs"), MAX_GBS),
+        efficiency=eff,
+        overhead_us=overhead,
+        serial_gbs=serial,
+        first_touch=first_touch,
+        threads=threads,
+        date=str(data["date"]) if data.get("date") is not None else None,
+        versions={str(k): str(v) for k, v in versions.items()},
+        extra={k: data[k] for k in ("notes", "assumptions", "fit") if k in data},
+    )
+
+
+def _check_head(data: Any, file: str) -> None:
+    """A mapping with the known keys, the required ones present, its names text, its device and source known."""
     if not isinstance(data, dict):
         raise ProfileError("is not a device profile (expected a mapping of keys)", file=file, hint=FIX)
     unknown = [k for k in data if k not in REQUIRED + OPTIONAL]
@@ -141,6 +175,9 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(data, "source"),
             hint=FIX,
         )
+
+
+def _peaks(data: Any, file: str) -> dict[str, float]:
     peaks = _mapping(data, "peak_tflops", file)
     bad = [k for k in peaks if k not in MATH]
     if bad or "fp32" not in peaks:
@@ -148,7 +185,10 @@ def parse_profile(data: Any, file: str) -> Profile:
         raise ProfileError(
             f"peak_tflops: {what}", file=file, line=_line(peaks, bad[0]) if bad else _line(peaks), hint=FIX
         )
-    peak = {k: _number(v, f"peak_tflops.{k}", file, _line(peaks, k), MAX_TFLOPS) for k, v in peaks.items()}
+    return {k: _number(v, f"peak_tflops.{k}", file, _line(peaks, k), MAX_TFLOPS) for k, v in peaks.items()}
+
+
+def _efficiency(data: Any, file: str) -> dict[str, float]:
     effs = _mapping(data, "efficiency", file)
     extra = [k for k in effs if k not in KINDS]
     absent = [k for k in KINDS if k not in effs and k not in FALLBACK]
@@ -163,6 +203,10 @@ def parse_profile(data: Any, file: str) -> Profile:
     eff = {k: _number(effs[k], f"efficiency.{k}", file, _line(effs, k), 1.0) for k in KINDS if k in effs}
     for k, parent in FALLBACK.items():  # a kind this device does not run (a GPU's CPU-only paths)
         eff.setdefault(k, eff[parent])
+    return eff
+
+
+def _overhead(data: Any, file: str) -> dict[str, float]:
     over = _mapping(data, "overhead_us", file)
     odd = [k for k in over if k not in ("forward", "backward", *KINDS)]
     if "forward" not in over or "backward" not in over or odd:
@@ -172,7 +216,10 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(over, odd[0]) if odd else _line(over),
             hint="forward, backward, and optionally a kernel kind's own fixed cost",
         )
-    overhead = {k: _number(over[k], f"overhead_us.{k}", file, _line(over, k), MAX_US) for k in over}
+    return {k: _number(over[k], f"overhead_us.{k}", file, _line(over, k), MAX_US) for k in over}
+
+
+def _serial(data: Any, file: str) -> dict[str, float]:
     serial = _mapping(data, "serial_gbs", file) if "serial_gbs" in data else {}
     compute = [k for k in KINDS if k.removesuffix("_bwd") in COMPUTE_KINDS]
     odd = [k for k in serial if k not in compute]
@@ -185,17 +232,24 @@ def parse_profile(data: Any, file: str) -> Profile:
         )
     serial = {k: _number(serial[k], f"serial_gbs.{k}", file, _line(serial, k), MAX_GBS) for k in serial}
     for k, parent in FALLBACK.items():  # a fallen-back kind takes all its parent's figures
-        if k not in effs and parent in serial:
+        if k not in data["efficiency"] and parent in serial:
             serial[k] = serial[parent]
-    first_touch = None
-    if "first_touch" in data:
-        ft = _mapping(data, "first_touch", file)
-        if set(ft) != {"gbs", "above_mib"}:
-            raise ProfileError(
-                "first_touch needs 'gbs' and 'above_mib' (and nothing else)", file=file, line=_line(ft), hint=FIX
-            )
-        limits = {"gbs": MAX_GBS, "above_mib": MAX_MIB}
-        first_touch = tuple(_number(ft[k], f"first_touch.{k}", file, _line(ft, k), limits[k]) for k in limits)
+    return serial
+
+
+def _first_touch(data: Any, file: str) -> tuple[float, float] | None:
+    if "first_touch" not in data:
+        return None
+    ft = _mapping(data, "first_touch", file)
+    if set(ft) != {"gbs", "above_mib"}:
+        raise ProfileError(
+            "first_touch needs 'gbs' and 'above_mib' (and nothing else)", file=file, line=_line(ft), hint=FIX
+        )
+    limits = {"gbs": MAX_GBS, "above_mib": MAX_MIB}
+    return tuple(_number(ft[k], f"first_touch.{k}", file, _line(ft, k), limits[k]) for k in limits)
+
+
+def _threads(data: Any, file: str) -> int | None:
     threads = data.get("threads")
     if threads is not None and (
         isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS
@@ -206,28 +260,7 @@ def parse_profile(data: Any, file: str) -> Profile:
             line=_line(data, "threads"),
             hint=FIX,
         )
-    if "devices" in data:  # the device table's part of the profile (analyze/devices.py), checked here too
-        parse_devices(data["devices"], file, _line(data, "devices"))
-    versions = data.get("versions") or {}
-    if not isinstance(versions, dict):
-        raise ProfileError("'versions' must be a mapping", file=file, line=_line(data, "versions"), hint=FIX)
-    return Profile(
-        file=file,
-        name=data["name"],
-        device=data["device"],
-        device_name=data["device_name"],
-        source=data["source"],
-        peak_tflops=peak,
-        bandwidth_gbs=_number(data["bandwidth_gbs"], "bandwidth_gbs", file, _line(data, "bandwidth_gbs"), MAX_GBS),
-        efficiency=eff,
-        overhead_us=overhead,
-        serial_gbs=serial,
-        first_touch=first_touch,
-        threads=threads,
-        date=str(data["date"]) if data.get("date") is not None else None,
-        versions={str(k): str(v) for k, v in versions.items()},
-        extra={k: data[k] for k in ("notes", "assumptions", "fit") if k in data},
-    )
+    return threads
 
 
 def load_profile(path: str | Path) -> Profile:
