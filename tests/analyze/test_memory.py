@@ -96,10 +96,3 @@ def test_bad_input_is_one_line_naming_the_value(run, spec_file, args, named):
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert any(v.strip("'") in lines[0] for v in named.split("|"))
     assert "; " in lines[0]  # the fix follows the problem
-
-
-def test_every_layer_kind_has_a_memory_rule():
-    from inceptcost.analyze.memory.rules import MEMORY
-    from inceptcost.kinds import KINDS
-
-    assert set(MEMORY) == set(KINDS) | {"add"}  # the residual add is the compiler's node, not a layer kind

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...kinds import ADD, KINDS
+from ...kinds import NODE_KINDS
 from ...quantities import human
 from ...text import op_title, shape_text
 
@@ -124,8 +124,8 @@ def node_label(a: dict, detail: bool) -> str:
 
 
 def node_attrs(a: dict, top: int, detail: bool = False, aux: bool = False) -> dict[str, Any]:
-    """An IR node's drawing: its kind's style from `kinds.KINDS`, its label, tooltip and MACs fill."""
-    kind = ADD if a["op"] == "add" else KINDS.get(a["op"])
+    """An IR node's drawing: its kind's style from `kinds.NODE_KINDS`, its label, tooltip and MACs fill."""
+    kind = NODE_KINDS.get(a["op"])
     style: dict[str, Any] = dict(kind.style) if kind else {"shape": "box", "style": "rounded,filled"}
     style["style"] = ",".join(sorted({*style.get("style", "").split(","), "filled"} - {""}))
     if aux:

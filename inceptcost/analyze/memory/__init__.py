@@ -1,5 +1,6 @@
-"""The memory model: what each kind's forward saves and allocates (rules.py), the walk over forward and backward
-to the training peak (walk.py), and `--fits` and the preflight check (capacity.py)."""
+"""The memory model: the walk over forward and backward to the training peak (walk.py), running each kind's memory
+rule (what its forward saves and allocates, in inceptcost/kinds), and `--fits` and the preflight check
+(capacity.py)."""
 
 from .walk import MAX_BATCH, PARAM_BYTES, Memory, Setup, dtype_bytes, memory
 

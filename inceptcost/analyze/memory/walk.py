@@ -1,7 +1,7 @@
 """What torch really keeps: saved tensors per layer and the peak of live tensors, by walking the IR.
 
 The walk runs the compiled model's op order (rows in order, branches in order then the concat, each aux head
-right after the row it taps), with each op's tensors from its rule in `rules.py`:
+right after the row it taps), with each op's tensors from its kind's memory rule (`inceptcost/kinds`):
 - a storage lives while a later op still reads it, or an op's backward still needs it (saved), or the caller
   holds it (the input batch, the labels, the logits); in-place ops and views share their input's storage;
 - `saved_bytes` counts every storage that autograd saves, once, on the layer that saves it first (what
@@ -28,9 +28,10 @@ from typing import Any
 import networkx as nx
 
 from ...errors import InceptcostError, SettingError, literal
-from .rules import DEVICES, MEMORY, SIZES, Buf, Ctx
+from ...kinds import NODE_KINDS, SIZES, Buf, RuleContext
 
 DTYPES = ("fp32", "bf16", "fp16")
+DEVICES = ("cuda", "cpu")
 MODES = ("train", "infer")
 OPTIMIZER_COPIES = {"sgd": 1, "adamw": 2}  # SGD momentum; AdamW exp_avg and exp_avg_sq
 _ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float64": "fp64"}
@@ -180,7 +181,7 @@ class _Value:
 def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
     """Saved tensors per layer and the peak, for one training step or one inference forward (rules above)."""
     train, amp = setup.mode == "train", None if setup.dtype == "fp32" else setup.dtype
-    ctx = Ctx(setup.batch, amp, setup.device, train, setup.channels_last)
+    ctx = RuleContext(setup.batch, train, amp=amp, device=setup.device, channels_last=setup.channels_last)
     order = run_order(graph, train)
     nodes = graph.nodes
     params = sum(a["params"] for _, a in graph.nodes(data=True))
@@ -234,7 +235,7 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
         else:
             x = preds[0]  # a residual add's body; its shortcut is preds[1]
             args = {**a["args"], "shortcut_dtype": preds[1].dtype} if a["op"] == "add" else a["args"]
-            op = MEMORY[a["op"]](args, x.dtype, a["in_shape"], a["out_shape"], ctx)
+            op = NODE_KINDS[a["op"]].memory(args, x.dtype, a["in_shape"], a["out_shape"], ctx)
             grads_by_op[n] = op.param_bytes if train else 0
             casts[n] = []
             for k, elements in enumerate(op.weight_casts):

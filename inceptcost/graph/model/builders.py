@@ -1,5 +1,7 @@
-"""The torch module of each layer kind (`BUILDERS[kind]`, keyed like `kinds.KINDS` and `add`): (args, input
-shape, output shape) -> module.
+"""The torch module of each layer kind (`BUILDERS[kind]`, keyed like `kinds.NODE_KINDS`: the layer kinds and
+`add`): (args, input shape, output shape) -> module. Its static rules are the kind's `Kind` in inceptcost/kinds;
+this is the kind's one torch-side entry (the static side must never import torch), and tests/graph/test_kinds.py
+fails when a kind lacks one. The memory rules mirror what these modules run (in place or not, what they save).
 
 Torch is imported inside each builder only, so that the static path never loads it.
 """

@@ -1,8 +1,8 @@
 """`inceptcost calibrate`: fit a device profile on microbenchmarks (never on the networks it predicts).
 
-Each microbenchmark is one layer described as an IR node (kinds.py's shape and cost rules), so its work is
-counted by the same traffic rules the predictor uses (analyze/timing/traffic.py); it is run as the torch module the
-model builder makes for it. Timing: all benchmarks run round-robin (interleaved, so that a burst of load on
+Each microbenchmark is one layer described as an IR node (its kind's shape and cost rules), so its work is
+counted by the same traffic rules the predictor uses (each kind's, in inceptcost/kinds); it is run as the torch
+module the model builder makes for it. Timing: all benchmarks run round-robin (interleaved, so that a burst of load on
 a shared machine hits all alike), each round times enough calls to fill `min_s`, and the median over rounds
 is kept; a backward is timed alone, on a graph kept between calls. The clock is the wall clock, or with
 `clock="cpu"` the calling thread's CPU time (one CPU thread only: then other jobs' share of the cores does

@@ -1,5 +1,5 @@
-"""The layer microbenchmarks that `calibrate` times: each one layer described as an IR node (kinds.py's shape and
-cost rules), its work counted by the predictor's traffic rules (analyze/timing/traffic.py), run as the torch module the
+"""The layer microbenchmarks that `calibrate` times: each one layer described as an IR node (its kind's shape and
+cost rules), its work counted by its kind's traffic rule, as the predictor counts it, run as the torch module the
 model builder makes for it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from ... import kinds
-from ...analyze.timing.traffic import COMPUTE_KINDS, GEMM_1X1_BELOW, RULES, Ctx
+from ...analyze.timing.traffic import COMPUTE_KINDS, GEMM_1X1_BELOW
 from ...graph.model.builders import BUILDERS
 
 BATCH = 4
@@ -61,7 +61,7 @@ def micro(label: str, node: dict, kind: str, batch: int, size: int) -> Micro:
     """The work, MACs, bytes and kernel counts of `kind`'s kernels in this node, forward and backward."""
     e_in = batch * math.prod(node["in_shape"])
     e_out = batch * math.prod(node["out_shape"])
-    fwd, bwd = RULES[node["op"]](node, Ctx(batch, size, True, True), e_in, e_out)
+    fwd, bwd = kinds.TRAFFIC[node["op"]](node, kinds.RuleContext(batch, True, size=size), e_in, e_out)
     f = [x for x in fwd if x.kind == kind]
     b = [x for x in bwd if x.kind == kind + "_bwd"]
 
