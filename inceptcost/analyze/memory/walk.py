@@ -178,11 +178,8 @@ class _Value:
     needs_grad: bool
 
 
-def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
-    """Saved tensors per layer and the peak, for one training step or one inference forward (rules above)."""
-    train, amp = setup.mode == "train", None if setup.dtype == "fp32" else setup.dtype
-    ctx = RuleContext(setup.batch, train, amp=amp, device=setup.device, channels_last=setup.channels_last)
-    order = run_order(graph, train)
+def _state_bytes(graph: nx.DiGraph, setup: Setup, train: bool) -> tuple[int, int, int]:
+    """Bytes there throughout the step: (fp32 weights, BN buffers, optimizer state)."""
     nodes = graph.nodes
     params = sum(a["params"] for _, a in graph.nodes(data=True))
     bn = [
@@ -191,102 +188,141 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
     weights = 4 * params
     buffers = sum(4 * 2 * nodes[n]["out_shape"][0] + 8 for n in bn)  # running mean, var; int64 batch count
     opt = OPTIMIZER_COPIES[setup.optimizer] * weights if train else 0
+    return weights, buffers, opt
+
+
+@dataclass
+class _Saves:
+    """What each op saves for backward: storages per op, the first saver of each, and the per-op report."""
+
+    w: _Walk
+    order: list[str]
+    saved: dict[str, list[int]] = field(default_factory=dict)  # op -> storages it saves
+    owner: dict[int, str] = field(default_factory=dict)  # storage -> first op that saved it
+    keeps: dict[str, list[str]] = field(default_factory=dict)
+    owned: dict[str, int] = field(default_factory=dict)
+    chains: dict[str, list[Buf]] = field(default_factory=dict)  # op -> its chain of buffers, for its backward
+    casts: dict[str, list[int]] = field(default_factory=dict)
+    grads_by_op: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.keeps = {n: [] for n in self.order}
+        self.owned = {n: 0 for n in self.order}
+
+    def save(self, op: str, sid: int, why: str) -> None:
+        w = self.w
+        if op in w.savers[sid]:
+            return
+        w.savers[sid].add(op)
+        self.saved.setdefault(op, []).append(sid)
+        if sid not in self.owner:
+            self.owner[sid] = op
+            self.owned[op] += w.bytes[sid]
+            self.keeps[op].append(f"{why} {w.bytes[sid]:,} B")
+
+
+def _forward_concat(w: _Walk, s: _Saves, n: str, preds: list[_Value], readers: int) -> _Value:
+    """A concat: inputs of a narrower dtype cast up first, then one new tensor of all channels."""
+    where = f"{n} (forward)"
+    dt = max((v.dtype for v in preds), key=lambda d: SIZES[d])
+    temps = [w.new(v.numel * SIZES[dt], where) for v in preds if v.dtype != dt]
+    numel = sum(v.numel for v in preds)
+    value = _Value(w.new(numel * SIZES[dt], where, readers), dt, numel, True)
+    for sid in temps:
+        w.release(sid)
+    s.chains[n] = []
+    return value
+
+
+def _forward_op(
+    w: _Walk, s: _Saves, n: str, a: dict, preds: list[_Value], readers: int, ctx: RuleContext, train: bool
+) -> _Value:
+    """One op's forward from its kind's memory rule: weight casts, saved tensors, its chain of buffers."""
+    where, amp = f"{n} (forward)", ctx.amp
+    x = preds[0]  # a residual add's body; its shortcut is preds[1]
+    args = {**a["args"], "shortcut_dtype": preds[1].dtype} if a["op"] == "add" else a["args"]
+    op = NODE_KINDS[a["op"]].memory(args, x.dtype, a["in_shape"], a["out_shape"], ctx)
+    s.grads_by_op[n] = op.param_bytes if train else 0
+    s.casts[n] = []
+    for k, elements in enumerate(op.weight_casts):
+        sid = w.new(elements * SIZES[amp], where)
+        s.casts[n].append(sid)
+        if k == 0 and train:
+            s.save(n, sid, f"weight ({amp} copy)")
+    if op.saves_input:
+        s.save(n, x.sid, f"input ({x.dtype})")
+    chain_bufs, prev = [], None
+    for b in op.bufs:
+        if b.alias:
+            chain_bufs.append(b)
+            continue
+        sid = w.new(b.nbytes, where)
+        if b.saved:
+            s.save(n, sid, b.what)
+        if b.side:
+            w.release(sid)
+            continue
+        if prev is not None:
+            w.release(prev)
+        chain_bufs.append(b)
+        prev = sid
+    s.chains[n] = chain_bufs
+    if op.out_is_input:
+        w.readers[x.sid] += readers
+        return _Value(x.sid, x.dtype, x.numel, x.needs_grad)
+    w.readers[prev] += readers
+    return _Value(prev, op.chain_dtype(x.dtype), chain_bufs[-1].numel, True)
+
+
+def _loss(w: _Walk, s: _Saves, values: dict[str, _Value], outputs: list[str], labels: int) -> None:
+    """Cross-entropy per head on fp32 logits: log-softmax output, nll's 0-dim total weight, labels."""
+    s.keeps["loss"], s.owned["loss"] = [], 0
+    s.save("loss", labels, "labels (int64)")
+    for o in outputs:
+        v = values[o]
+        cast = w.new(v.numel * 4, "loss") if v.dtype != "fp32" else None
+        s.save("loss", w.new(v.numel * 4, "loss"), f"{o} log-softmax (fp32)")
+        s.save("loss", w.new(4, "loss"), "total weight")
+        if cast is not None:
+            w.release(cast)
+
+
+def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
+    """Saved tensors per layer and the peak, for one training step or one inference forward (rules above)."""
+    train, amp = setup.mode == "train", None if setup.dtype == "fp32" else setup.dtype
+    ctx = RuleContext(setup.batch, train, amp=amp, device=setup.device, channels_last=setup.channels_last)
+    order = run_order(graph, train)
+    nodes = graph.nodes
+    weights, buffers, opt = _state_bytes(graph, setup, train)
     w = _Walk()
     w.live = weights + buffers + opt
     w.peak, w.peak_at = w.live, "start"
     consumers = {n: sum(1 for s in graph.successors(n) if s in order) for n in ["input", *order]}
-    spec = graph.graph["spec"]
-    numel = setup.batch * prod(spec.input)
+    numel = setup.batch * prod(graph.graph["spec"].input)
     image = _Value(w.new(numel * 4, "input", consumers["input"]), "fp32", numel, False)
     w.held.add(image.sid)
     if train:  # int64 class indices, the caller's like the batch
         w.held.add(labels := w.new(setup.batch * 8, "input"))
     values: dict[str, _Value] = {"input": image}
-    saved: dict[str, list[int]] = {}  # op -> storages it saves
-    owner: dict[int, str] = {}  # storage -> first op that saved it
-    keeps: dict[str, list[str]] = {n: [] for n in order}
-    owned: dict[str, int] = {n: 0 for n in order}
-    chains: dict[str, list[Buf]] = {}  # op -> its chain of buffers, for its backward
-    casts: dict[str, list[int]] = {}
-    grads_by_op: dict[str, int] = {}
-
-    def save(op: str, sid: int, why: str) -> None:
-        if op in w.savers[sid]:
-            return
-        w.savers[sid].add(op)
-        saved.setdefault(op, []).append(sid)
-        if sid not in owner:
-            owner[sid] = op
-            owned[op] += w.bytes[sid]
-            keeps[op].append(f"{why} {w.bytes[sid]:,} B")
-
+    s = _Saves(w, order)
     for n in order:
-        a = nodes[n]
-        where = f"{n} (forward)"
         preds = [values[p] for p in graph.predecessors(n)]
-        if a["op"] == "concat":
-            dt = max((v.dtype for v in preds), key=lambda d: SIZES[d])
-            temps = [w.new(v.numel * SIZES[dt], where) for v in preds if v.dtype != dt]
-            numel = sum(v.numel for v in preds)
-            values[n] = _Value(w.new(numel * SIZES[dt], where, consumers[n]), dt, numel, True)
-            for sid in temps:
-                w.release(sid)
-            chains[n] = []
+        if nodes[n]["op"] == "concat":
+            values[n] = _forward_concat(w, s, n, preds, consumers[n])
         else:
-            x = preds[0]  # a residual add's body; its shortcut is preds[1]
-            args = {**a["args"], "shortcut_dtype": preds[1].dtype} if a["op"] == "add" else a["args"]
-            op = NODE_KINDS[a["op"]].memory(args, x.dtype, a["in_shape"], a["out_shape"], ctx)
-            grads_by_op[n] = op.param_bytes if train else 0
-            casts[n] = []
-            for k, elements in enumerate(op.weight_casts):
-                sid = w.new(elements * SIZES[amp], where)
-                casts[n].append(sid)
-                if k == 0 and train:
-                    save(n, sid, f"weight ({amp} copy)")
-            if op.saves_input:
-                save(n, x.sid, f"input ({x.dtype})")
-            chain_bufs, prev = [], None
-            for b in op.bufs:
-                if b.alias:
-                    chain_bufs.append(b)
-                    continue
-                sid = w.new(b.nbytes, where)
-                if b.saved:
-                    save(n, sid, b.what)
-                if b.side:
-                    w.release(sid)
-                    continue
-                if prev is not None:
-                    w.release(prev)
-                chain_bufs.append(b)
-                prev = sid
-            chains[n] = chain_bufs
-            if op.out_is_input:
-                values[n] = _Value(x.sid, x.dtype, x.numel, x.needs_grad)
-                w.readers[x.sid] += consumers[n]
-            else:
-                values[n] = _Value(prev, op.chain_dtype(x.dtype), chain_bufs[-1].numel, True)
-                w.readers[prev] += consumers[n]
+            values[n] = _forward_op(w, s, n, nodes[n], preds, consumers[n], ctx, train)
         for v in preds:
             w.read(v.sid)
     outputs = [graph.graph["output"]] + ([h.output for h in graph.graph["aux"]] if train else [])
     for o in outputs:
         w.held.add(values[o].sid)
-    if train:  # cross-entropy per head on fp32 logits: log-softmax output, nll's 0-dim total weight, labels
-        keeps["loss"], owned["loss"] = [], 0
-        save("loss", labels, "labels (int64)")
-        for o in outputs:
-            v = values[o]
-            cast = w.new(v.numel * 4, "loss") if v.dtype != "fp32" else None
-            save("loss", w.new(v.numel * 4, "loss"), f"{o} log-softmax (fp32)")
-            save("loss", w.new(4, "loss"), "total weight")
-            if cast is not None:
-                w.release(cast)
+    if train:
+        _loss(w, s, values, outputs, labels)
     for n in order:  # autocast's cache of parameter copies ends with the forward
-        for sid in casts.get(n, []):
+        for sid in s.casts.get(n, []):
             w.release(sid)
     if train:
-        _backward(w, graph, order, values, chains, saved, grads_by_op, outputs)
+        _backward(w, graph, order, values, s.chains, s.saved, s.grads_by_op, outputs)
         if setup.optimizer == "adamw" and setup.device == "cuda":  # foreach AdamW: one param-sized temporary
             w.new(weights, "optimizer step")
     rows = [
@@ -294,10 +330,10 @@ def memory(graph: nx.DiGraph, setup: Setup) -> Memory:
             "name": n,
             "row": "loss" if n == "loss" else nodes[n]["aux"] or nodes[n]["row"],
             "op": "loss" if n == "loss" else nodes[n]["op"],
-            "saved_bytes": owned[n],
-            "keeps": "; ".join(keeps[n]),
+            "saved_bytes": s.owned[n],
+            "keeps": "; ".join(s.keeps[n]),
         }
-        for n in keeps
+        for n in s.keeps
     ]
     return Memory(
         setup=setup,
