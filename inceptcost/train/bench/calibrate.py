@@ -214,87 +214,31 @@ class Calibration:
 
     def fit(self) -> dict[str, Any]:
         """The profile, as a plain dict (ready to dump as YAML), from the median of the rounds run so far."""
-        torch, cuda, sync, n, chain = self.torch, self.cuda, self.sync, self.n, self.chain
-        times = self.times
-        med = {k: statistics.median(v) for k, v in times.items()}
-        spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in times.items() if statistics.median(v) > 0}
-
-        o_fwd = med["overhead_fwd"] / len(chain)
-        o_bwd = med["overhead_bwd"] / len(chain)
-        peak = {k: 2 * n**3 / med[f"peak_{k}"] / 1e12 for k in self.peaks_fns}
-        if cuda:
-            torch.backends.cuda.matmul.allow_tf32 = True
-            peak["tf32"] = 2 * n**3 / _timed(sync, self.peaks_fns["fp32"], self.calls["peak_fp32"]) / 1e12
-            torch.backends.cuda.matmul.allow_tf32 = False
+        torch, cuda = self.torch, self.cuda
+        med = {k: statistics.median(v) for k, v in self.times.items()}
+        o_fwd = med["overhead_fwd"] / len(self.chain)
+        o_bwd = med["overhead_bwd"] / len(self.chain)
+        peak = self._peaks(med)
         bandwidth = 2 * self.big.numel() * 4 / med["copy"] / 1e9
-
-        points: dict[str, list[tuple[float, int, float, float]]] = {k: [] for k in KINDS}  # work, kernels, bytes, s
-        macs_points: list[tuple[float, float]] = []  # (MACs, seconds)
-        records = []
-        for i, (m, _, _) in enumerate(self.benches):
-            t_f, t_b = med[f"f{i}"], med[f"b{i}"]
-            if t_f > 0:
-                points[m.kind].append((m.fwd_work, m.kernels[0], m.bytes[0], t_f))
-            if m.bwd_work and t_b > 0:
-                points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], m.bytes[1], t_b))
-            if m.kind in MAC_KINDS:
-                macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
-            records.append(
-                {
-                    "bench": m.label,
-                    "kind": m.kind,
-                    "fwd_ms": round(t_f * 1e3, 4),
-                    "bwd_ms": round(t_b * 1e3, 4),
-                    "spread": round(max(spread.get(f"f{i}", 0), spread.get(f"b{i}", 0)), 3),
-                }
-            )
-        rates, kind_overhead, serial = {}, {}, {}
-        for k, pts in points.items():
-            if not pts:
-                continue
-            base_o = o_bwd if k.endswith("_bwd") else o_fwd
-            # a CPU's compute kernels may move bytes their arithmetic does not hide; a GPU's overlap both
-            o, a, c = _fit_kind(pts, base_o, serial=not cuda and k.removesuffix("_bwd") in COMPUTE_KINDS)
-            if a > 0:
-                rates[k] = 1 / a
-            if c > 0:
-                serial[k] = round(1 / c / 1e9, 3)
-            if o > 1.5 * base_o:  # a kind whose fixed cost is well above a plain kernel's keeps its own
-                kind_overhead[k] = round(o * 1e6, 3)
+        points, macs_points, records = self._points(med)
+        rates, kind_overhead, serial = _fit_kinds(points, o_fwd, o_bwd, cuda)
         compute_peak = peak["fp32"] if not cuda else peak["tf32"]
         for k, r in rates.items():  # fitted rates above the measured peak raise the peak (efficiency <= 1)
             if k.removesuffix("_bwd") in MAC_KINDS:
                 compute_peak = max(compute_peak, r / 1e12)
             else:
                 bandwidth = max(bandwidth, r / 1e9)
-        if cuda:
-            peak["tf32"] = compute_peak
-        else:
-            peak["fp32"] = compute_peak
-        eff = {}
+        peak["tf32" if cuda else "fp32"] = compute_peak
+        eff = _efficiencies(rates, compute_peak, peak["fp32"], bandwidth)
         first_touch = None
         if not cuda and med["fresh"] > 1.1 * med["kept"]:  # new pages cost something: their rate
             first_touch = {"gbs": round((TOUCH_MIB << 20) / (med["fresh"] - med["kept"]) / 1e9, 3)}
             first_touch["above_mib"] = MMAP_CEILING_MIB
-        for k in KINDS:
-            base = k.removesuffix("_bwd")
-            if k not in rates:  # not measured: a path this device does not run, or (quick mode) a backward
-                rates[k] = rates.get(FALLBACK.get(k, base), min(rates.values()))
-            if base in MAC_KINDS:
-                full = compute_peak * 1e12
-            else:  # pools: of the vector (fp32) peak; the rest: of the bandwidth
-                full = peak["fp32"] * 1e12 if base in COMPUTE_KINDS else bandwidth * 1e9
-            eff[k] = round(min(max(rates[k] / full, 1e-4), 1.0), 5)
         macs_rate = 1 / _wls([[w for w, _ in macs_points]], [t for _, t in macs_points])[0]
-        name = (
-            device_name(torch, self.dev)
-            if cuda
-            else f"{cpu_name()} ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
-        )
         return {
             "name": f"{self.dev.type}-calibrated",
             "device": self.dev.type,
-            "device_name": name,
+            "device_name": self._device_name(),
             "source": "calibrated",
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "versions": {
@@ -313,12 +257,92 @@ class Calibration:
             "fit": {
                 "quick": self.quick,
                 "clock": self.clock,
-                "rounds": len(times["copy"]),
+                "rounds": len(self.times["copy"]),
                 "batch": BATCH,
                 "macs_only_gmacs_per_s": round(macs_rate / 1e9, 4),
                 "benchmarks": records,
             },
         }
+
+    def _peaks(self, med: dict[str, float]) -> dict[str, float]:
+        """TFLOP/s of the fastest square GEMM per dtype; on CUDA also fp32 with TF32 on, timed here."""
+        n, torch = self.n, self.torch
+        peak = {k: 2 * n**3 / med[f"peak_{k}"] / 1e12 for k in self.peaks_fns}
+        if self.cuda:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            peak["tf32"] = 2 * n**3 / _timed(self.sync, self.peaks_fns["fp32"], self.calls["peak_fp32"]) / 1e12
+            torch.backends.cuda.matmul.allow_tf32 = False
+        return peak
+
+    def _points(self, med: dict[str, float]) -> tuple[dict[str, list], list[tuple[float, float]], list[dict]]:
+        """Each benchmark's medians as points per kernel kind (work, kernels, bytes, seconds), as (MACs, seconds)
+        for the MACs-only baseline, and as a record of the profile's `fit.benchmarks`."""
+        times = self.times
+        spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in times.items() if statistics.median(v) > 0}
+        points: dict[str, list[tuple[float, int, float, float]]] = {k: [] for k in KINDS}
+        macs_points: list[tuple[float, float]] = []
+        records = []
+        for i, (m, _, _) in enumerate(self.benches):
+            t_f, t_b = med[f"f{i}"], med[f"b{i}"]
+            if t_f > 0:
+                points[m.kind].append((m.fwd_work, m.kernels[0], m.bytes[0], t_f))
+            if m.bwd_work and t_b > 0:
+                points[m.kind + "_bwd"].append((m.bwd_work, m.kernels[1], m.bytes[1], t_b))
+            if m.kind in MAC_KINDS:
+                macs_points += [(m.macs[0], t_f), (m.macs[1], t_b)]
+            records.append(
+                {
+                    "bench": m.label,
+                    "kind": m.kind,
+                    "fwd_ms": round(t_f * 1e3, 4),
+                    "bwd_ms": round(t_b * 1e3, 4),
+                    "spread": round(max(spread.get(f"f{i}", 0), spread.get(f"b{i}", 0)), 3),
+                }
+            )
+        return points, macs_points, records
+
+    def _device_name(self) -> str:
+        torch = self.torch
+        if self.cuda:
+            return device_name(torch, self.dev)
+        return f"{cpu_name()} ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+
+
+def _fit_kinds(
+    points: dict[str, list[tuple[float, int, float, float]]], o_fwd: float, o_bwd: float, cuda: bool
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Per measured kernel kind: its rate (work per second), its own fixed cost in us where well above a plain
+    kernel's, and its serial GB/s where its bytes are not hidden by the arithmetic (CPU compute kinds)."""
+    rates, kind_overhead, serial = {}, {}, {}
+    for k, pts in points.items():
+        if not pts:
+            continue
+        base_o = o_bwd if k.endswith("_bwd") else o_fwd
+        # a CPU's compute kernels may move bytes their arithmetic does not hide; a GPU's overlap both
+        o, a, c = _fit_kind(pts, base_o, serial=not cuda and k.removesuffix("_bwd") in COMPUTE_KINDS)
+        if a > 0:
+            rates[k] = 1 / a
+        if c > 0:
+            serial[k] = round(1 / c / 1e9, 3)
+        if o > 1.5 * base_o:  # a kind whose fixed cost is well above a plain kernel's keeps its own
+            kind_overhead[k] = round(o * 1e6, 3)
+    return rates, kind_overhead, serial
+
+
+def _efficiencies(rates: dict[str, float], compute_peak: float, vector_peak: float, bandwidth: float) -> dict:
+    """Each kernel kind's rate as a share of what bounds it: the compute peak (MAC kinds), the fp32 vector peak
+    (pools and the other compute kinds) or the bandwidth; an unmeasured kind takes its fallback's rate."""
+    eff = {}
+    for k in KINDS:
+        base = k.removesuffix("_bwd")
+        if k not in rates:  # not measured: a path this device does not run, or (quick mode) a backward
+            rates[k] = rates.get(FALLBACK.get(k, base), min(rates.values()))
+        if base in MAC_KINDS:
+            full = compute_peak * 1e12
+        else:  # pools: of the vector (fp32) peak; the rest: of the bandwidth
+            full = vector_peak * 1e12 if base in COMPUTE_KINDS else bandwidth * 1e9
+        eff[k] = round(min(max(rates[k] / full, 1e-4), 1.0), 5)
+    return eff
 
 
 def calibrate(
