@@ -60,100 +60,125 @@ class Plan:
         return self.file.parent
 
 
-def load_plan(path: str | Path) -> Plan:
-    path = Path(path)
-    data, shown = load_yaml(path, kind="plan", error=PlanError)
-    if not isinstance(data, dict):
-        raise PlanError("a plan is a mapping of keys (name, data, epochs, specs, ...)", file=shown)
+class _PlanReader:
+    """The checks of one plan's values, each error on the line of its key."""
 
-    def fail(key: str, message: str, hint: str | None = None):
-        line = data.line_of(key) if hasattr(data, "line_of") else None
-        return PlanError(f"{key}: {message}", file=shown, line=line, hint=hint)
+    def __init__(self, path: Path, data: Any, shown: str) -> None:
+        self.path, self.data, self.shown = path, data, shown
 
-    for key in data:
-        if key not in KEYS:
-            raise fail(str(key), "unknown key", did_you_mean(str(key), KEYS))
-    for key in ("data", "epochs", "batch_size", "seeds"):
-        if key not in data:
-            raise PlanError(f"the plan has no '{key}'", file=shown, hint="see `inceptcost study --help`")
-    if "specs" not in data and "widths" not in data:
-        raise PlanError("the plan names no specs", file=shown, hint="add specs: [...] or widths: {base, values}")
+    def fail(self, key: str, message: str, hint: str | None = None) -> PlanError:
+        line = self.data.line_of(key) if hasattr(self.data, "line_of") else None
+        return PlanError(f"{key}: {message}", file=self.shown, line=line, hint=hint)
 
-    def count(key: str, low: int = 1, high: int | None = None, why: str = "") -> int:
-        v = data[key]
+    def check_keys(self) -> None:
+        """Every key known, the required ones there, and something to train."""
+        data, shown = self.data, self.shown
+        for key in data:
+            if key not in KEYS:
+                raise self.fail(str(key), "unknown key", did_you_mean(str(key), KEYS))
+        for key in ("data", "epochs", "batch_size", "seeds"):
+            if key not in data:
+                raise PlanError(f"the plan has no '{key}'", file=shown, hint="see `inceptcost study --help`")
+        if "specs" not in data and "widths" not in data:
+            raise PlanError("the plan names no specs", file=shown, hint="add specs: [...] or widths: {base, values}")
+
+    def count(self, key: str, low: int = 1, high: int | None = None, why: str = "") -> int:
+        v = self.data[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise fail(key, f"must be a whole number >= {low}, got {v!r}")
+            raise self.fail(key, f"must be a whole number >= {low}, got {v!r}")
         if high is not None and v > high:
-            raise fail(key, f"must be at most {high}{why}, got {v}", f"give {key}: {high} or fewer")
+            raise self.fail(key, f"must be at most {high}{why}, got {v}", f"give {key}: {high} or fewer")
         return v
 
-    def text(key: str) -> str:
-        v = data[key]
+    def text(self, key: str) -> str:
+        v = self.data[key]
         if not isinstance(v, str) or not v.strip():
-            raise fail(key, f"must be text, got {v!r}")
+            raise self.fail(key, f"must be text, got {v!r}")
         return v
 
-    def spec_path(key: str, v: Any) -> Path:
+    def spec_path(self, key: str, v: Any) -> Path:
         if not isinstance(v, str) or not v.strip():
-            raise fail(key, f"a spec is a file path, got {v!r}")
-        p = path.parent / v
+            raise self.fail(key, f"a spec is a file path, got {v!r}")
+        p = self.path.parent / v
         if not p.is_file():
-            raise fail(key, f"no spec file {v!r} (paths are relative to the plan's folder)")
+            raise self.fail(key, f"no spec file {v!r} (paths are relative to the plan's folder)")
         return p
 
-    seeds = data["seeds"]
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if not 1 <= seeds <= MAX_SEEDS:
-            raise fail("seeds", f"a seed count is 1..{MAX_SEEDS}, got {seeds}")
-        seeds = list(range(seeds))
-    if (
-        not isinstance(seeds, list)
-        or not seeds
-        or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 1 << 32 for s in seeds)
-        or len(set(seeds)) != len(seeds)
-    ):
-        raise fail("seeds", f"must be a count or a list of distinct whole numbers >= 0, got {seeds!r}")
-    specs = data.get("specs", [])
-    if not isinstance(specs, list):
-        raise fail("specs", "must be a list of spec files")
-    device = data.get("device", "auto")
-    if device not in DEVICES:
-        raise fail("device", f"must be one of {', '.join(DEVICES)}, got {device!r}")
-    recipe = data.get("recipe", {})
-    if not isinstance(recipe, dict):
-        raise fail("recipe", "must be a mapping of recipe keys, e.g. {schedule: cosine}")
-    base, widths = None, ()
-    if "widths" in data:
-        w = data["widths"]
+    def seeds(self) -> list[int]:
+        """A count (0, 1, ... n-1) or a list of distinct seeds."""
+        seeds = self.data["seeds"]
+        if isinstance(seeds, int) and not isinstance(seeds, bool):
+            if not 1 <= seeds <= MAX_SEEDS:
+                raise self.fail("seeds", f"a seed count is 1..{MAX_SEEDS}, got {seeds}")
+            seeds = list(range(seeds))
+        if (
+            not isinstance(seeds, list)
+            or not seeds
+            or any(isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 1 << 32 for s in seeds)
+            or len(set(seeds)) != len(seeds)
+        ):
+            raise self.fail("seeds", f"must be a count or a list of distinct whole numbers >= 0, got {seeds!r}")
+        return seeds
+
+    def widths(self) -> tuple[Path | None, tuple[float, ...]]:
+        """The width sweep's base spec and its widths, or (None, ()) without one."""
+        if "widths" not in self.data:
+            return None, ()
+        w = self.data["widths"]
         if not isinstance(w, dict) or set(w) != {"base", "values"}:
-            raise fail("widths", "must be {base: SPEC, values: [w, ...]}")
+            raise self.fail("widths", "must be {base: SPEC, values: [w, ...]}")
         values = w["values"]
         if (
             not isinstance(values, list)
             or not values
             or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 16 for v in values)
         ):
-            raise fail("widths", f"values must be a list of widths in (0, 16], got {values!r}")
-        base, widths = spec_path("widths", w["base"]), tuple(float(v) for v in values)
-    profile = text("profile") if data.get("profile") is not None else None
-    if profile is not None:  # before any run trains, not when the report is written
-        from ..analyze.timing.profile import load_profile, resolve_profile
+            raise self.fail("widths", f"values must be a list of widths in (0, 16], got {values!r}")
+        return self.spec_path("widths", w["base"]), tuple(float(v) for v in values)
 
-        try:
-            load_profile(resolve_profile(profile))
-        except InceptcostError as exc:
-            raise fail("profile", f"{profile}: {exc.message}", exc.hint) from None
+    def profile(self) -> str | None:
+        """The device profile's name, loaded once here: before any run trains, not when the report is written."""
+        profile = self.text("profile") if self.data.get("profile") is not None else None
+        if profile is not None:
+            from ..analyze.timing.profile import load_profile, resolve_profile
+
+            try:
+                load_profile(resolve_profile(profile))
+            except InceptcostError as exc:
+                raise self.fail("profile", f"{profile}: {exc.message}", exc.hint) from None
+        return profile
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    data, shown = load_yaml(path, kind="plan", error=PlanError)
+    if not isinstance(data, dict):
+        raise PlanError("a plan is a mapping of keys (name, data, epochs, specs, ...)", file=shown)
+    r = _PlanReader(path, data, shown)
+    r.check_keys()
+    seeds = r.seeds()
+    specs = data.get("specs", [])
+    if not isinstance(specs, list):
+        raise r.fail("specs", "must be a list of spec files")
+    device = data.get("device", "auto")
+    if device not in DEVICES:
+        raise r.fail("device", f"must be one of {', '.join(DEVICES)}, got {device!r}")
+    recipe = data.get("recipe", {})
+    if not isinstance(recipe, dict):
+        raise r.fail("recipe", "must be a mapping of recipe keys, e.g. {schedule: cosine}")
+    base, widths = r.widths()
+    profile = r.profile()
     return Plan(
         file=path,
-        name=text("name") if "name" in data else path.stem,
-        data=text("data"),
-        epochs=count("epochs"),
-        batch_size=count("batch_size"),
+        name=r.text("name") if "name" in data else path.stem,
+        data=r.text("data"),
+        epochs=r.count("epochs"),
+        batch_size=r.count("batch_size"),
         seeds=tuple(seeds),
-        specs=tuple(spec_path("specs", s) for s in specs),
+        specs=tuple(r.spec_path("specs", s) for s in specs),
         device=device,
-        gpus=count("gpus") if data.get("gpus") is not None else None,
-        threads=count("threads", high=usable_cpus(), why=" (the CPUs this machine gives the study)")
+        gpus=r.count("gpus") if data.get("gpus") is not None else None,
+        threads=r.count("threads", high=usable_cpus(), why=" (the CPUs this machine gives the study)")
         if data.get("threads") is not None
         else None,
         recipe=recipe,  # a LineMap: its keys keep their lines for the recipe's errors
