@@ -77,7 +77,6 @@ class Trainer:
     def __init__(self, config: TrainConfig, ctx: ddp.DistContext, reporter, stop: StopOnSignal | None = None):
         from inceptcost.analyze.costs import summarize
         from inceptcost.graph.compile import compile_graph
-        from inceptcost.graph.model import build_model
         from inceptcost.spec import load_spec
 
         self.config, self.ctx, self.reporter, self.recipe = config, ctx, reporter, config.recipe
@@ -95,45 +94,67 @@ class Trainer:
         graph = compile_graph(self.spec)  # once: the costs and the model are both read off it
         self.costs = summarize(graph)
         self.adapted = self._adapted(base, summarize, compile_graph)
+        self.local_batch, self.steps_per_epoch = self._batches()
+        self.amp = config.amp if config.amp is not None else ctx.device.type == "cuda"
+        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        if ctx.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        self._check_memory(graph)
+        self._data_to_device()
+        reporter.phase("building", f"building {base.name}")
+        self._build(graph)
+        self.optimizer, self.scheduler = self._optimizer()
+        self.epoch = self.step_in_epoch = self.global_step = 0
+        self.sums = EpochSums(ctx.device)
+        self.history: list[dict] = []
+        self.started = time.perf_counter()
 
-        world, batch = ctx.world_size, config.batch_size
+    def _batches(self) -> tuple[int, int]:
+        """(the per-worker batch, steps per epoch): the batch splits evenly over the workers and fits the data."""
+        world, batch = self.ctx.world_size, self.config.batch_size
         if batch % world:
             raise TrainError(
                 f"{{batch_size}} {batch} does not split evenly over {world} workers; use a multiple of {world}",
                 settings=True,
             )
-        self.local_batch = batch // world
         full = self.data.train_x.shape[0] // batch
         if full == 0:
             raise TrainError(
                 f"{{batch_size}} {batch} is larger than the training set ({self.data.train_x.shape[0]} images)",
                 settings=True,
             )
-        self.steps_per_epoch = min(full, config.steps_per_epoch or full)
-        self.amp = config.amp if config.amp is not None else ctx.device.type == "cuda"
-        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        return batch // world, min(full, self.config.steps_per_epoch or full)
 
-        dev = ctx.device
-        if dev.type == "cuda":
-            torch.backends.cudnn.benchmark = True
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
+    def _check_memory(self, graph) -> None:
+        """The predicted training peak fits the device, before the data moves to it and the model takes any
+        memory; on the CPU the data is already in memory (the free figure is what is left beside it), on a GPU
+        it will be kept there beside the model."""
         from inceptcost.analyze.memory import Setup
         from inceptcost.train.bench.memory_check import check_memory
 
+        dev, d = self.ctx.device, self.data
         dtype = "bf16" if self.amp else "fp32"
-        setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, config.channels_last)
-        # before the data moves to the device and the model takes any memory; on the CPU the data is already
-        # in memory (the free figure is what is left beside it), on a GPU it will be kept there beside the model
-        d = self.data
+        setup = Setup.checked(self.local_batch, dtype, "train", "sgd", dev.type, self.config.channels_last)
         held = 0 if dev.type == "cpu" else sum(t.nbytes for t in (d.train_x, d.train_y, d.val_x, d.val_y))
         check_memory(graph, setup, dev, "batch_size", held, f"the data set {d.name}")
+
+    def _data_to_device(self) -> None:
+        """The training set whole, this rank's shard of the validation set, the normalization constants."""
+        dev, ctx = self.ctx.device, self.ctx
         self.train_x, self.train_y = self.data.train_x.to(dev), self.data.train_y.to(dev)
-        self.val_x = self.data.val_x[ctx.rank :: world].to(dev)  # disjoint shards: exact all-reduced metrics
-        self.val_y = self.data.val_y[ctx.rank :: world].to(dev)
+        self.val_x = self.data.val_x[ctx.rank :: ctx.world_size].to(dev)  # disjoint shards: exact all-reduced metrics
+        self.val_y = self.data.val_y[ctx.rank :: ctx.world_size].to(dev)
         mean, std = self.data.mean_std()
         self.mean, self.std = torch.tensor(mean, device=dev), torch.tensor(std, device=dev)
-        reporter.phase("building", f"building {base.name}")
+
+    def _build(self, graph) -> None:
+        """The model (initial weights the same on every rank and world size, or loaded), wrapped in DDP and
+        torch.compile as asked; then each rank's own seed for its dropout masks."""
+        from inceptcost.graph.model import build_model
+
+        config, ctx, dev = self.config, self.ctx, self.ctx.device
         torch.manual_seed(config.seed)  # identical initial weights for every rank and world size
         self.model = build_model(graph, aux=True, fast=config.fast)
         if config.init and not config.resume:
@@ -152,24 +173,22 @@ class Trainer:
         self.compile_pending = config.compile
         torch.manual_seed(config.seed * 7919 + ctx.rank + 1)  # per-rank dropout masks
 
+    def _optimizer(self):
+        """SGD with weight decay on weights only (not biases or norm parameters), and the recipe's schedule."""
         decay = [p for p in self.model.parameters() if p.requires_grad and p.ndim > 1]
         no_decay = [p for p in self.model.parameters() if p.requires_grad and p.ndim <= 1]
         r = self.recipe
-        self.optimizer = torch.optim.SGD(
+        optimizer = torch.optim.SGD(
             [{"params": decay, "weight_decay": r.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=r.lr,
             momentum=r.momentum,
             nesterov=r.nesterov,
         )
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer,
-            functools.partial(lr_factor, r, steps_per_epoch=self.steps_per_epoch, total_epochs=config.epochs),
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            functools.partial(lr_factor, r, steps_per_epoch=self.steps_per_epoch, total_epochs=self.config.epochs),
         )
-
-        self.epoch = self.step_in_epoch = self.global_step = 0
-        self.sums = EpochSums(dev)
-        self.history: list[dict] = []
-        self.started = time.perf_counter()
+        return optimizer, scheduler
 
     def _adapted(self, base, summarize, compile_graph) -> dict | None:
         """What the data changed in the spec (first layer's channels, classifier's classes), for the run's line
