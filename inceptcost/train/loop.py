@@ -17,6 +17,7 @@ from inceptcost.train import augment, ddp, records, resume
 from inceptcost.train.checkpoint import load_checkpoint, size_limit
 from inceptcost.train.config import TrainConfig
 from inceptcost.train.data import load_data
+from inceptcost.train.epoch_sums import EpochSums, hits
 from inceptcost.train.errors import DivergedError, Interrupted, TrainError
 from inceptcost.train.files import write_csv, write_json, write_yaml
 from inceptcost.train.recipe import lr_factor
@@ -36,38 +37,6 @@ METRIC_COLUMNS = [
     "epoch_seconds",
 ]
 CHECKPOINT = "checkpoint.pt"
-
-
-# --- running sums of one epoch -----------------------------------------------------------------------------
-
-
-class EpochSums:
-    """Loss and hit counts summed on the device (no host sync per step)."""
-
-    FIELDS = ("loss", "top1", "top5", "count", "nonfinite", "seconds")
-
-    def __init__(self, device: torch.device):
-        self.t = torch.zeros(len(self.FIELDS), dtype=torch.float64, device=device)
-
-    def add(self, loss: torch.Tensor, total: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
-        top1, top5 = _hits(logits, y)
-        n = y.numel()
-        self.t[:5] += torch.stack(
-            [loss.double() * n, top1, top5, self.t.new_tensor(n), (~torch.isfinite(total)).double()]
-        )
-
-    def global_totals(self, ctx: ddp.DistContext) -> torch.Tensor:
-        return ddp.all_reduce_sum(self.t.clone(), ctx)
-
-    def __getitem__(self, name: str) -> torch.Tensor:
-        return self.t[self.FIELDS.index(name)]
-
-
-def _hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    k = min(5, logits.shape[1])
-    top = logits.topk(k, dim=1).indices
-    match = top == y[:, None]
-    return match[:, 0].sum().double(), match.any(dim=1).sum().double()
 
 
 # --- the trainer -------------------------------------------------------------------------------------------
@@ -391,7 +360,7 @@ class Trainer:
             y = self.val_y[i : i + self.config.eval_batch_size]
             with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=self.amp):
                 logits = self.model(x.contiguous(memory_format=self.memory_format)).float()
-            top1, top5 = _hits(logits, y)
+            top1, top5 = hits(logits, y)
             sums += torch.stack(
                 [F.cross_entropy(logits, y, reduction="sum").double(), top1, top5, sums.new_tensor(y.numel())]
             )
