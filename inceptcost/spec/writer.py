@@ -300,7 +300,7 @@ def _classifier_takes_classes(layers: list[dict[str, Any]], classes: int) -> lis
 
 
 def spec_text(spec: dict[str, Any], factory: str) -> str:
-    """An imported spec (the mapping `interop/fximport.to_spec` builds) as YAML text: its importer reads the
+    """An imported spec (the mapping `interop/tospec.to_spec` builds) as YAML text: its importer reads the
     text back with load_spec and checks its params and logits against the source."""
     classes = spec["classes"]
     spec = {
