@@ -12,7 +12,8 @@ import networkx as nx
 from ...errors import BadValue, SettingError, literal
 from ...quantities import OutOfRange, format_bytes, parse_bytes
 from ..devices import fits_device, memory_devices
-from .walk import MAX_BATCH, Memory, Setup, memory
+from .setup import MAX_BATCH, Memory, Setup
+from .walk import memory
 
 # The devices --fits knows by name are the device table's (analyze/devices.py: the shipped profiles). Their
 # memory is nominal: the driver and the CUDA context take some of it (a few hundred MiB to about 1 GiB), so
